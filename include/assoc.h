@@ -1,0 +1,103 @@
+/* assoc.h - the association table: a fixed pool with two hash indexes, no allocation
+ * after assoc_table_new(). Pure: the caller passes the time in. */
+#ifndef SCTPGW_ASSOC_H
+#define SCTPGW_ASSOC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+#define ASSOC_MAX_PATHS 4
+
+enum assoc_state {
+	ASSOC_CLOSED = 0,  /* ABORT or SHUTDOWN-COMPLETE seen; kept briefly for stragglers */
+	ASSOC_INIT,        /* INIT seen */
+	ASSOC_COOKIE,      /* INIT-ACK / COOKIE-ECHO seen */
+	ASSOC_ESTABLISHED, /* COOKIE-ACK seen */
+	ASSOC_SHUTDOWN,    /* SHUTDOWN / SHUTDOWN-ACK seen */
+	ASSOC_STATE_COUNT
+};
+const char *assoc_state_name(enum assoc_state s); /* "init", "established", ... */
+
+enum assoc_origin { ASSOC_FROM_INSIDE = 0, ASSOC_FROM_OUTSIDE = 1 };
+
+/* One remote address of the peer and the UDP port its packets come from. */
+struct assoc_path {
+	struct gw_addr addr;
+	uint16_t udp_port;
+	uint64_t last_seen_ms; /* last valid packet from it (0: never, only sent to) */
+	uint64_t pkts_in, pkts_out;
+};
+
+struct assoc {
+	uint32_t id;        /* unique for the daemon's life, never 0 */
+	uint8_t state;      /* enum assoc_state */
+	uint8_t origin;     /* enum assoc_origin */
+	uint8_t npaths;
+	uint8_t in_use;
+	struct gw_addr iaddr; /* internal host */
+	uint16_t iport;     /* internal host's SCTP port */
+	uint16_t seen_port; /* the port the peer sees for it (== iport unless translated) */
+	uint16_t rport;     /* the remote peer's SCTP port */
+	uint32_t itag;      /* tag chosen by the internal host: inbound packets carry it (0: not yet) */
+	uint32_t rtag;      /* tag chosen by the remote peer: outbound packets carry it (0: not yet) */
+	uint64_t created_ms, last_ms;
+	uint64_t pkts_out, bytes_out, pkts_in, bytes_in;
+	struct assoc_path paths[ASSOC_MAX_PATHS];
+	/* private: hash chains (slot index + 1, 0 ends) per index and tag role */
+	uint32_t next_local[2], next_remote[2];
+};
+
+struct assoc_timeouts {
+	uint32_t init_ms, established_ms, shutdown_ms, closed_ms;
+};
+
+struct assoc_table;
+
+/* max: capacity (>= 1). Returns NULL on allocation failure. */
+struct assoc_table *assoc_table_new(uint32_t max);
+void assoc_table_free(struct assoc_table *t);
+uint32_t assoc_table_count(const struct assoc_table *t);
+uint32_t assoc_table_capacity(const struct assoc_table *t);
+
+/* Outbound lookup: the packet's internal source address / port, the remote port, and the
+ * tag it carries. tag_is_itag selects the role (true for INIT retransmits and T-bit
+ * packets that carry the sender's own tag). */
+struct assoc *assoc_lookup_local(struct assoc_table *t, const struct gw_addr *iaddr,
+				 uint16_t iport, uint16_t rport, uint32_t tag, bool tag_is_itag);
+/* Inbound lookup: the port the peer targets (seen port), the peer's port, the tag, and
+ * its role (tag_is_itag false for T-bit packets and INIT retransmits from outside). */
+struct assoc *assoc_lookup_remote(struct assoc_table *t, uint16_t seen_port, uint16_t rport,
+				  uint32_t tag, bool tag_is_itag);
+
+/* A new association with the given keys (either tag may be 0 = unknown yet). Returns NULL
+ * when the table is full and nothing could be evicted (only closed and half-open entries
+ * older than their state's timeout are evicted, oldest first). */
+struct assoc *assoc_create(struct assoc_table *t, const struct gw_addr *iaddr, uint16_t iport,
+			   uint16_t seen_port, uint16_t rport, uint32_t itag, uint32_t rtag,
+			   enum assoc_origin origin, uint64_t now_ms);
+/* Set a tag that was 0 (or change it), keeping the indexes right. */
+void assoc_set_itag(struct assoc_table *t, struct assoc *a, uint32_t itag);
+void assoc_set_rtag(struct assoc_table *t, struct assoc *a, uint32_t rtag);
+void assoc_remove(struct assoc_table *t, struct assoc *a);
+
+/* True when another live association already uses (seen_port, rport, tag) as its
+ * inbound key in the given role: adding it would make inbound lookups ambiguous. */
+bool assoc_remote_key_taken(struct assoc_table *t, uint16_t seen_port, uint16_t rport,
+			    uint32_t tag, bool tag_is_itag);
+
+/* Paths (remote addresses). */
+struct assoc_path *assoc_path_find(struct assoc *a, const struct gw_addr *addr);
+/* Find or add; when the path array is full the least recently seen one is replaced. */
+struct assoc_path *assoc_path_get(struct assoc *a, const struct gw_addr *addr,
+				  uint16_t default_udp_port);
+
+/* Remove associations idle longer than their state's timeout; returns how many. */
+unsigned assoc_expire(struct assoc_table *t, const struct assoc_timeouts *to, uint64_t now_ms);
+
+/* Iterate live associations: pass NULL first. */
+struct assoc *assoc_next(struct assoc_table *t, struct assoc *prev);
+struct assoc *assoc_by_id(struct assoc_table *t, uint32_t id);
+
+#endif

@@ -1,0 +1,96 @@
+/* conf.h - the configuration: a pure, line-oriented parser into struct gw_conf.
+ *
+ * Usage (what fuzzers and tests do): conf_read_init(), conf_read_line() for each line,
+ * conf_read_finish(). conf_load_file() is the thin shell that reads a file. */
+#ifndef SCTPGW_CONF_H
+#define SCTPGW_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "addr.h"
+
+#define CONF_DEFAULT_PATH "/etc/sctp-udp-gw/sctp-udp-gw.conf"
+#define CONF_MAX_INTERNAL 64
+#define CONF_MAX_ENCAP 256
+#define CONF_MAX_FORWARD 256
+#define CONF_ERR_LEN 512
+
+#define CONF_DEFAULT_UDP_PORT 9899
+#define CONF_DEFAULT_QUEUE 0
+#define CONF_DEFAULT_TIMEOUT_INIT 3
+#define CONF_DEFAULT_TIMEOUT_ESTABLISHED 210
+#define CONF_DEFAULT_TIMEOUT_SHUTDOWN 3
+#define CONF_DEFAULT_MAX_ASSOC 65536
+#define CONF_DEFAULT_MARK 0x5c7b0000u
+
+struct conf_prefix {
+	struct gw_addr addr; /* host bits cleared */
+	uint8_t len;
+};
+
+/* encapsulate to PREFIX|any [port P] [remote-udp-port U] */
+struct conf_encap {
+	struct conf_prefix dst;
+	bool any;                 /* "any": every destination (both families) */
+	uint16_t port;            /* SCTP destination port; 0 = any port */
+	uint16_t remote_udp_port; /* default remote encapsulation port */
+	unsigned line;
+};
+
+/* forward port P to ADDR [port Q] */
+struct conf_forward {
+	uint16_t port;    /* SCTP port the remote peer targets */
+	struct gw_addr to;
+	uint16_t to_port; /* SCTP port of the internal host (== port when not given) */
+	unsigned line;
+};
+
+struct gw_conf {
+	uint16_t udp_port;       /* udp-port N: local encapsulation port */
+	uint16_t queue_num;      /* queue N */
+	uint32_t mark;           /* mark M: packets the daemon injects carry it */
+	uint32_t timeout_init;   /* timeout init S */
+	uint32_t timeout_established; /* timeout established S */
+	uint32_t timeout_shutdown;    /* timeout shutdown S */
+	uint32_t max_assoc;      /* max-associations N */
+	unsigned ninternal;
+	struct conf_prefix internal[CONF_MAX_INTERNAL];
+	unsigned nencap;
+	struct conf_encap encap[CONF_MAX_ENCAP];
+	unsigned nforward;
+	struct conf_forward forward[CONF_MAX_FORWARD];
+};
+
+struct conf_reader {
+	struct gw_conf *conf;
+	const char *file;
+	unsigned line;
+	unsigned seen;       /* bit per single-valued statement already seen */
+	char err[CONF_ERR_LEN]; /* "file:line: message" after an error */
+};
+
+void conf_defaults(struct gw_conf *c);
+void conf_read_init(struct conf_reader *r, struct gw_conf *c, const char *file);
+/* One line (without or with its trailing newline). 0 on success, -1 with r->err set. */
+int conf_read_line(struct conf_reader *r, const char *line);
+/* Whole-file checks (at least one internal network and one encapsulate rule, forward
+ * targets inside an internal network, ...). 0 or -1 with r->err set. */
+int conf_read_finish(struct conf_reader *r);
+/* Read a whole file; 0, or -1 with err ("file:line: message" or "file: strerror"). */
+int conf_load_file(const char *path, struct gw_conf *c, char *err, size_t errlen);
+
+/* Write the configuration in the file syntax, one statement per line, in a fixed
+ * order; reading the output back gives an equal struct. */
+void conf_dump(const struct gw_conf *c, FILE *out);
+
+/* First encapsulate rule matching dst / SCTP dst port, or NULL. */
+const struct conf_encap *conf_match_encap(const struct gw_conf *c, const struct gw_addr *dst,
+					  uint16_t dport);
+/* Forward rule for an SCTP destination port, or NULL. */
+const struct conf_forward *conf_match_forward(const struct gw_conf *c, uint16_t port);
+bool conf_is_internal(const struct gw_conf *c, const struct gw_addr *a);
+
+#endif

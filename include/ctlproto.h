@@ -1,0 +1,91 @@
+/* ctlproto.h - the control protocol between sctp-udp-gw and sctpgwctl, shared by both.
+ *
+ * A unix stream socket. Every message is a struct ctl_hdr followed by len payload bytes.
+ * The client sends one request; the daemon answers with zero or more data messages and
+ * then exactly one CTL_REP_DONE or CTL_REP_ERROR. The daemon sends data, never text
+ * formatted for people; the CLI formats. */
+#ifndef SCTPGW_CTLPROTO_H
+#define SCTPGW_CTLPROTO_H
+
+#include <stdint.h>
+
+#include "assoc.h"
+
+#define CTL_DEFAULT_SOCKET "/run/sctp-udp-gw/control.sock"
+#define CTL_MAGIC 0x53475743u /* "SGWC" */
+#define CTL_VERSION 1
+#define CTL_MAX_PAYLOAD 65536
+
+struct ctl_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t type;   /* enum ctl_type */
+	uint32_t len;    /* payload bytes after the header */
+	int32_t status;  /* 0, or -errno on CTL_REP_ERROR */
+};
+
+enum ctl_type {
+	CTL_REQ_SHOW_ASSOC = 1,  /* payload: none, or struct ctl_assoc_filter */
+	CTL_REQ_SHOW_STATS = 2,  /* payload: none */
+	CTL_REQ_RELOAD = 3,      /* payload: none */
+	CTL_REQ_SET_PORT = 4,    /* payload: struct ctl_set_port */
+	CTL_REQ_FLUSH = 5,       /* payload: none */
+	CTL_REQ_SHOW_CONFIG = 6, /* payload: none */
+
+	CTL_REP_ASSOC = 101,   /* payload: struct ctl_assoc_rec */
+	CTL_REP_STAT = 102,    /* payload: struct ctl_stat_rec */
+	CTL_REP_CONFIG = 103,  /* payload: the configuration in file syntax (not NUL-terminated) */
+	CTL_REP_DONE = 199,    /* payload: none, or struct ctl_done */
+	CTL_REP_ERROR = 200,   /* payload: message text (not NUL-terminated), status = -errno */
+};
+
+struct ctl_addr {
+	uint8_t family; /* AF_INET / AF_INET6 */
+	uint8_t pad[3];
+	uint8_t bytes[16];
+};
+
+struct ctl_path_rec {
+	struct ctl_addr addr;
+	uint16_t udp_port;
+	uint16_t pad[3];
+	uint64_t idle_ms;  /* since the last valid packet from it; UINT64_MAX: never seen */
+	uint64_t pkts_in, pkts_out;
+};
+
+struct ctl_assoc_rec {
+	uint32_t id;
+	uint8_t state;   /* enum assoc_state */
+	uint8_t origin;  /* enum assoc_origin */
+	uint8_t npaths;
+	uint8_t pad;
+	struct ctl_addr iaddr;
+	uint16_t iport, seen_port, rport, pad2;
+	uint32_t itag, rtag;
+	uint64_t age_ms, idle_ms;
+	uint64_t pkts_out, bytes_out, pkts_in, bytes_in;
+	struct ctl_path_rec paths[ASSOC_MAX_PATHS];
+};
+
+struct ctl_assoc_filter {
+	uint32_t id; /* 0: all */
+};
+
+#define CTL_STAT_NAME_LEN 48
+struct ctl_stat_rec {
+	char name[CTL_STAT_NAME_LEN]; /* snake_case, NUL-terminated */
+	uint64_t value;
+};
+
+struct ctl_set_port {
+	struct ctl_addr addr;
+	uint16_t udp_port;
+	uint16_t pad;
+	uint32_t assoc_id; /* 0: every association with a path to addr */
+};
+
+struct ctl_done {
+	uint32_t count; /* records sent / associations changed */
+};
+
+#endif

@@ -1,0 +1,44 @@
+/* gw.h - the daemon: its state and the event loop services the modules share. */
+#ifndef SCTPGW_GW_H
+#define SCTPGW_GW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "assoc.h"
+#include "conf.h"
+#include "nft.h"
+#include "stats.h"
+
+struct gw;
+typedef void (*gw_fd_cb)(struct gw *gw, int fd, uint32_t events, void *arg);
+
+struct gw_opts {
+	const char *conf_path;
+	const char *ctl_path;
+	bool foreground;
+	bool debug;
+};
+
+struct gw {
+	struct gw_opts opts;
+	struct gw_conf *conf;       /* the live configuration */
+	struct assoc_table *tab;
+	struct gw_stats stats;
+	enum nft_queue_kind queue_kind;
+	uint64_t started_ms;
+	bool quit;
+	bool reload_pending;
+	struct gw_priv *priv;       /* sockets, epoll, timers: private to gw.c */
+};
+
+/* Watch fd for events (EPOLLIN...) and call cb. 0 or -1 with errno. */
+int gw_watch(struct gw *gw, int fd, uint32_t events, gw_fd_cb cb, void *arg);
+void gw_unwatch(struct gw *gw, int fd);
+/* Parse the config file again; swap it in only if valid, keeping associations.
+ * 0, or -1 with err set ("file:line: message"). */
+int gw_reload(struct gw *gw, char *err, size_t errlen);
+/* Remove every association. Returns how many. */
+unsigned gw_flush(struct gw *gw);
+
+#endif

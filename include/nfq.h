@@ -1,0 +1,32 @@
+/* nfq.h - NFQUEUE I/O through libmnl + libnetfilter_queue: batched receive, one verdict
+ * for every packet. */
+#ifndef SCTPGW_NFQ_H
+#define SCTPGW_NFQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct nfq;
+
+struct nfq_packet {
+	uint32_t id;
+	uint8_t *data;    /* IP header first; writable */
+	size_t len;
+	uint32_t mark;
+	uint16_t hw_proto;
+};
+
+/* Called for each queued packet; must return NF_ACCEPT or NF_DROP (the verdict). */
+typedef unsigned (*nfq_packet_cb)(struct nfq_packet *p, void *arg);
+
+/* Bind queue num; maxlen is the kernel queue length. NULL with err set on failure. */
+struct nfq *nfq_open(uint16_t num, uint32_t maxlen, char *err, size_t errlen);
+void nfq_close(struct nfq *q);
+int nfq_fd(const struct nfq *q);
+/* Read every packet waiting (up to a batch), call cb, send the verdicts. Returns the
+ * number of packets handled, or -1 on a fatal socket error. */
+int nfq_process(struct nfq *q, nfq_packet_cb cb, void *arg);
+/* Overruns (ENOBUFS) seen on the socket. */
+uint64_t nfq_enobufs(const struct nfq *q);
+
+#endif

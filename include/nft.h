@@ -1,0 +1,28 @@
+/* nft.h - the daemon's own nftables table, and nothing else: all netlink to nftables
+ * lives in nft.c. Installed and removed as one atomic batch each (libnftnl + libmnl). */
+#ifndef SCTPGW_NFT_H
+#define SCTPGW_NFT_H
+
+#include <stddef.h>
+
+#include "conf.h"
+
+#define NFT_TABLE_NAME "sctp_udp_gw"
+
+enum nft_queue_kind {
+	NFT_QUEUE_NATIVE,   /* the nft "queue" expression */
+	NFT_QUEUE_XT_COMPAT /* xtables NFQUEUE target (rev 3) through nft_compat */
+};
+const char *nft_queue_kind_name(enum nft_queue_kind k);
+
+/*
+ * Install (or replace, in the same batch) table inet sctp_udp_gw with a forward-hook chain
+ * that queues to conf->queue_num every SCTP packet whose source is in an internal network
+ * and whose mark is not conf->mark. Tries the native queue expression first and falls back
+ * to the xtables target. 0 on success (*used says which), -1 with err set.
+ */
+int nft_install(const struct gw_conf *conf, enum nft_queue_kind *used, char *err, size_t errlen);
+/* Delete the table if it exists. 0 on success (also when it did not exist), -1 with err. */
+int nft_remove(char *err, size_t errlen);
+
+#endif

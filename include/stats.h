@@ -1,0 +1,41 @@
+/* stats.h - the daemon's counters. Drop reasons are an enum with names so every
+ * place that drops a packet counts it under a reason the operator can read. */
+#ifndef SCTPGW_STATS_H
+#define SCTPGW_STATS_H
+
+#include <stdint.h>
+
+enum gw_drop {
+	DROP_OUT_MALFORMED,    /* queued packet did not parse */
+	DROP_OUT_BAD_CRC,      /* queued packet with a wrong CRC32c */
+	DROP_OUT_NO_ASSOC,     /* queued non-INIT packet with no association and no rule */
+	DROP_OUT_TABLE_FULL,   /* INIT when the table is full */
+	DROP_OUT_SEND,         /* sendmsg on the UDP socket failed */
+	DROP_OUT_TOO_BIG,      /* datagram would exceed 65535 / the path MTU */
+	DROP_IN_SHORT,         /* datagram shorter than the SCTP common header */
+	DROP_IN_MALFORMED,     /* datagram did not parse as SCTP */
+	DROP_IN_BAD_CRC,       /* datagram with a wrong CRC32c */
+	DROP_IN_NO_ASSOC,      /* no association for its ports and tag */
+	DROP_IN_NO_FORWARD,    /* INIT with no forward rule for its port */
+	DROP_IN_TABLE_FULL,    /* INIT when the table is full */
+	DROP_IN_INJECT,        /* raw send failed */
+	DROP_IN_UNVERIFIED,    /* zero checksum on a packet that would create state */
+	DROP_IN_INIT_PORT_CHANGE, /* INIT for a live association from a new UDP port */
+	DROP_COUNT
+};
+
+const char *stats_drop_name(enum gw_drop d); /* stable snake_case */
+
+struct gw_stats {
+	uint64_t out_pkts, out_bytes;   /* native -> UDP, sent */
+	uint64_t in_pkts, in_bytes;     /* UDP -> native, injected */
+	uint64_t out_accepted;          /* queued packets not for us, accepted unchanged */
+	uint64_t drops[DROP_COUNT];
+	uint64_t assoc_created, assoc_expired, assoc_closed;
+	uint64_t port_changes;          /* learned remote UDP port moved */
+	uint64_t aborts_sent;
+	uint64_t addr_params_removed;
+	uint64_t nfq_enobufs;           /* queue overruns seen by the socket */
+};
+
+#endif

@@ -1,0 +1,54 @@
+/* xlate.h - the translation decisions: given a queued native packet or a received UDP
+ * payload, update the association table and say what to send where. Pure: no sockets,
+ * no clocks, no logging; the shells (nfq.c, udp.c, inject.c) carry out the result. */
+#ifndef SCTPGW_XLATE_H
+#define SCTPGW_XLATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "assoc.h"
+#include "conf.h"
+#include "stats.h"
+
+struct xlate_ctx {
+	const struct gw_conf *conf;
+	struct assoc_table *tab;
+	struct gw_stats *st;
+};
+
+enum xlate_verdict {
+	XV_ACCEPT,    /* not ours: let the native packet go on unchanged */
+	XV_DROP,      /* drop; res->reason says why (already counted) */
+	XV_ENCAP,     /* send res->sctp as UDP payload to res->peer:res->udp_port */
+	XV_INJECT,    /* send res->sctp as native SCTP from res->peer to res->inner */
+	XV_REPLY_UDP, /* send res->reply (an SCTP packet) as UDP back to res->peer:res->udp_port */
+};
+
+struct xlate_result {
+	enum xlate_verdict verdict;
+	enum gw_drop reason;     /* with XV_DROP */
+	struct assoc *assoc;     /* the association, when there is one */
+	uint8_t *sctp;           /* the SCTP packet to send (inside the caller's buffer) */
+	size_t sctp_len;
+	struct gw_addr peer;     /* remote address (UDP destination / injected IP source) */
+	uint16_t udp_port;       /* remote UDP port */
+	struct gw_addr inner;    /* internal host (injected IP destination) */
+	uint8_t tos;             /* TOS / traffic class to use (ECN copied, RFC 6951 5.8) */
+	uint8_t reply[64];       /* with XV_REPLY_UDP */
+	size_t reply_len;
+	int pkt_err;             /* the pkt_err for malformed drops */
+	bool port_changed;       /* a learned remote UDP port moved */
+	bool created;            /* a new association */
+};
+
+/* A native packet (IP header first) queued from the internal side. */
+void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_ms,
+		    struct xlate_result *res);
+/* A UDP payload (SCTP common header first) from peer:udp_port, outer TOS tos. */
+void xlate_inbound(struct xlate_ctx *x, const struct gw_addr *peer, uint16_t udp_port,
+		   uint8_t tos, uint8_t *sctp, size_t len, uint64_t now_ms,
+		   struct xlate_result *res);
+
+#endif
