@@ -32,6 +32,9 @@ struct gw {
 	struct gw_priv *priv;       /* sockets, epoll, timers: private to gw.c */
 };
 
+/* Run the daemon until SIGTERM / SIGINT; returns the exit status. */
+int gw_main(const struct gw_opts *opts);
+
 /* Watch fd for events (EPOLLIN...) and call cb. 0 or -1 with errno. */
 int gw_watch(struct gw *gw, int fd, uint32_t events, gw_fd_cb cb, void *arg);
 void gw_unwatch(struct gw *gw, int fd);

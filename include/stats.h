@@ -21,6 +21,8 @@ enum gw_drop {
 	DROP_IN_INJECT,        /* raw send failed */
 	DROP_IN_UNVERIFIED,    /* zero checksum on a packet that would create state */
 	DROP_IN_INIT_PORT_CHANGE, /* INIT for a live association from a new UDP port */
+	DROP_OUT_UNVERIFIED,   /* zero checksum on a queued packet that would create state */
+	DROP_IN_FAMILY,        /* peer and internal host of different address families */
 	DROP_COUNT
 };
 

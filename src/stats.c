@@ -17,6 +17,8 @@ static const char *const drop_names[DROP_COUNT] = {
 	[DROP_IN_INJECT] = "in_inject_error",
 	[DROP_IN_UNVERIFIED] = "in_unverified_checksum",
 	[DROP_IN_INIT_PORT_CHANGE] = "in_init_port_change",
+	[DROP_OUT_UNVERIFIED] = "out_unverified_checksum",
+	[DROP_IN_FAMILY] = "in_family_mismatch",
 };
 
 const char *stats_drop_name(enum gw_drop d)

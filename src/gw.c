@@ -1,0 +1,490 @@
+/* gw.c - the daemon's life: set up, one epoll loop, reload, tear down.
+ *
+ * Order matters. The control socket comes first (it refuses a second instance), then
+ * the UDP port (a clear error if it is busy), raw sockets and the queue, and only then
+ * the nftables rules, so no packet is queued before someone reads the queue. On the
+ * way out the rules go first, for the same reason. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <linux/netfilter.h>
+#include <systemd/sd-daemon.h>
+
+#include "build-config.h"
+#include "control.h"
+#include "crc32c.h"
+#include "gw.h"
+#include "inject.h"
+#include "log.h"
+#include "nfq.h"
+#include "pkt.h"
+#include "udp.h"
+#include "xlate.h"
+
+#define GW_MAX_WATCH 64
+#define GW_UDP_BATCH 32
+#define GW_HEADROOM 64 /* room to prepend an IPv4 / IPv6 header before the SCTP packet */
+#define GW_DGRAM_CAP 65536
+#define GW_QUEUE_MAXLEN 4096
+
+struct gw_watch {
+	int fd;
+	gw_fd_cb cb;
+	void *arg;
+};
+
+struct gw_priv {
+	int epfd, sigfd, timerfd;
+	struct nfq *nfq;
+	struct udp_sock udp;
+	struct inject_sock inj;
+	struct xlate_ctx x;
+	struct gw_watch watch[GW_MAX_WATCH];
+	uint64_t watchdog_usec;
+	uint64_t last_watchdog_ms;
+	struct ratelimit rl_drop, rl_send, rl_inject, rl_abort;
+	uint8_t *rxmem; /* GW_UDP_BATCH * (GW_HEADROOM + GW_DGRAM_CAP) */
+	struct udp_dgram dg[GW_UDP_BATCH];
+};
+
+int gw_watch(struct gw *gw, int fd, uint32_t events, gw_fd_cb cb, void *arg)
+{
+	struct gw_priv *p = gw->priv;
+	struct epoll_event ev = { .events = events };
+
+	for (int i = 0; i < GW_MAX_WATCH; i++) {
+		if (p->watch[i].cb)
+			continue;
+		p->watch[i] = (struct gw_watch){ .fd = fd, .cb = cb, .arg = arg };
+		ev.data.ptr = &p->watch[i];
+		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			p->watch[i].cb = NULL;
+			return -1;
+		}
+		return 0;
+	}
+	errno = EMFILE;
+	return -1;
+}
+
+void gw_unwatch(struct gw *gw, int fd)
+{
+	struct gw_priv *p = gw->priv;
+
+	for (int i = 0; i < GW_MAX_WATCH; i++) {
+		if (p->watch[i].cb && p->watch[i].fd == fd) {
+			epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL);
+			p->watch[i].cb = NULL;
+			p->watch[i].fd = -1;
+		}
+	}
+}
+
+static void log_drop(struct gw *gw, const struct xlate_result *r, const char *dir)
+{
+	uint64_t supp = 0;
+	char a[GW_ADDRSTRLEN];
+
+	if (!ratelimit_ok(&gw->priv->rl_drop, now_monotonic_ms(), &supp))
+		return;
+	log_debug("%s: dropped (%s%s%s) peer %s%s", dir, stats_drop_name(r->reason),
+		  r->pkt_err ? ": " : "", r->pkt_err ? pkt_strerror(r->pkt_err) : "",
+		  addr_format(&r->peer, a, sizeof(a)), supp ? " (and earlier ones suppressed)" : "");
+}
+
+/* One queued native packet: exactly one verdict is returned for it. */
+static unsigned gw_on_queued(struct nfq_packet *qp, void *arg)
+{
+	struct gw *gw = arg;
+	struct gw_priv *p = gw->priv;
+	struct xlate_result r;
+	uint64_t now = now_monotonic_ms();
+	int err;
+
+	xlate_outbound(&p->x, qp->data, qp->len, now, &r);
+	switch (r.verdict) {
+	case XV_ACCEPT:
+		return NF_ACCEPT;
+	case XV_ENCAP:
+		err = udp_send(&p->udp, &r.peer, r.udp_port, r.tos, r.sctp, r.sctp_len);
+		if (err) {
+			gw->stats.drops[DROP_OUT_SEND]++;
+			if (ratelimit_ok(&p->rl_send, now, NULL)) {
+				char a[GW_ADDRSTRLEN];
+
+				log_warnx("gw_on_queued: send to %s port %u: %s",
+					  addr_format(&r.peer, a, sizeof(a)), r.udp_port,
+					  strerror(-err));
+			}
+			return NF_DROP;
+		}
+		gw->stats.out_pkts++;
+		gw->stats.out_bytes += r.sctp_len;
+		return NF_DROP; /* the datagram carries it now */
+	case XV_DROP:
+		log_drop(gw, &r, "outbound");
+		return NF_DROP;
+	case XV_INJECT:
+	case XV_REPLY_UDP:
+		break;
+	}
+	return NF_DROP;
+}
+
+static void gw_on_nfq(struct gw *gw, int fd, uint32_t events, void *arg)
+{
+	if (nfq_process(gw->priv->nfq, gw_on_queued, gw) < 0) {
+		log_err("gw_on_nfq: queue socket failed; stopping");
+		gw->quit = true;
+	}
+}
+
+static void gw_handle_dgram(struct gw *gw, struct udp_dgram *d, uint64_t now)
+{
+	struct gw_priv *p = gw->priv;
+	struct xlate_result r;
+	int err;
+
+	if (d->len > GW_DGRAM_CAP) {
+		gw->stats.drops[DROP_IN_MALFORMED]++;
+		return;
+	}
+	xlate_inbound(&p->x, &d->src, d->src_port, d->tos, d->buf, d->len, now, &r);
+	switch (r.verdict) {
+	case XV_INJECT:
+		err = inject_send(&p->inj, &r.peer, &r.inner, r.tos, r.sctp, r.sctp_len);
+		if (err) {
+			gw->stats.drops[DROP_IN_INJECT]++;
+			if (ratelimit_ok(&p->rl_inject, now, NULL)) {
+				char a[GW_ADDRSTRLEN];
+
+				log_warnx("gw_handle_dgram: inject to %s: %s",
+					  addr_format(&r.inner, a, sizeof(a)), strerror(-err));
+			}
+			return;
+		}
+		gw->stats.in_pkts++;
+		gw->stats.in_bytes += r.sctp_len;
+		if (r.port_changed && ratelimit_ok(&p->rl_drop, now, NULL)) {
+			char a[GW_ADDRSTRLEN];
+
+			log_info("association %u: remote %s now uses UDP port %u", r.assoc->id,
+				 addr_format(&r.peer, a, sizeof(a)), r.udp_port);
+		}
+		break;
+	case XV_REPLY_UDP:
+		/* Out-of-the-blue answers are rate-limited: an INIT flood must not turn the
+		 * gateway into an ABORT amplifier. */
+		if (r.reply_len && ratelimit_ok(&p->rl_abort, now, NULL) &&
+		    udp_send(&p->udp, &r.peer, r.udp_port, 0, r.reply, r.reply_len) == 0)
+			gw->stats.aborts_sent++;
+		break;
+	case XV_DROP:
+		log_drop(gw, &r, "inbound");
+		break;
+	case XV_ACCEPT:
+	case XV_ENCAP:
+		break;
+	}
+}
+
+static void gw_on_udp(struct gw *gw, int fd, uint32_t events, void *arg)
+{
+	struct gw_priv *p = gw->priv;
+	uint64_t now = now_monotonic_ms();
+
+	/* Bounded work per wake-up so the queue and control socket get their turn. */
+	for (int round = 0; round < 8; round++) {
+		int n;
+
+		for (int i = 0; i < GW_UDP_BATCH; i++)
+			p->dg[i].buf = p->rxmem + (size_t)i * (GW_HEADROOM + GW_DGRAM_CAP) + GW_HEADROOM;
+		n = udp_recv_batch(fd, p->dg, GW_UDP_BATCH, GW_DGRAM_CAP);
+		if (n < 0) {
+			if (ratelimit_ok(&p->rl_inject, now, NULL))
+				log_warnx("gw_on_udp: recvmmsg: %s", strerror(-n));
+			return;
+		}
+		for (int i = 0; i < n; i++)
+			gw_handle_dgram(gw, &p->dg[i], now);
+		if (n < GW_UDP_BATCH)
+			return;
+	}
+}
+
+static struct assoc_timeouts gw_timeouts(const struct gw_conf *c)
+{
+	return (struct assoc_timeouts){
+		.init_ms = c->timeout_init * 1000u,
+		.established_ms = c->timeout_established * 1000u,
+		.shutdown_ms = c->timeout_shutdown * 1000u,
+		.closed_ms = c->timeout_shutdown * 1000u,
+	};
+}
+
+static void gw_status(struct gw *gw)
+{
+	sd_notifyf(0, "STATUS=%u associations; out %llu pkts, in %llu pkts; queue via %s",
+		   assoc_table_count(gw->tab), (unsigned long long)gw->stats.out_pkts,
+		   (unsigned long long)gw->stats.in_pkts, nft_queue_kind_name(gw->queue_kind));
+}
+
+static void gw_on_timer(struct gw *gw, int fd, uint32_t events, void *arg)
+{
+	struct assoc_timeouts to = gw_timeouts(gw->conf);
+	uint64_t ticks, now = now_monotonic_ms();
+	unsigned n;
+
+	if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		log_warn("gw_on_timer: read");
+	n = assoc_expire(gw->tab, &to, now);
+	gw->stats.assoc_expired += n;
+	if (n)
+		log_debug("expired %u associations", n);
+	gw->stats.nfq_enobufs = nfq_enobufs(gw->priv->nfq);
+	gw_status(gw);
+	if (gw->priv->watchdog_usec)
+		sd_notify(0, "WATCHDOG=1");
+}
+
+static void gw_on_signal(struct gw *gw, int fd, uint32_t events, void *arg)
+{
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			log_info("signal %u: stopping", si.ssi_signo);
+			gw->quit = true;
+			break;
+		case SIGHUP:
+			gw->reload_pending = true;
+			break;
+		}
+	}
+}
+
+/* Changes that need sockets or memory re-created; refused on reload for now. */
+static const char *gw_reload_blocker(const struct gw_conf *old, const struct gw_conf *neu)
+{
+	if (old->udp_port != neu->udp_port)
+		return "udp-port";
+	if (old->queue_num != neu->queue_num)
+		return "queue";
+	if (old->mark != neu->mark)
+		return "mark";
+	if (old->max_assoc != neu->max_assoc)
+		return "max-associations";
+	return NULL;
+}
+
+int gw_reload(struct gw *gw, char *err, size_t errlen)
+{
+	struct gw_conf *neu = malloc(sizeof(*neu));
+	enum nft_queue_kind kind;
+	const char *blocker;
+
+	if (!neu) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	sd_notify(0, "RELOADING=1");
+	if (conf_load_file(gw->opts.conf_path, neu, err, errlen) < 0)
+		goto fail;
+	blocker = gw_reload_blocker(gw->conf, neu);
+	if (blocker) {
+		snprintf(err, errlen, "%s: changing \"%s\" needs a restart; configuration kept",
+			 gw->opts.conf_path, blocker);
+		goto fail;
+	}
+	if (nft_install(neu, &kind, err, errlen) < 0)
+		goto fail;
+	free(gw->conf);
+	gw->conf = neu;
+	gw->priv->x.conf = neu;
+	gw->queue_kind = kind;
+	log_info("configuration reloaded from %s; %u associations kept", gw->opts.conf_path,
+		 assoc_table_count(gw->tab));
+	sd_notify(0, "READY=1");
+	return 0;
+fail:
+	log_warnx("reload failed, keeping the running configuration: %s", err);
+	sd_notify(0, "READY=1");
+	free(neu);
+	return -1;
+}
+
+unsigned gw_flush(struct gw *gw)
+{
+	unsigned n = 0;
+	struct assoc *a;
+
+	while ((a = assoc_next(gw->tab, NULL)) != NULL) {
+		assoc_remove(gw->tab, a);
+		n++;
+	}
+	log_info("flushed %u associations", n);
+	return n;
+}
+
+static int gw_setup_fds(struct gw *gw, char *err, size_t errlen)
+{
+	struct gw_priv *p = gw->priv;
+	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	p->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	p->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (p->sigfd < 0 || p->timerfd < 0 || timerfd_settime(p->timerfd, 0, &its, NULL) < 0) {
+		snprintf(err, errlen, "signalfd/timerfd: %s", strerror(errno));
+		return -1;
+	}
+	if (gw_watch(gw, p->sigfd, EPOLLIN, gw_on_signal, NULL) < 0 ||
+	    gw_watch(gw, p->timerfd, EPOLLIN, gw_on_timer, NULL) < 0 ||
+	    gw_watch(gw, nfq_fd(p->nfq), EPOLLIN, gw_on_nfq, NULL) < 0 ||
+	    gw_watch(gw, p->udp.fd4, EPOLLIN, gw_on_udp, NULL) < 0 ||
+	    (p->udp.fd6 >= 0 && gw_watch(gw, p->udp.fd6, EPOLLIN, gw_on_udp, NULL) < 0)) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void gw_loop(struct gw *gw)
+{
+	struct epoll_event ev[32];
+
+	while (!gw->quit) {
+		int n = epoll_wait(gw->priv->epfd, ev, 32, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("gw_loop: epoll_wait");
+			break;
+		}
+		for (int i = 0; i < n && !gw->quit; i++) {
+			struct gw_watch *w = ev[i].data.ptr;
+
+			if (w->cb)
+				w->cb(gw, w->fd, ev[i].events, w->arg);
+		}
+		if (gw->reload_pending) {
+			char err[CONF_ERR_LEN + 64];
+
+			gw->reload_pending = false;
+			gw_reload(gw, err, sizeof(err));
+		}
+	}
+}
+
+int gw_main(const struct gw_opts *opts)
+{
+	struct gw gw = { .opts = *opts };
+	struct gw_priv *p = calloc(1, sizeof(*p));
+	char err[CONF_ERR_LEN + 128];
+	int rc = 1;
+
+	if (!p) {
+		log_err("out of memory");
+		return 1;
+	}
+	gw.priv = p;
+	p->epfd = p->sigfd = p->timerfd = -1;
+	p->udp.fd4 = p->udp.fd6 = -1;
+	p->inj.fd4 = p->inj.fd6 = -1;
+	p->rl_drop = (struct ratelimit)RATELIMIT_INIT(1000, 10);
+	p->rl_send = (struct ratelimit)RATELIMIT_INIT(1000, 5);
+	p->rl_inject = (struct ratelimit)RATELIMIT_INIT(1000, 5);
+	p->rl_abort = (struct ratelimit)RATELIMIT_INIT(1000, 100);
+	gw.started_ms = now_monotonic_ms();
+
+	gw.conf = malloc(sizeof(*gw.conf));
+	if (!gw.conf || conf_load_file(opts->conf_path, gw.conf, err, sizeof(err)) < 0) {
+		log_err("%s", gw.conf ? err : "out of memory");
+		goto out;
+	}
+	gw.tab = assoc_table_new(gw.conf->max_assoc);
+	p->rxmem = malloc((size_t)GW_UDP_BATCH * (GW_HEADROOM + GW_DGRAM_CAP));
+	p->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!gw.tab || !p->rxmem || p->epfd < 0) {
+		log_err("gw_main: cannot allocate %u associations: %s", gw.conf->max_assoc,
+			strerror(errno));
+		goto out;
+	}
+	p->x = (struct xlate_ctx){ .conf = gw.conf, .tab = gw.tab, .st = &gw.stats };
+
+	if (control_open(&gw, opts->ctl_path) < 0)
+		goto out;
+	if (udp_open(&p->udp, gw.conf->udp_port, gw.conf->mark, err, sizeof(err)) < 0 ||
+	    inject_open(&p->inj, gw.conf->mark, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto out_ctl;
+	}
+	p->nfq = nfq_open(gw.conf->queue_num, GW_QUEUE_MAXLEN, err, sizeof(err));
+	if (!p->nfq) {
+		log_err("%s", err);
+		goto out_ctl;
+	}
+	if (gw_setup_fds(&gw, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto out_ctl;
+	}
+	if (nft_install(gw.conf, &gw.queue_kind, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto out_ctl;
+	}
+	log_info("sctp-udp-gw %s started: UDP port %u, queue %u (%s), CRC32c %s, "
+		 "up to %u associations", PACKAGE_VERSION, gw.conf->udp_port, gw.conf->queue_num,
+		 nft_queue_kind_name(gw.queue_kind), crc32c_impl_name(), gw.conf->max_assoc);
+	if (sd_watchdog_enabled(0, &p->watchdog_usec) <= 0)
+		p->watchdog_usec = 0;
+	sd_notify(0, "READY=1");
+	gw_status(&gw);
+
+	gw_loop(&gw);
+	rc = 0;
+
+	sd_notify(0, "STOPPING=1");
+	if (nft_remove(err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		rc = 1;
+	}
+	log_info("stopped: %llu packets out, %llu in, %u associations dropped",
+		 (unsigned long long)gw.stats.out_pkts, (unsigned long long)gw.stats.in_pkts,
+		 assoc_table_count(gw.tab));
+out_ctl:
+	control_close(&gw);
+out:
+	if (p->nfq)
+		nfq_close(p->nfq);
+	udp_close(&p->udp);
+	inject_close(&p->inj);
+	if (p->sigfd >= 0)
+		close(p->sigfd);
+	if (p->timerfd >= 0)
+		close(p->timerfd);
+	if (p->epfd >= 0)
+		close(p->epfd);
+	if (gw.tab)
+		assoc_table_free(gw.tab);
+	free(p->rxmem);
+	free(gw.conf);
+	free(p);
+	return rc;
+}

@@ -1,0 +1,95 @@
+/* inject.c - decapsulated SCTP back on the wire as native packets. IPv4 goes through an
+ * IP_HDRINCL raw socket (we choose the source: the peer as seen); IPv6 through an
+ * IPPROTO_RAW socket, which also takes a complete header. Both carry the daemon's mark
+ * so its own rules never queue them again. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "inject.h"
+#include "pkt.h"
+
+static int raw_open(int family, uint32_t mark, char *err, size_t errlen)
+{
+	int fd, one = 1;
+
+	fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (fd < 0) {
+		snprintf(err, errlen, "raw %s socket: %s (needs CAP_NET_RAW)",
+			 family == AF_INET ? "IPv4" : "IPv6", strerror(errno));
+		return -1;
+	}
+	if (family == AF_INET)
+		setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one));
+	if (mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
+		snprintf(err, errlen, "SO_MARK on raw socket: %s (needs CAP_NET_ADMIN)",
+			 strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int inject_open(struct inject_sock *s, uint32_t mark, char *err, size_t errlen)
+{
+	s->fd6 = -1;
+	s->fd4 = raw_open(AF_INET, mark, err, errlen);
+	if (s->fd4 < 0)
+		return -1;
+	s->fd6 = raw_open(AF_INET6, mark, err, errlen);
+	if (s->fd6 < 0 && errno != EAFNOSUPPORT) {
+		close(s->fd4);
+		s->fd4 = -1;
+		return -1;
+	}
+	return 0;
+}
+
+void inject_close(struct inject_sock *s)
+{
+	if (s->fd4 >= 0)
+		close(s->fd4);
+	if (s->fd6 >= 0)
+		close(s->fd6);
+	s->fd4 = s->fd6 = -1;
+}
+
+int inject_send(struct inject_sock *s, const struct gw_addr *src, const struct gw_addr *dst,
+		uint8_t tos, uint8_t *sctp, size_t len)
+{
+	union {
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} sa;
+	socklen_t salen;
+	uint8_t *hdr;
+	size_t hl;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	if (dst->family == AF_INET) {
+		hdr = sctp - 20;
+		hl = pkt_build_ipv4(hdr, src, dst, tos, 64, IPPROTO_SCTP_NUM, len);
+		fd = s->fd4;
+		sa.v4.sin_family = AF_INET;
+		sa.v4.sin_addr = dst->v4;
+		salen = sizeof(sa.v4);
+	} else {
+		hdr = sctp - 40;
+		hl = pkt_build_ipv6(hdr, src, dst, tos, 64, IPPROTO_SCTP_NUM, len);
+		fd = s->fd6;
+		sa.v6.sin6_family = AF_INET6;
+		sa.v6.sin6_addr = dst->v6;
+		salen = sizeof(sa.v6);
+	}
+	if (!hl)
+		return -EMSGSIZE;
+	if (fd < 0)
+		return -EAFNOSUPPORT;
+	if (sendto(fd, hdr, hl + len, MSG_DONTWAIT, (struct sockaddr *)&sa, salen) < 0)
+		return -errno;
+	return 0;
+}

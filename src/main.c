@@ -1,0 +1,96 @@
+/* main.c - sctp-udp-gw: options, then gw_main(). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "build-config.h"
+#include "conf.h"
+#include "ctlproto.h"
+#include "gw.h"
+#include "log.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: sctp-udp-gw [-c FILE] [-f] [-n] [-s SOCKET] [-d] [-V]\n"
+		"  -c FILE    configuration file (default %s)\n"
+		"  -f         stay in the foreground\n"
+		"  -n         check the configuration and exit (with -d: print it normalized)\n"
+		"  -s SOCKET  control socket (default %s)\n"
+		"  -d         debug logging\n"
+		"  -V         print the version and exit\n",
+		CONF_DEFAULT_PATH, CTL_DEFAULT_SOCKET);
+}
+
+static int check_config(const char *path, bool dump)
+{
+	struct gw_conf *c = malloc(sizeof(*c));
+	char err[CONF_ERR_LEN + 64];
+	int rc = 1;
+
+	if (!c) {
+		fprintf(stderr, "sctp-udp-gw: out of memory\n");
+		return 1;
+	}
+	if (conf_load_file(path, c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sctp-udp-gw: %s\n", err);
+	} else {
+		if (dump)
+			conf_dump(c, stdout);
+		printf("configuration OK\n");
+		rc = 0;
+	}
+	free(c);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct gw_opts opts = { .conf_path = CONF_DEFAULT_PATH, .ctl_path = CTL_DEFAULT_SOCKET };
+	bool check_only = false;
+	int ch;
+
+	while ((ch = getopt(argc, argv, "c:fns:dVh")) != -1) {
+		switch (ch) {
+		case 'c':
+			opts.conf_path = optarg;
+			break;
+		case 'f':
+			opts.foreground = true;
+			break;
+		case 'n':
+			check_only = true;
+			break;
+		case 's':
+			opts.ctl_path = optarg;
+			break;
+		case 'd':
+			opts.debug = true;
+			break;
+		case 'V':
+			printf("sctp-udp-gw %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (check_only)
+		return check_config(opts.conf_path, opts.debug);
+
+	/* Under systemd (or once detached) the journal gets structured priorities. */
+	if (!opts.foreground && daemon(0, 0) < 0) {
+		perror("sctp-udp-gw: daemon");
+		return 1;
+	}
+	log_init(opts.debug, !opts.foreground || getenv("JOURNAL_STREAM") != NULL);
+	return gw_main(&opts);
+}

@@ -1,0 +1,211 @@
+/* udp.c - the encapsulation sockets (RFC 6951): one per address family, bound to the
+ * local encapsulation port, receiving in batches with the local address and TOS. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "udp.h"
+
+#define UDP_SOCKBUF (4 * 1024 * 1024)
+
+static int udp_open_family(int family, uint16_t port, uint32_t mark, char *err, size_t errlen)
+{
+	union {
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} sa;
+	socklen_t salen;
+	int fd, one = 1, bufsz = UDP_SOCKBUF;
+
+	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (fd < 0) {
+		snprintf(err, errlen, "udp socket: %s", strerror(errno));
+		return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	if (family == AF_INET) {
+		sa.v4.sin_family = AF_INET;
+		sa.v4.sin_port = htons(port);
+		salen = sizeof(sa.v4);
+		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one));
+	} else {
+		sa.v6.sin6_family = AF_INET6;
+		sa.v6.sin6_port = htons(port);
+		salen = sizeof(sa.v6);
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof(one));
+	}
+	/* Big buffers: bursts from many associations arrive between two loop turns. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsz, sizeof(bufsz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsz, sizeof(bufsz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
+	if (mark)
+		setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark));
+	if (bind(fd, (struct sockaddr *)&sa, salen) < 0) {
+		int e = errno;
+
+		if (e == EADDRINUSE)
+			snprintf(err, errlen,
+				 "UDP port %u (%s) is already in use by another program; if it is "
+				 "the kernel's SCTP (sysctl net.sctp.udp_port), set that to 0 or "
+				 "choose another udp-port", port, family == AF_INET ? "IPv4" : "IPv6");
+		else
+			snprintf(err, errlen, "bind UDP port %u (%s): %s", port,
+				 family == AF_INET ? "IPv4" : "IPv6", strerror(e));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int udp_open(struct udp_sock *u, uint16_t port, uint32_t mark, char *err, size_t errlen)
+{
+	u->port = port;
+	u->fd6 = -1;
+	u->fd4 = udp_open_family(AF_INET, port, mark, err, errlen);
+	if (u->fd4 < 0)
+		return -1;
+	u->fd6 = udp_open_family(AF_INET6, port, mark, err, errlen);
+	if (u->fd6 < 0) {
+		/* A host without IPv6 still serves IPv4. */
+		if (errno == EAFNOSUPPORT)
+			return 0;
+		close(u->fd4);
+		u->fd4 = -1;
+		return -1;
+	}
+	return 0;
+}
+
+void udp_close(struct udp_sock *u)
+{
+	if (u->fd4 >= 0)
+		close(u->fd4);
+	if (u->fd6 >= 0)
+		close(u->fd6);
+	u->fd4 = u->fd6 = -1;
+}
+
+int udp_send(struct udp_sock *u, const struct gw_addr *dst, uint16_t port, uint8_t tos,
+	     const void *buf, size_t len)
+{
+	union {
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} sa;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr mh = { .msg_name = &sa, .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+	int fd, ecn = tos & 0x3;
+
+	memset(&sa, 0, sizeof(sa));
+	if (dst->family == AF_INET) {
+		fd = u->fd4;
+		sa.v4.sin_family = AF_INET;
+		sa.v4.sin_port = htons(port);
+		sa.v4.sin_addr = dst->v4;
+		mh.msg_namelen = sizeof(sa.v4);
+	} else {
+		fd = u->fd6;
+		sa.v6.sin6_family = AF_INET6;
+		sa.v6.sin6_port = htons(port);
+		sa.v6.sin6_addr = dst->v6;
+		mh.msg_namelen = sizeof(sa.v6);
+	}
+	if (fd < 0)
+		return -EAFNOSUPPORT;
+	/* RFC 6951 5.8: the ECN bits travel unchanged. */
+	if (ecn) {
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = dst->family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
+		cm->cmsg_type = dst->family == AF_INET ? IP_TOS : IPV6_TCLASS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &ecn, sizeof(ecn));
+	}
+	if (sendmsg(fd, &mh, MSG_DONTWAIT) < 0)
+		return -errno;
+	return 0;
+}
+
+#define UDP_MAX_BATCH 64
+
+int udp_recv_batch(int fd, struct udp_dgram *dg, unsigned n, size_t cap)
+{
+	struct mmsghdr mm[UDP_MAX_BATCH];
+	struct iovec iov[UDP_MAX_BATCH];
+	struct sockaddr_in6 from[UDP_MAX_BATCH];
+	char cbuf[UDP_MAX_BATCH][CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int))];
+	int got;
+
+	if (n > UDP_MAX_BATCH)
+		n = UDP_MAX_BATCH;
+	for (unsigned i = 0; i < n; i++) {
+		iov[i].iov_base = dg[i].buf;
+		iov[i].iov_len = cap;
+		memset(&mm[i], 0, sizeof(mm[i]));
+		mm[i].msg_hdr.msg_name = &from[i];
+		mm[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+		mm[i].msg_hdr.msg_control = cbuf[i];
+		mm[i].msg_hdr.msg_controllen = sizeof(cbuf[i]);
+	}
+	got = recvmmsg(fd, mm, n, MSG_DONTWAIT, NULL);
+	if (got < 0)
+		return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
+
+	for (int i = 0; i < got; i++) {
+		struct msghdr *mh = &mm[i].msg_hdr;
+		struct udp_dgram *d = &dg[i];
+
+		d->len = mm[i].msg_len;
+		if (mh->msg_flags & MSG_TRUNC)
+			d->len = cap + 1; /* the caller sees it as too long */
+		d->tos = 0;
+		memset(&d->src, 0, sizeof(d->src));
+		memset(&d->dst, 0, sizeof(d->dst));
+		if (from[i].sin6_family == AF_INET) {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&from[i];
+
+			addr_from_v4(&d->src, s4->sin_addr.s_addr);
+			d->src_port = ntohs(s4->sin_port);
+		} else {
+			d->src.family = AF_INET6;
+			d->src.v6 = from[i].sin6_addr;
+			d->src_port = ntohs(from[i].sin6_port);
+		}
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				addr_from_v4(&d->dst, pi.ipi_addr.s_addr);
+			} else if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TOS) {
+				d->tos = *(uint8_t *)CMSG_DATA(cm);
+			} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+				struct in6_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				d->dst.family = AF_INET6;
+				d->dst.v6 = pi.ipi6_addr;
+			} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_TCLASS) {
+				int tc;
+
+				memcpy(&tc, CMSG_DATA(cm), sizeof(tc));
+				d->tos = (uint8_t)tc;
+			}
+		}
+	}
+	return got;
+}

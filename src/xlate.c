@@ -1,0 +1,268 @@
+/* xlate.c - what to do with a native packet from inside or a UDP payload from outside.
+ *
+ * Associations are keyed natsupp-style by ports and verification tags. The internal
+ * host's tag (itag) is carried by inbound packets, the remote peer's tag (rtag) by
+ * outbound ones; T-bit packets (ABORT, SHUTDOWN-COMPLETE) carry the sender's own tag.
+ * State is learned only from packets whose CRC32c verified (RFC 9653 zero checksums
+ * are passed on for known associations but teach nothing). */
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "pkt.h"
+#include "xlate.h"
+
+static void set_drop(struct xlate_ctx *x, struct xlate_result *res, enum gw_drop why, int err)
+{
+	res->verdict = XV_DROP;
+	res->reason = why;
+	res->pkt_err = err;
+	x->st->drops[why]++;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Advance the association's state from the chunks of a packet whose tag matched. */
+static void track_state(struct xlate_ctx *x, struct assoc *a, const struct pkt_sctp *s)
+{
+	uint8_t old = a->state;
+
+	if (pkt_has_chunk(s, SCTP_CT_ABORT) || pkt_has_chunk(s, SCTP_CT_SHUTDOWN_COMPLETE))
+		a->state = ASSOC_CLOSED;
+	else if (pkt_has_chunk(s, SCTP_CT_SHUTDOWN) || pkt_has_chunk(s, SCTP_CT_SHUTDOWN_ACK))
+		a->state = ASSOC_SHUTDOWN;
+	else if (pkt_has_chunk(s, SCTP_CT_COOKIE_ACK))
+		a->state = ASSOC_ESTABLISHED;
+	else if ((pkt_has_chunk(s, SCTP_CT_INIT_ACK) || pkt_has_chunk(s, SCTP_CT_COOKIE_ECHO)) &&
+		 (a->state == ASSOC_INIT || a->state == ASSOC_CLOSED))
+		a->state = ASSOC_COOKIE;
+	else if (a->state == ASSOC_COOKIE && !pkt_has_chunk(s, SCTP_CT_INIT) &&
+		 (pkt_has_chunk(s, SCTP_CT_DATA) || pkt_has_chunk(s, SCTP_CT_SACK) ||
+		  pkt_has_chunk(s, SCTP_CT_HEARTBEAT)))
+		/* COOKIE-ACK lost or bundled away: data both ways means it is up. */
+		a->state = ASSOC_ESTABLISHED;
+
+	if (a->state == ASSOC_CLOSED && old != ASSOC_CLOSED)
+		x->st->assoc_closed++;
+}
+
+/* The remote UDP port for a new remote address: the encapsulate rule's, else 9899. */
+static uint16_t default_udp_port(const struct gw_conf *c, const struct gw_addr *dst, uint16_t dport)
+{
+	const struct conf_encap *e = conf_match_encap(c, dst, dport);
+
+	return e ? e->remote_udp_port : CONF_DEFAULT_UDP_PORT;
+}
+
+void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_ms,
+		    struct xlate_result *res)
+{
+	struct pkt_ip iph;
+	struct pkt_sctp s;
+	struct assoc *a;
+	struct assoc_path *path;
+	uint8_t *sp;
+	size_t sl;
+	bool verified, changed = false;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	err = pkt_parse_ip(ip, len, &iph);
+	if (err)
+		return set_drop(x, res, DROP_OUT_MALFORMED, err);
+	if (iph.proto != IPPROTO_SCTP_NUM) {
+		res->verdict = XV_ACCEPT;
+		x->st->out_accepted++;
+		return;
+	}
+	sp = ip + iph.hdr_len;
+	sl = (size_t)iph.total_len - iph.hdr_len;
+	err = pkt_parse_sctp(sp, sl, &s);
+	if (err)
+		return set_drop(x, res, DROP_OUT_MALFORMED, err);
+	verified = pkt_sctp_checksum_ok(sp, sl);
+	if (!verified && !pkt_sctp_checksum_zero(sp, sl))
+		return set_drop(x, res, DROP_OUT_BAD_CRC, 0);
+
+	if (s.first_chunk == SCTP_CT_INIT) {
+		/* A retransmitted INIT carries the same initiate tag. */
+		a = assoc_lookup_local(x->tab, &iph.src, s.src_port, s.dst_port, s.init_tag, true);
+		if (!a) {
+			if (!conf_match_encap(x->conf, &iph.dst, s.dst_port)) {
+				res->verdict = XV_ACCEPT;
+				x->st->out_accepted++;
+				return;
+			}
+			if (!verified)
+				return set_drop(x, res, DROP_OUT_UNVERIFIED, 0);
+			a = assoc_create(x->tab, &iph.src, s.src_port, s.src_port, s.dst_port,
+					 s.init_tag, 0, ASSOC_FROM_INSIDE, now_ms);
+			if (!a)
+				return set_drop(x, res, DROP_OUT_TABLE_FULL, 0);
+			x->st->assoc_created++;
+			res->created = true;
+		}
+	} else {
+		a = assoc_lookup_local(x->tab, &iph.src, s.src_port, s.dst_port, s.vtag, s.t_bit);
+		if (!a) {
+			/* Not an association we carry: ours to drop only if a rule claims it. */
+			if (conf_match_encap(x->conf, &iph.dst, s.dst_port))
+				return set_drop(x, res, DROP_OUT_NO_ASSOC, 0);
+			res->verdict = XV_ACCEPT;
+			x->st->out_accepted++;
+			return;
+		}
+		if (s.first_chunk == SCTP_CT_INIT_ACK && verified && a->itag != s.init_tag)
+			assoc_set_itag(x->tab, a, s.init_tag);
+	}
+
+	path = assoc_path_get(a, &iph.dst, default_udp_port(x->conf, &iph.dst, s.dst_port));
+	if (verified)
+		track_state(x, a, &s);
+
+	/* RFC 6951 5.7: internal addresses must not reach the peer; it then uses the
+	 * source address of the packet, which is the gateway's (or its NAT's). */
+	if (s.addr_params) {
+		unsigned removed = 0;
+		int nl = pkt_sctp_strip_addr_params(sp, sl, &removed);
+
+		if (nl > 0 && removed) {
+			sl = (size_t)nl;
+			changed = true;
+			x->st->addr_params_removed += removed;
+		}
+	}
+	if (a->seen_port != a->iport) {
+		put16(sp, a->seen_port);
+		changed = true;
+	}
+	if (changed)
+		pkt_sctp_set_checksum(sp, sl);
+
+	a->last_ms = now_ms;
+	a->pkts_out++;
+	a->bytes_out += sl;
+	path->pkts_out++;
+
+	res->verdict = XV_ENCAP;
+	res->assoc = a;
+	res->sctp = sp;
+	res->sctp_len = sl;
+	res->peer = iph.dst;
+	res->udp_port = path->udp_port;
+	res->inner = iph.src;
+	res->tos = iph.tos;
+}
+
+/* Answer a packet from outside with an ABORT over the same encapsulation. */
+static void reply_abort(struct xlate_result *res, const struct gw_addr *peer, uint16_t udp_port,
+			const struct pkt_sctp *s, uint32_t vtag, bool t_bit, uint16_t cause)
+{
+	res->verdict = XV_REPLY_UDP;
+	res->peer = *peer;
+	res->udp_port = udp_port;
+	res->reply_len = pkt_build_abort(res->reply, sizeof(res->reply), s->dst_port, s->src_port,
+					 vtag, t_bit, cause);
+}
+
+void xlate_inbound(struct xlate_ctx *x, const struct gw_addr *peer, uint16_t udp_port,
+		   uint8_t tos, uint8_t *sp, size_t sl, uint64_t now_ms,
+		   struct xlate_result *res)
+{
+	struct pkt_sctp s;
+	struct assoc *a;
+	struct assoc_path *path;
+	bool verified;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	if (sl < SCTP_COMMON_HDR_LEN)
+		return set_drop(x, res, DROP_IN_SHORT, PKT_ERR_SCTP_SHORT);
+	err = pkt_parse_sctp(sp, sl, &s);
+	if (err)
+		return set_drop(x, res, DROP_IN_MALFORMED, err);
+	verified = pkt_sctp_checksum_ok(sp, sl);
+	if (!verified && !pkt_sctp_checksum_zero(sp, sl))
+		return set_drop(x, res, DROP_IN_BAD_CRC, 0);
+
+	if (s.first_chunk == SCTP_CT_INIT) {
+		if (!verified)
+			return set_drop(x, res, DROP_IN_UNVERIFIED, 0);
+		a = assoc_lookup_remote(x->tab, s.dst_port, s.src_port, s.init_tag, false);
+		if (a) {
+			path = assoc_path_find(a, peer);
+			/* draft-tuexen-tsvwg-sctp-udp-encaps-cons 4: an INIT must not move the
+			 * encapsulation port of a live association; refuse it as Linux does. */
+			if (path && path->udp_port != udp_port && path->last_seen_ms) {
+				x->st->drops[DROP_IN_INIT_PORT_CHANGE]++;
+				reply_abort(res, peer, udp_port, &s, s.init_tag, false,
+					    SCTP_CAUSE_PORT_UNREACH);
+				return;
+			}
+		} else {
+			const struct conf_forward *f = conf_match_forward(x->conf, s.dst_port);
+
+			if (!f) {
+				x->st->drops[DROP_IN_NO_FORWARD]++;
+				reply_abort(res, peer, udp_port, &s, s.init_tag, false, 0);
+				return;
+			}
+			if (f->to.family != peer->family)
+				return set_drop(x, res, DROP_IN_FAMILY, 0);
+			a = assoc_create(x->tab, &f->to, f->to_port, s.dst_port, s.src_port, 0,
+					 s.init_tag, ASSOC_FROM_OUTSIDE, now_ms);
+			if (!a)
+				return set_drop(x, res, DROP_IN_TABLE_FULL, 0);
+			x->st->assoc_created++;
+			res->created = true;
+		}
+	} else {
+		a = assoc_lookup_remote(x->tab, s.dst_port, s.src_port, s.vtag, !s.t_bit);
+		if (!a)
+			return set_drop(x, res, DROP_IN_NO_ASSOC, 0);
+		if (s.first_chunk == SCTP_CT_INIT_ACK) {
+			if (!verified)
+				return set_drop(x, res, DROP_IN_UNVERIFIED, 0);
+			if (a->rtag != s.init_tag)
+				assoc_set_rtag(x->tab, a, s.init_tag);
+		}
+	}
+
+	/* RFC 6951 5.4: follow the peer's UDP port, per remote address, but only for a
+	 * packet whose tag matched (above) and whose checksum verified. */
+	path = assoc_path_find(a, peer);
+	if (verified) {
+		if (!path) {
+			path = assoc_path_get(a, peer, udp_port);
+		} else if (path->udp_port != udp_port) {
+			path->udp_port = udp_port;
+			x->st->port_changes++;
+			res->port_changed = true;
+		}
+		path->last_seen_ms = now_ms;
+		track_state(x, a, &s);
+	}
+	if (path)
+		path->pkts_in++;
+
+	if (a->iport != s.dst_port) {
+		put16(sp + 2, a->iport);
+		pkt_sctp_set_checksum(sp, sl);
+	}
+	a->last_ms = now_ms;
+	a->pkts_in++;
+	a->bytes_in += sl;
+
+	res->verdict = XV_INJECT;
+	res->assoc = a;
+	res->sctp = sp;
+	res->sctp_len = sl;
+	res->peer = *peer;
+	res->udp_port = udp_port;
+	res->inner = a->iaddr;
+	res->tos = tos;
+}
