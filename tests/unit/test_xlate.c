@@ -1,0 +1,545 @@
+/* test_xlate.c - the translation decisions, packet by packet, through whole associations. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "pkt.h"
+#include "pktgen.h"
+#include "xlate.h"
+
+#define HEAD 64 /* headroom, as the daemon gives */
+
+static struct gw_conf conf;
+static struct assoc_table *tab;
+static struct gw_stats st;
+static struct xlate_ctx x;
+static uint8_t buf[HEAD + PKTGEN_MAX];
+static struct xlate_result res;
+
+static const char *INSIDE = "10.0.0.2";
+static const char *PEER = "203.0.113.2";
+
+static void load_conf(const char *const *lines, unsigned n)
+{
+	struct conf_reader r;
+
+	conf_read_init(&r, &conf, "test.conf");
+	for (unsigned i = 0; i < n; i++)
+		ck_assert_msg(conf_read_line(&r, lines[i]) == 0, "%s", r.err);
+	ck_assert_msg(conf_read_finish(&r) == 0, "%s", r.err);
+	if (tab)
+		assoc_table_free(tab);
+	tab = assoc_table_new(conf.max_assoc);
+	ck_assert_ptr_nonnull(tab);
+	memset(&st, 0, sizeof(st));
+	x = (struct xlate_ctx){ .conf = &conf, .tab = tab, .st = &st };
+}
+
+static void setup_default(void)
+{
+	static const char *const lines[] = {
+		"internal 10.0.0.0/24",
+		"encapsulate to any",
+		"forward port 7 to 10.0.0.5",
+		"forward port 3868 to 10.0.0.6 port 13868",
+	};
+	load_conf(lines, 4);
+}
+
+static void teardown(void)
+{
+	assoc_table_free(tab);
+	tab = NULL;
+}
+
+static struct gw_addr A(const char *s)
+{
+	struct gw_addr a;
+
+	ck_assert_int_eq(addr_parse(s, &a), 0);
+	return a;
+}
+
+/* A native packet from src:sport to dst:dport, run through xlate_outbound. */
+static void outbound(const char *src, uint16_t sport, const char *dst, uint16_t dport,
+		     uint32_t vtag, const struct pktgen_chunk *c, unsigned n, uint64_t now)
+{
+	uint8_t *p = buf + HEAD;
+	size_t len = pktgen_sctp(p, PKTGEN_MAX, sport, dport, vtag, c, n);
+
+	ck_assert_uint_gt(len, 0);
+	len = strchr(src, ':') ? pktgen_ipv6(p, PKTGEN_MAX, len, src, dst, 0)
+			       : pktgen_ipv4(p, PKTGEN_MAX, len, src, dst, 0);
+	ck_assert_uint_gt(len, 0);
+	xlate_outbound(&x, p, len, now, &res);
+}
+
+/* A UDP payload from peer:udp_port carrying sport -> dport SCTP. */
+static void inbound(const char *peer, uint16_t udp_port, uint16_t sport, uint16_t dport,
+		    uint32_t vtag, const struct pktgen_chunk *c, unsigned n, uint64_t now)
+{
+	struct gw_addr pa = A(peer);
+	size_t len = pktgen_sctp(buf + HEAD, PKTGEN_MAX, sport, dport, vtag, c, n);
+
+	ck_assert_uint_gt(len, 0);
+	xlate_inbound(&x, &pa, udp_port, 0, buf + HEAD, len, now, &res);
+}
+
+static void assert_sctp_out_ok(void)
+{
+	struct pkt_sctp s;
+
+	ck_assert_int_eq(pkt_parse_sctp(res.sctp, res.sctp_len, &s), PKT_OK);
+	ck_assert(pkt_sctp_checksum_ok(res.sctp, res.sctp_len));
+}
+
+static uint16_t sctp_port(const uint8_t *p, int off)
+{
+	return (uint16_t)(p[off] << 8 | p[off + 1]);
+}
+
+/* Bring up 10.0.0.2:5000 <-> 203.0.113.2:7 with itag 0x1111, rtag 0x2222, the peer's NAT
+ * giving it UDP port 40000. */
+static struct assoc *establish(void)
+{
+	const char *addrs[] = { "10.0.0.2", "fd00::2" };
+	struct pktgen_chunk c;
+	struct assoc *a;
+
+	c = pktgen_init(0x1111, 65536, 10, 10, 1, addrs, 2);
+	outbound(INSIDE, 5000, PEER, 7, 0, &c, 1, 1000);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert(res.created);
+	a = res.assoc;
+	ck_assert_int_eq(a->state, ASSOC_INIT);
+
+	c = pktgen_init_ack(0x2222, 65536, 10, 10, 100, NULL, 0, "cookie", 6);
+	inbound(PEER, 40000, 7, 5000, 0x1111, &c, 1, 1010);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	ck_assert_ptr_eq(res.assoc, a);
+	ck_assert_uint_eq(a->rtag, 0x2222);
+	ck_assert_int_eq(a->state, ASSOC_COOKIE);
+
+	c = pktgen_cookie_echo("cookie", 6);
+	outbound(INSIDE, 5000, PEER, 7, 0x2222, &c, 1, 1020);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert_uint_eq(res.udp_port, 40000);
+
+	c = pktgen_cookie_ack();
+	inbound(PEER, 40000, 7, 5000, 0x1111, &c, 1, 1030);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	ck_assert_int_eq(a->state, ASSOC_ESTABLISHED);
+	return a;
+}
+
+START_TEST(outbound_init_creates_and_strips_addresses)
+{
+	const char *addrs[] = { "10.0.0.2", "fd00::2" };
+	struct pktgen_chunk c = pktgen_init(0xabcdef01, 65536, 10, 10, 1, addrs, 2);
+	struct pkt_sctp s;
+	struct gw_addr peer = A(PEER);
+
+	outbound(INSIDE, 5000, PEER, 7, 0, &c, 1, 1000);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert(addr_equal(&res.peer, &peer));
+	ck_assert_uint_eq(res.udp_port, 9899);
+	ck_assert_int_eq(pkt_parse_sctp(res.sctp, res.sctp_len, &s), PKT_OK);
+	ck_assert_uint_eq(s.addr_params, 0);
+	ck_assert_uint_eq(s.init_tag, 0xabcdef01);
+	ck_assert(pkt_sctp_checksum_ok(res.sctp, res.sctp_len));
+	ck_assert_uint_eq(st.addr_params_removed, 2);
+	ck_assert_uint_eq(assoc_table_count(tab), 1);
+	ck_assert_uint_eq(res.assoc->itag, 0xabcdef01);
+	ck_assert_uint_eq(res.assoc->origin, ASSOC_FROM_INSIDE);
+
+	/* The retransmitted INIT finds the same association. */
+	c = pktgen_init(0xabcdef01, 65536, 10, 10, 1, NULL, 0);
+	outbound(INSIDE, 5000, PEER, 7, 0, &c, 1, 2000);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert(!res.created);
+	ck_assert_uint_eq(assoc_table_count(tab), 1);
+}
+END_TEST
+
+START_TEST(outbound_not_matching_rule_is_accepted)
+{
+	static const char *const lines[] = {
+		"internal 10.0.0.0/24",
+		"encapsulate to 198.51.100.0/24 remote-udp-port 10000",
+	};
+	struct pktgen_chunk c = pktgen_init(0x1234, 65536, 10, 10, 1, NULL, 0);
+
+	load_conf(lines, 2);
+	outbound(INSIDE, 5000, PEER, 7, 0, &c, 1, 1000);
+	ck_assert_int_eq(res.verdict, XV_ACCEPT);
+	ck_assert_uint_eq(assoc_table_count(tab), 0);
+
+	outbound(INSIDE, 5000, "198.51.100.9", 7, 0, &c, 1, 1000);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert_uint_eq(res.udp_port, 10000);
+
+	/* A non-INIT with no association toward a claimed destination is dropped. */
+	c = pktgen_data(1, 0, 0, 0, "x", 1);
+	outbound(INSIDE, 5001, "198.51.100.9", 7, 0x9999, &c, 1, 1000);
+	ck_assert_int_eq(res.verdict, XV_DROP);
+	ck_assert_int_eq(res.reason, DROP_OUT_NO_ASSOC);
+	ck_assert_uint_eq(st.drops[DROP_OUT_NO_ASSOC], 1);
+}
+END_TEST
+
+START_TEST(handshake_learns_tags_ports_and_state)
+{
+	struct assoc *a = establish();
+	struct gw_addr peer = A(PEER);
+	struct pktgen_chunk c = pktgen_data(1, 0, 0, 0, "hello", 5);
+
+	ck_assert_uint_eq(a->npaths, 1);
+	ck_assert(addr_equal(&a->paths[0].addr, &peer));
+	ck_assert_uint_eq(a->paths[0].udp_port, 40000);
+	ck_assert_uint_eq(st.port_changes, 1); /* 9899 default -> 40000 seen */
+
+	inbound(PEER, 40000, 7, 5000, 0x1111, &c, 1, 1040);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	ck_assert(addr_equal(&res.peer, &peer));
+	{
+		struct gw_addr inside = A(INSIDE);
+		ck_assert(addr_equal(&res.inner, &inside));
+	}
+	ck_assert_uint_eq(a->pkts_in, 3);
+	ck_assert_uint_eq(a->pkts_out, 2);
+}
+END_TEST
+
+START_TEST(wrong_tag_or_bad_crc_never_moves_port)
+{
+	struct assoc *a = establish();
+	struct pktgen_chunk c = pktgen_data(1, 0, 0, 0, "x", 1);
+	uint64_t changes = st.port_changes;
+
+	inbound(PEER, 50000, 7, 5000, 0x1112, &c, 1, 2000);
+	ck_assert_int_eq(res.verdict, XV_DROP);
+	ck_assert_int_eq(res.reason, DROP_IN_NO_ASSOC);
+	ck_assert_uint_eq(a->paths[0].udp_port, 40000);
+
+	/* The right tag with a corrupted checksum. */
+	{
+		struct gw_addr pa = A(PEER);
+		size_t len = pktgen_sctp(buf + HEAD, PKTGEN_MAX, 7, 5000, 0x1111, &c, 1);
+
+		buf[HEAD + 8] ^= 0x01;
+		xlate_inbound(&x, &pa, 50000, 0, buf + HEAD, len, 2000, &res);
+	}
+	ck_assert_int_eq(res.verdict, XV_DROP);
+	ck_assert_int_eq(res.reason, DROP_IN_BAD_CRC);
+	ck_assert_uint_eq(a->paths[0].udp_port, 40000);
+	ck_assert_uint_eq(st.port_changes, changes);
+}
+END_TEST
+
+START_TEST(nat_rebinding_is_followed)
+{
+	struct assoc *a = establish();
+	struct pktgen_chunk c = pktgen_data(7, 0, 0, 0, "x", 1);
+
+	inbound(PEER, 40123, 7, 5000, 0x1111, &c, 1, 2000);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	ck_assert(res.port_changed);
+	ck_assert_uint_eq(a->paths[0].udp_port, 40123);
+
+	c = pktgen_sack(7, 65536);
+	outbound(INSIDE, 5000, PEER, 7, 0x2222, &c, 1, 2010);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert_uint_eq(res.udp_port, 40123);
+}
+END_TEST
+
+START_TEST(zero_checksum_passes_but_teaches_nothing)
+{
+	struct assoc *a = establish();
+	struct pktgen_chunk c = pktgen_data(7, 0, 0, 0, "x", 1);
+	struct gw_addr pa = A(PEER);
+	size_t len = pktgen_sctp(buf + HEAD, PKTGEN_MAX, 7, 5000, 0x1111, &c, 1);
+
+	memset(buf + HEAD + 8, 0, 4);
+	xlate_inbound(&x, &pa, 41000, 0, buf + HEAD, len, 2000, &res);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	ck_assert_uint_eq(a->paths[0].udp_port, 40000);
+
+	/* An INIT that cannot be verified creates nothing. */
+	c = pktgen_init(0x5555, 65536, 10, 10, 1, NULL, 0);
+	len = pktgen_sctp(buf + HEAD, PKTGEN_MAX, 9000, 7, 0, &c, 1);
+	memset(buf + HEAD + 8, 0, 4);
+	xlate_inbound(&x, &pa, 41000, 0, buf + HEAD, len, 2000, &res);
+	ck_assert_int_eq(res.verdict, XV_DROP);
+	ck_assert_int_eq(res.reason, DROP_IN_UNVERIFIED);
+	ck_assert_uint_eq(assoc_table_count(tab), 1);
+}
+END_TEST
+
+START_TEST(abort_and_shutdown_close)
+{
+	struct assoc *a = establish();
+	struct pktgen_chunk c = pktgen_abort(true);
+
+	/* ABORT with the T bit from the peer carries the peer's own tag. */
+	inbound(PEER, 40000, 7, 5000, 0x2222, &c, 1, 2000);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	ck_assert_int_eq(a->state, ASSOC_CLOSED);
+	ck_assert_uint_eq(st.assoc_closed, 1);
+
+	{
+		struct assoc_timeouts to = { 3000, 210000, 3000, 3000 };
+
+		ck_assert_uint_eq(assoc_expire(tab, &to, 2000 + 3000), 0);
+		ck_assert_uint_eq(assoc_expire(tab, &to, 2000 + 3001), 1);
+		ck_assert_uint_eq(assoc_table_count(tab), 0);
+	}
+
+	a = establish();
+	c = pktgen_shutdown(10);
+	outbound(INSIDE, 5000, PEER, 7, 0x2222, &c, 1, 3000);
+	ck_assert_int_eq(a->state, ASSOC_SHUTDOWN);
+	c = pktgen_shutdown_ack();
+	inbound(PEER, 40000, 7, 5000, 0x1111, &c, 1, 3010);
+	ck_assert_int_eq(a->state, ASSOC_SHUTDOWN);
+	c = pktgen_shutdown_complete(false);
+	outbound(INSIDE, 5000, PEER, 7, 0x2222, &c, 1, 3020);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert_int_eq(a->state, ASSOC_CLOSED);
+}
+END_TEST
+
+START_TEST(outbound_t_bit_abort_uses_own_tag)
+{
+	struct assoc *a = establish();
+	struct pktgen_chunk c = pktgen_abort(true);
+
+	outbound(INSIDE, 5000, PEER, 7, 0x1111, &c, 1, 2000);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert_ptr_eq(res.assoc, a);
+	ck_assert_int_eq(a->state, ASSOC_CLOSED);
+}
+END_TEST
+
+START_TEST(inbound_init_forward_rule)
+{
+	struct pktgen_chunk c = pktgen_init(0x7777, 65536, 10, 10, 1, NULL, 0);
+	struct gw_addr target = A("10.0.0.6");
+	struct assoc *a;
+
+	/* Port 3868 goes to 10.0.0.6 port 13868: the destination port is rewritten. */
+	inbound(PEER, 9899, 6000, 3868, 0, &c, 1, 1000);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	ck_assert(res.created);
+	ck_assert(addr_equal(&res.inner, &target));
+	ck_assert_uint_eq(sctp_port(res.sctp, 2), 13868);
+	assert_sctp_out_ok();
+	a = res.assoc;
+	ck_assert_uint_eq(a->origin, ASSOC_FROM_OUTSIDE);
+	ck_assert_uint_eq(a->seen_port, 3868);
+	ck_assert_uint_eq(a->iport, 13868);
+	ck_assert_uint_eq(a->rtag, 0x7777);
+
+	/* The internal host answers from 13868; the peer must see 3868. */
+	c = pktgen_init_ack(0x8888, 65536, 10, 10, 1, (const char *const[]){ "10.0.0.6" }, 1,
+			    "ck", 2);
+	outbound("10.0.0.6", 13868, PEER, 6000, 0x7777, &c, 1, 1010);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert_ptr_eq(res.assoc, a);
+	ck_assert_uint_eq(res.udp_port, 9899);
+	ck_assert_uint_eq(sctp_port(res.sctp, 0), 3868);
+	assert_sctp_out_ok();
+	ck_assert_uint_eq(a->itag, 0x8888);
+	{
+		struct pkt_sctp s;
+
+		pkt_parse_sctp(res.sctp, res.sctp_len, &s);
+		ck_assert_uint_eq(s.addr_params, 0);
+	}
+
+	c = pktgen_cookie_echo("ck", 2);
+	inbound(PEER, 9899, 6000, 3868, 0x8888, &c, 1, 1020);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	ck_assert_ptr_eq(res.assoc, a);
+	c = pktgen_cookie_ack();
+	outbound("10.0.0.6", 13868, PEER, 6000, 0x7777, &c, 1, 1030);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert_int_eq(a->state, ASSOC_ESTABLISHED);
+
+	/* A retransmitted INIT finds the same association. */
+	c = pktgen_init(0x7777, 65536, 10, 10, 1, NULL, 0);
+	inbound(PEER, 9899, 6000, 3868, 0, &c, 1, 1040);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	ck_assert(!res.created);
+	ck_assert_uint_eq(assoc_table_count(tab), 1);
+}
+END_TEST
+
+START_TEST(inbound_init_without_rule_is_refused)
+{
+	struct pktgen_chunk c = pktgen_init(0x4444, 65536, 10, 10, 1, NULL, 0);
+	struct pkt_sctp s;
+
+	inbound(PEER, 9899, 6000, 22, 0, &c, 1, 1000);
+	ck_assert_int_eq(res.verdict, XV_REPLY_UDP);
+	ck_assert_uint_eq(res.udp_port, 9899);
+	ck_assert_uint_eq(st.drops[DROP_IN_NO_FORWARD], 1);
+	ck_assert_int_eq(pkt_parse_sctp(res.reply, res.reply_len, &s), PKT_OK);
+	ck_assert(pkt_has_chunk(&s, SCTP_CT_ABORT));
+	ck_assert(!s.t_bit);
+	ck_assert_uint_eq(s.vtag, 0x4444);
+	ck_assert_uint_eq(s.src_port, 22);
+	ck_assert_uint_eq(s.dst_port, 6000);
+	ck_assert(pkt_sctp_checksum_ok(res.reply, res.reply_len));
+	ck_assert_uint_eq(assoc_table_count(tab), 0);
+}
+END_TEST
+
+START_TEST(init_from_new_port_for_live_association_is_aborted)
+{
+	struct pktgen_chunk c = pktgen_init(0x7777, 65536, 10, 10, 1, NULL, 0);
+	struct assoc *a;
+	struct pkt_sctp s;
+
+	inbound(PEER, 9899, 6000, 7, 0, &c, 1, 1000);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	a = res.assoc;
+	inbound(PEER, 9900, 6000, 7, 0, &c, 1, 1010);
+	ck_assert_int_eq(res.verdict, XV_REPLY_UDP);
+	ck_assert_uint_eq(res.udp_port, 9900);
+	ck_assert_uint_eq(st.drops[DROP_IN_INIT_PORT_CHANGE], 1);
+	ck_assert_uint_eq(a->paths[0].udp_port, 9899);
+	ck_assert_int_eq(pkt_parse_sctp(res.reply, res.reply_len, &s), PKT_OK);
+	ck_assert(pkt_has_chunk(&s, SCTP_CT_ABORT));
+	/* The cause code follows the chunk header: 14, as Linux sends. */
+	ck_assert_uint_eq(sctp_port(res.reply, 16), SCTP_CAUSE_PORT_UNREACH);
+}
+END_TEST
+
+START_TEST(multihomed_peer_gets_a_path_per_address)
+{
+	struct assoc *a = establish();
+	struct pktgen_chunk c = pktgen_heartbeat("hb", 2);
+	struct gw_addr second = A("198.51.100.7");
+
+	inbound("198.51.100.7", 41000, 7, 5000, 0x1111, &c, 1, 2000);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	ck_assert_ptr_eq(res.assoc, a);
+	ck_assert_uint_eq(a->npaths, 2);
+	ck_assert(addr_equal(&a->paths[1].addr, &second));
+	ck_assert_uint_eq(a->paths[1].udp_port, 41000);
+	ck_assert_uint_eq(a->paths[0].udp_port, 40000);
+
+	c = pktgen_heartbeat_ack("hb", 2);
+	outbound(INSIDE, 5000, "198.51.100.7", 7, 0x2222, &c, 1, 2010);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert_uint_eq(res.udp_port, 41000);
+	c = pktgen_sack(1, 65536);
+	outbound(INSIDE, 5000, PEER, 7, 0x2222, &c, 1, 2020);
+	ck_assert_uint_eq(res.udp_port, 40000);
+}
+END_TEST
+
+START_TEST(malformed_inputs_are_counted)
+{
+	struct gw_addr pa = A(PEER);
+	struct pktgen_chunk c = pktgen_data(1, 0, 0, 0, "abcdefgh", 8);
+	size_t len;
+
+	memset(buf + HEAD, 0, 16);
+	xlate_inbound(&x, &pa, 9899, 0, buf + HEAD, 11, 1000, &res);
+	ck_assert_int_eq(res.reason, DROP_IN_SHORT);
+
+	len = pktgen_sctp(buf + HEAD, PKTGEN_MAX, 7, 5000, 0x1111, &c, 1);
+	xlate_inbound(&x, &pa, 9899, 0, buf + HEAD, len - 8, 1000, &res);
+	ck_assert_int_eq(res.verdict, XV_DROP);
+	ck_assert_int_eq(res.reason, DROP_IN_MALFORMED);
+	ck_assert_int_ne(res.pkt_err, 0);
+
+	/* A queued IPv4 header with a wrong total length. */
+	len = pktgen_sctp(buf + HEAD, PKTGEN_MAX, 5000, 7, 0x1111, &c, 1);
+	len = pktgen_ipv4(buf + HEAD, PKTGEN_MAX, len, INSIDE, PEER, 0);
+	xlate_outbound(&x, buf + HEAD, len - 1, 1000, &res);
+	ck_assert_int_eq(res.verdict, XV_DROP);
+	ck_assert_int_eq(res.reason, DROP_OUT_MALFORMED);
+	ck_assert_uint_eq(st.drops[DROP_IN_SHORT] + st.drops[DROP_IN_MALFORMED] +
+				  st.drops[DROP_OUT_MALFORMED], 3);
+}
+END_TEST
+
+START_TEST(table_full_is_counted_and_established_survive)
+{
+	static const char *const lines[] = {
+		"internal 10.0.0.0/24", "encapsulate to any", "max-associations 1",
+	};
+	struct pktgen_chunk c;
+
+	load_conf(lines, 3);
+	establish();
+	c = pktgen_init(0x3333, 65536, 10, 10, 1, NULL, 0);
+	outbound(INSIDE, 5001, PEER, 7, 0, &c, 1, 999999);
+	ck_assert_int_eq(res.verdict, XV_DROP);
+	ck_assert_int_eq(res.reason, DROP_OUT_TABLE_FULL);
+	ck_assert_uint_eq(st.drops[DROP_OUT_TABLE_FULL], 1);
+	ck_assert_uint_eq(assoc_table_count(tab), 1);
+}
+END_TEST
+
+START_TEST(ipv6_association)
+{
+	static const char *const lines[] = {
+		"internal fd00:1::/64", "encapsulate to 2001:db8::/32",
+	};
+	struct pktgen_chunk c = pktgen_init(0x6666, 65536, 10, 10, 1,
+					    (const char *const[]){ "fd00:1::2" }, 1);
+	struct gw_addr peer = A("2001:db8::9");
+
+	load_conf(lines, 2);
+	outbound("fd00:1::2", 5000, "2001:db8::9", 7, 0, &c, 1, 1000);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert(addr_equal(&res.peer, &peer));
+	assert_sctp_out_ok();
+	c = pktgen_init_ack(0x9999, 65536, 10, 10, 1, NULL, 0, "c", 1);
+	inbound("2001:db8::9", 55555, 7, 5000, 0x6666, &c, 1, 1010);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	ck_assert_uint_eq(res.assoc->paths[0].udp_port, 55555);
+}
+END_TEST
+
+static Suite *xlate_suite(void)
+{
+	Suite *s = suite_create("xlate");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup_default, teardown);
+	tcase_add_test(tc, outbound_init_creates_and_strips_addresses);
+	tcase_add_test(tc, outbound_not_matching_rule_is_accepted);
+	tcase_add_test(tc, handshake_learns_tags_ports_and_state);
+	tcase_add_test(tc, wrong_tag_or_bad_crc_never_moves_port);
+	tcase_add_test(tc, nat_rebinding_is_followed);
+	tcase_add_test(tc, zero_checksum_passes_but_teaches_nothing);
+	tcase_add_test(tc, abort_and_shutdown_close);
+	tcase_add_test(tc, outbound_t_bit_abort_uses_own_tag);
+	tcase_add_test(tc, inbound_init_forward_rule);
+	tcase_add_test(tc, inbound_init_without_rule_is_refused);
+	tcase_add_test(tc, init_from_new_port_for_live_association_is_aborted);
+	tcase_add_test(tc, multihomed_peer_gets_a_path_per_address);
+	tcase_add_test(tc, malformed_inputs_are_counted);
+	tcase_add_test(tc, table_full_is_counted_and_established_survive);
+	tcase_add_test(tc, ipv6_association);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(xlate_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
