@@ -1,0 +1,775 @@
+/* control.c - the daemon side of the control socket (protocol in ctlproto.h).
+ *
+ * Everything is non-blocking and driven by the daemon's epoll loop: a client that is
+ * slow to send its request or to read its reply costs a slot, never loop time. Each
+ * client has a deadline (2 s to send the request, 5 s without progress while we write),
+ * enforced by one timerfd armed for the earliest deadline. Large replies (one record per
+ * association) are produced in slices as the socket drains, so memory stays bounded. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "ctlproto.h"
+#include "gw.h"
+#include "log.h"
+
+#define CTL_MAX_CLIENTS 16
+#define CTL_BACKLOG 16
+#define CTL_REQUEST_TIMEOUT_MS 2000
+#define CTL_WRITE_STALL_MS 5000
+/* Association records are generated until this much is waiting to be sent. */
+#define CTL_OUT_LOW_WATER 65536
+#define CTL_MAX_REQUEST_PAYLOAD sizeof(struct ctl_set_port)
+
+struct ctl_client {
+	int fd;
+	bool writing;
+	uint64_t deadline_ms;
+	size_t inlen;
+	union {
+		struct ctl_hdr hdr;
+		uint8_t bytes[sizeof(struct ctl_hdr) + CTL_MAX_REQUEST_PAYLOAD];
+	} in;
+	uint8_t *out;
+	size_t outlen, outoff, outcap;
+	/* SHOW_ASSOC for all: cursor into the table, records sent so far */
+	bool streaming;
+	struct assoc *cursor;
+	uint32_t nsent;
+};
+
+/* The daemon has one control socket; its state lives here rather than in struct gw so
+ * gw.h stays free of control details. */
+static struct ctl_state {
+	struct gw *gw;
+	int lfd, tfd;
+	bool bound;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct ctl_client *clients[CTL_MAX_CLIENTS];
+} ctl = { .lfd = -1, .tfd = -1 };
+
+static void ctl_arm_timer(void)
+{
+	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+	uint64_t next = 0;
+
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
+		struct ctl_client *c = ctl.clients[i];
+
+		if (c && (!next || c->deadline_ms < next))
+			next = c->deadline_ms;
+	}
+	if (next) {
+		/* now_monotonic_ms() reads CLOCK_MONOTONIC, so an absolute time works. */
+		its.it_value.tv_sec = (time_t)(next / 1000);
+		its.it_value.tv_nsec = (long)(next % 1000) * 1000000L;
+		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+			its.it_value.tv_nsec = 1;
+	}
+	if (timerfd_settime(ctl.tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+		log_warn("ctl_arm_timer: timerfd_settime");
+}
+
+static void ctl_drop(struct ctl_client *c)
+{
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
+		if (ctl.clients[i] == c)
+			ctl.clients[i] = NULL;
+	}
+	gw_unwatch(ctl.gw, c->fd);
+	close(c->fd);
+	free(c->out);
+	free(c);
+}
+
+/* Room for n more bytes in the output buffer. */
+static void *ctl_out_reserve(struct ctl_client *c, size_t n)
+{
+	if (c->outoff && c->outoff == c->outlen)
+		c->outoff = c->outlen = 0;
+	if (c->outcap - c->outlen < n) {
+		size_t cap = c->outcap ? c->outcap : 4096;
+		uint8_t *p;
+
+		while (cap - c->outlen < n)
+			cap *= 2;
+		p = realloc(c->out, cap);
+		if (!p)
+			return NULL;
+		c->out = p;
+		c->outcap = cap;
+	}
+	return c->out + c->outlen;
+}
+
+static int ctl_put(struct ctl_client *c, uint16_t type, int32_t status, const void *payload,
+		   size_t len)
+{
+	struct ctl_hdr h = {
+		.magic = CTL_MAGIC, .version = CTL_VERSION, .type = type,
+		.len = (uint32_t)len, .status = status,
+	};
+	uint8_t *p = ctl_out_reserve(c, sizeof(h) + len);
+
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, &h, sizeof(h));
+	if (len)
+		memcpy(p + sizeof(h), payload, len);
+	c->outlen += sizeof(h) + len;
+	return 0;
+}
+
+static int ctl_put_done(struct ctl_client *c, uint32_t count)
+{
+	struct ctl_done d = { .count = count };
+
+	return ctl_put(c, CTL_REP_DONE, 0, &d, sizeof(d));
+}
+
+static int ctl_put_error(struct ctl_client *c, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int ctl_put_error(struct ctl_client *c, int err, const char *fmt, ...)
+{
+	char msg[CONF_ERR_LEN + 256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof(msg))
+		n = sizeof(msg) - 1;
+	return ctl_put(c, CTL_REP_ERROR, -err, msg, (size_t)n);
+}
+
+static void ctl_addr_from(struct ctl_addr *out, const struct gw_addr *a)
+{
+	memset(out, 0, sizeof(*out));
+	out->family = a->family;
+	memcpy(out->bytes, a->bytes, sizeof(out->bytes));
+}
+
+static uint64_t ctl_since(uint64_t now, uint64_t then)
+{
+	return now > then ? now - then : 0;
+}
+
+static void ctl_fill_assoc(struct ctl_assoc_rec *r, const struct assoc *a, uint64_t now)
+{
+	unsigned n = a->npaths < ASSOC_MAX_PATHS ? a->npaths : ASSOC_MAX_PATHS;
+
+	memset(r, 0, sizeof(*r));
+	r->id = a->id;
+	r->state = a->state;
+	r->origin = a->origin;
+	r->npaths = (uint8_t)n;
+	ctl_addr_from(&r->iaddr, &a->iaddr);
+	r->iport = a->iport;
+	r->seen_port = a->seen_port;
+	r->rport = a->rport;
+	r->itag = a->itag;
+	r->rtag = a->rtag;
+	r->age_ms = ctl_since(now, a->created_ms);
+	r->idle_ms = ctl_since(now, a->last_ms);
+	r->pkts_out = a->pkts_out;
+	r->bytes_out = a->bytes_out;
+	r->pkts_in = a->pkts_in;
+	r->bytes_in = a->bytes_in;
+	for (unsigned i = 0; i < n; i++) {
+		const struct assoc_path *p = &a->paths[i];
+		struct ctl_path_rec *pr = &r->paths[i];
+
+		ctl_addr_from(&pr->addr, &p->addr);
+		pr->udp_port = p->udp_port;
+		pr->idle_ms = p->last_seen_ms ? ctl_since(now, p->last_seen_ms) : UINT64_MAX;
+		pr->pkts_in = p->pkts_in;
+		pr->pkts_out = p->pkts_out;
+	}
+}
+
+static int ctl_put_assoc(struct ctl_client *c, const struct assoc *a, uint64_t now)
+{
+	struct ctl_assoc_rec r;
+
+	ctl_fill_assoc(&r, a, now);
+	return ctl_put(c, CTL_REP_ASSOC, 0, &r, sizeof(r));
+}
+
+/* Append association records until enough is buffered or the table is done; the final
+ * DONE goes out with the last slice. The cursor is a slot pointer, which stays valid
+ * across loop iterations even if its association is removed meanwhile. */
+static int ctl_stream_assoc(struct ctl_client *c)
+{
+	struct assoc_table *t = ctl.gw->tab;
+	uint64_t now = now_monotonic_ms();
+	int err;
+
+	while (c->outlen - c->outoff < CTL_OUT_LOW_WATER) {
+		struct assoc *a = assoc_next(t, c->cursor);
+
+		if (!a) {
+			c->streaming = false;
+			return ctl_put_done(c, c->nsent);
+		}
+		err = ctl_put_assoc(c, a, now);
+		if (err)
+			return err;
+		c->cursor = a;
+		c->nsent++;
+	}
+	return 0;
+}
+
+static int ctl_put_stat(struct ctl_client *c, const char *prefix, const char *name,
+			uint64_t value)
+{
+	struct ctl_stat_rec r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.name, sizeof(r.name), "%s%s", prefix, name);
+	r.value = value;
+	return ctl_put(c, CTL_REP_STAT, 0, &r, sizeof(r));
+}
+
+static int ctl_show_stats(struct ctl_client *c)
+{
+	const struct gw *gw = ctl.gw;
+	const struct gw_stats *s = &gw->stats;
+	const struct {
+		const char *name;
+		uint64_t value;
+	} st[] = {
+		{ "out_packets", s->out_pkts },
+		{ "out_bytes", s->out_bytes },
+		{ "in_packets", s->in_pkts },
+		{ "in_bytes", s->in_bytes },
+		{ "out_accepted", s->out_accepted },
+		{ "associations_active", assoc_table_count(gw->tab) },
+		{ "associations_capacity", assoc_table_capacity(gw->tab) },
+		{ "associations_created", s->assoc_created },
+		{ "associations_expired", s->assoc_expired },
+		{ "associations_closed", s->assoc_closed },
+		{ "port_changes", s->port_changes },
+		{ "aborts_sent", s->aborts_sent },
+		{ "addr_params_removed", s->addr_params_removed },
+		{ "queue_enobufs", s->nfq_enobufs },
+		{ "uptime_seconds", ctl_since(now_monotonic_ms(), gw->started_ms) / 1000 },
+	};
+	uint32_t n = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < sizeof(st) / sizeof(st[0]) && !err; i++, n++) {
+		err = ctl_put_stat(c, "", st[i].name, st[i].value);
+		/* Drops right after the traffic counters, as operators read them. */
+		if (!err && i == 4) {
+			for (int d = 0; d < DROP_COUNT && !err; d++, n++)
+				err = ctl_put_stat(c, "drop_", stats_drop_name(d), s->drops[d]);
+		}
+	}
+	return err ? err : ctl_put_done(c, n);
+}
+
+static int ctl_show_config(struct ctl_client *c)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int err = 0;
+
+	if (!f)
+		return -ENOMEM;
+	conf_dump(ctl.gw->conf, f);
+	if (fclose(f) != 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	/* A configuration may exceed one message: the client concatenates. */
+	for (size_t off = 0; off < len && !err; off += CTL_MAX_PAYLOAD) {
+		size_t n = len - off < CTL_MAX_PAYLOAD ? len - off : CTL_MAX_PAYLOAD;
+
+		err = ctl_put(c, CTL_REP_CONFIG, 0, text + off, n);
+	}
+	free(text);
+	return err ? err : ctl_put_done(c, 0);
+}
+
+static int ctl_set_port(struct ctl_client *c, const struct ctl_set_port *sp)
+{
+	struct assoc_table *t = ctl.gw->tab;
+	struct gw_addr addr;
+	char abuf[GW_ADDRSTRLEN];
+	uint32_t n = 0;
+
+	if ((sp->addr.family != AF_INET && sp->addr.family != AF_INET6) || !sp->udp_port)
+		return ctl_put_error(c, EINVAL, "invalid address family or UDP port 0");
+	memset(&addr, 0, sizeof(addr));
+	addr.family = sp->addr.family;
+	memcpy(addr.bytes, sp->addr.bytes, sizeof(addr.bytes));
+	addr_format(&addr, abuf, sizeof(abuf));
+
+	if (sp->assoc_id && !assoc_by_id(t, sp->assoc_id))
+		return ctl_put_error(c, ENOENT, "no association %u", sp->assoc_id);
+	for (struct assoc *a = assoc_next(t, NULL); a; a = assoc_next(t, a)) {
+		struct assoc_path *p;
+
+		if (sp->assoc_id && a->id != sp->assoc_id)
+			continue;
+		p = assoc_path_find(a, &addr);
+		if (!p)
+			continue;
+		log_info("association %u: remote %s UDP port set to %u (was %u) by control request",
+			 a->id, abuf, sp->udp_port, p->udp_port);
+		p->udp_port = sp->udp_port;
+		n++;
+	}
+	if (!n) {
+		if (sp->assoc_id)
+			return ctl_put_error(c, ENOENT, "association %u has no remote address %s",
+					     sp->assoc_id, abuf);
+		return ctl_put_error(c, ENOENT, "no association has remote address %s", abuf);
+	}
+	return ctl_put_done(c, n);
+}
+
+/* Expected payload size of a request, or -1 for an unknown type. */
+static long ctl_request_len(uint16_t type, uint32_t len)
+{
+	switch (type) {
+	case CTL_REQ_SHOW_ASSOC:
+		return len == sizeof(struct ctl_assoc_filter) ? (long)len : 0;
+	case CTL_REQ_SET_PORT:
+		return sizeof(struct ctl_set_port);
+	case CTL_REQ_SHOW_STATS:
+	case CTL_REQ_RELOAD:
+	case CTL_REQ_FLUSH:
+	case CTL_REQ_SHOW_CONFIG:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static int ctl_dispatch(struct ctl_client *c)
+{
+	const struct ctl_hdr *h = &c->in.hdr;
+	const uint8_t *payload = c->in.bytes + sizeof(*h);
+	char err[CONF_ERR_LEN + 128];
+
+	switch (h->type) {
+	case CTL_REQ_SHOW_ASSOC: {
+		struct ctl_assoc_filter f = { 0 };
+		struct assoc *a;
+
+		if (h->len)
+			memcpy(&f, payload, sizeof(f));
+		if (!f.id) {
+			c->streaming = true;
+			c->cursor = NULL;
+			return ctl_stream_assoc(c);
+		}
+		a = assoc_by_id(ctl.gw->tab, f.id);
+		if (!a)
+			return ctl_put_error(c, ENOENT, "no association %u", f.id);
+		if (ctl_put_assoc(c, a, now_monotonic_ms()) < 0)
+			return -ENOMEM;
+		return ctl_put_done(c, 1);
+	}
+	case CTL_REQ_SHOW_STATS:
+		return ctl_show_stats(c);
+	case CTL_REQ_SHOW_CONFIG:
+		return ctl_show_config(c);
+	case CTL_REQ_RELOAD:
+		log_info("reload requested over the control socket");
+		if (gw_reload(ctl.gw, err, sizeof(err)) < 0)
+			return ctl_put_error(c, EINVAL, "%s", err);
+		return ctl_put_done(c, 0);
+	case CTL_REQ_FLUSH:
+		return ctl_put_done(c, gw_flush(ctl.gw));
+	case CTL_REQ_SET_PORT: {
+		struct ctl_set_port sp;
+
+		memcpy(&sp, payload, sizeof(sp));
+		return ctl_set_port(c, &sp);
+	}
+	}
+	return ctl_put_error(c, EOPNOTSUPP, "unknown request type %u", h->type);
+}
+
+static void ctl_on_client(struct gw *gw, int fd, uint32_t events, void *arg);
+
+/* Switch a client from reading to writing: watch for EPOLLOUT and try at once, since
+ * small replies usually fit the socket buffer. */
+static void ctl_start_reply(struct ctl_client *c)
+{
+	c->writing = true;
+	c->deadline_ms = now_monotonic_ms() + CTL_WRITE_STALL_MS;
+	gw_unwatch(ctl.gw, c->fd);
+	if (gw_watch(ctl.gw, c->fd, EPOLLOUT, ctl_on_client, c) < 0) {
+		log_warn("control: cannot watch client");
+		ctl_drop(c);
+		return;
+	}
+	ctl_on_client(ctl.gw, c->fd, EPOLLOUT, c);
+}
+
+/* Discard what the client sent beyond its request: closing a unix socket with unread
+ * data makes the peer's next read fail with ECONNRESET. Bounded, non-blocking. */
+static void ctl_finish(struct ctl_client *c)
+{
+	uint8_t junk[4096];
+
+	shutdown(c->fd, SHUT_WR);
+	for (int i = 0; i < 4 && recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT) > 0; i++)
+		;
+	ctl_drop(c);
+}
+
+static void ctl_write(struct ctl_client *c)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (c->outoff == c->outlen) {
+			if (!c->streaming) {
+				ctl_finish(c);
+				return;
+			}
+			if (ctl_stream_assoc(c) < 0) {
+				log_warnx("control: out of memory while answering; client dropped");
+				ctl_drop(c);
+				return;
+			}
+			continue;
+		}
+		n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				log_debug("control: client went away: %s", strerror(errno));
+				ctl_drop(c);
+			}
+			return;
+		}
+		c->outoff += (size_t)n;
+		c->deadline_ms = now_monotonic_ms() + CTL_WRITE_STALL_MS;
+	}
+}
+
+/* Read what is there of the request; dispatch once it is complete. */
+static void ctl_read(struct ctl_client *c)
+{
+	const struct ctl_hdr *h = &c->in.hdr;
+	size_t want = sizeof(*h);
+	long plen;
+	int err;
+
+	for (;;) {
+		ssize_t n;
+
+		if (c->inlen >= sizeof(*h)) {
+			if (h->magic != CTL_MAGIC || h->version != CTL_VERSION) {
+				err = ctl_put_error(c, EPROTO,
+						    "protocol version mismatch: daemon speaks %u",
+						    CTL_VERSION);
+				goto reply;
+			}
+			if (h->len > CTL_MAX_PAYLOAD) {
+				err = ctl_put_error(c, EINVAL, "request payload too long: %u bytes",
+						    h->len);
+				goto reply;
+			}
+			plen = ctl_request_len(h->type, h->len);
+			if (plen < 0) {
+				err = ctl_put_error(c, EOPNOTSUPP, "unknown request type %u",
+						    h->type);
+				goto reply;
+			}
+			if ((long)h->len != plen) {
+				err = ctl_put_error(c, EINVAL,
+						    "wrong payload size %u for request type %u",
+						    h->len, h->type);
+				goto reply;
+			}
+			want = sizeof(*h) + (size_t)plen;
+			if (c->inlen >= want) {
+				err = ctl_dispatch(c);
+				goto reply;
+			}
+		}
+		n = recv(c->fd, c->in.bytes + c->inlen, want - c->inlen, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				log_debug("control: read from client: %s", strerror(errno));
+				ctl_drop(c);
+			}
+			return;
+		}
+		if (n == 0) {
+			log_debug("control: client closed before sending a whole request");
+			ctl_drop(c);
+			return;
+		}
+		c->inlen += (size_t)n;
+	}
+reply:
+	if (err < 0) {
+		log_warnx("control: out of memory while answering; client dropped");
+		ctl_drop(c);
+		return;
+	}
+	ctl_start_reply(c);
+}
+
+static void ctl_on_client(struct gw *gw, int fd, uint32_t events, void *arg)
+{
+	struct ctl_client *c = arg;
+
+	/* Events are only hints: recv()/send() report errors and hang-ups themselves,
+	 * after any data still queued has been read. */
+	if (c->writing)
+		ctl_write(c);
+	else
+		ctl_read(c);
+	ctl_arm_timer();
+}
+
+static void ctl_log_peer(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0)
+		log_debug("control: client pid %d uid %u gid %u", (int)cr.pid, (unsigned)cr.uid,
+			  (unsigned)cr.gid);
+}
+
+/* Tell a client we cannot serve why, rather than a bare close; a fresh socket's buffer
+ * takes the few bytes without blocking. */
+static void ctl_refuse(int fd, const char *why)
+{
+	struct {
+		struct ctl_hdr h;
+		char msg[64];
+	} m = { .h = { .magic = CTL_MAGIC, .version = CTL_VERSION, .type = CTL_REP_ERROR,
+		       .status = -EBUSY } };
+	int n = snprintf(m.msg, sizeof(m.msg), "%s", why);
+
+	m.h.len = (uint32_t)n;
+	log_debug("control: %s; connection refused", why);
+	if (send(fd, &m, sizeof(m.h) + (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		log_debug("control: refusing a client: %s", strerror(errno));
+	close(fd);
+}
+
+static void ctl_on_listen(struct gw *gw, int fd, uint32_t events, void *arg)
+{
+	for (int round = 0; round < CTL_MAX_CLIENTS; round++) {
+		struct ctl_client *c;
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int slot = -1;
+
+		if (cfd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_warn("control: accept");
+			break;
+		}
+		for (int i = 0; i < CTL_MAX_CLIENTS && slot < 0; i++) {
+			if (!ctl.clients[i])
+				slot = i;
+		}
+		c = slot >= 0 ? calloc(1, sizeof(*c)) : NULL;
+		if (!c) {
+			ctl_refuse(cfd, slot < 0 ? "too many control connections; try again"
+						 : "out of memory");
+			continue;
+		}
+		ctl_log_peer(cfd);
+		c->fd = cfd;
+		c->deadline_ms = now_monotonic_ms() + CTL_REQUEST_TIMEOUT_MS;
+		if (gw_watch(gw, cfd, EPOLLIN, ctl_on_client, c) < 0) {
+			log_warn("control: cannot watch client");
+			close(cfd);
+			free(c);
+			continue;
+		}
+		ctl.clients[slot] = c;
+	}
+	ctl_arm_timer();
+}
+
+static void ctl_on_timer(struct gw *gw, int fd, uint32_t events, void *arg)
+{
+	uint64_t ticks, now = now_monotonic_ms();
+
+	if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		log_warn("control: timerfd read");
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
+		struct ctl_client *c = ctl.clients[i];
+
+		if (c && c->deadline_ms <= now) {
+			log_debug("control: client %s; dropped",
+				  c->writing ? "stopped reading its reply" : "sent no request in time");
+			ctl_drop(c);
+		}
+	}
+	ctl_arm_timer();
+}
+
+/* mkdir -p for the socket's directory; the last component gets mode 0750. */
+static int ctl_make_dir(const char *path)
+{
+	char dir[sizeof(ctl.path)];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			goto fail;
+		*p = '/';
+	}
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+		goto fail;
+	return 0;
+fail:
+	log_warn("control_open: cannot create directory %s", dir);
+	return -1;
+}
+
+/* Remove a socket left by a daemon that died, but never one a live daemon answers on. */
+static int ctl_clear_stale(const struct sockaddr_un *sun)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(sun->sun_path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("control_open: %s", sun->sun_path);
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_err("control_open: %s exists and is not a socket", sun->sun_path);
+		return -1;
+	}
+	/* Non-blocking: a live daemon with a full backlog answers EAGAIN, not a hang. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_warn("control_open: socket");
+		return -1;
+	}
+	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	if (rc < 0 && errno == ECONNREFUSED) {
+		close(fd);
+		if (unlink(sun->sun_path) < 0 && errno != ENOENT) {
+			log_warn("control_open: cannot remove stale socket %s", sun->sun_path);
+			return -1;
+		}
+		log_info("removed stale control socket %s", sun->sun_path);
+		return 0;
+	}
+	close(fd);
+	if (rc == 0 || errno == EAGAIN || errno == EINPROGRESS) {
+		log_err("control socket %s is in use by another running instance",
+			sun->sun_path);
+		return -1;
+	}
+	log_warn("control_open: cannot probe %s", sun->sun_path);
+	return -1;
+}
+
+int control_open(struct gw *gw, const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	size_t len = strlen(path);
+
+	ctl.gw = gw;
+	if (len == 0 || len >= sizeof(sun.sun_path)) {
+		log_err("control socket path %s is %s (at most %zu bytes)", path,
+			len ? "too long" : "empty", sizeof(sun.sun_path) - 1);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, len + 1);
+	if (ctl_make_dir(path) < 0 || ctl_clear_stale(&sun) < 0)
+		return -1;
+
+	ctl.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ctl.lfd < 0) {
+		log_warn("control_open: socket");
+		goto fail;
+	}
+	if (bind(ctl.lfd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		log_warn("control_open: bind %s", path);
+		goto fail;
+	}
+	memcpy(ctl.path, path, len + 1);
+	ctl.bound = true;
+	if (chmod(path, 0660) < 0) {
+		log_warn("control_open: chmod %s", path);
+		goto fail;
+	}
+	if (listen(ctl.lfd, CTL_BACKLOG) < 0) {
+		log_warn("control_open: listen");
+		goto fail;
+	}
+	ctl.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (ctl.tfd < 0) {
+		log_warn("control_open: timerfd_create");
+		goto fail;
+	}
+	if (gw_watch(gw, ctl.lfd, EPOLLIN, ctl_on_listen, NULL) < 0 ||
+	    gw_watch(gw, ctl.tfd, EPOLLIN, ctl_on_timer, NULL) < 0) {
+		log_warn("control_open: epoll");
+		goto fail;
+	}
+	log_debug("control socket %s ready", path);
+	return 0;
+fail:
+	control_close(gw);
+	return -1;
+}
+
+void control_close(struct gw *gw)
+{
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
+		if (ctl.clients[i])
+			ctl_drop(ctl.clients[i]);
+	}
+	if (ctl.tfd >= 0) {
+		gw_unwatch(gw, ctl.tfd);
+		close(ctl.tfd);
+		ctl.tfd = -1;
+	}
+	if (ctl.lfd >= 0) {
+		gw_unwatch(gw, ctl.lfd);
+		close(ctl.lfd);
+		ctl.lfd = -1;
+	}
+	/* Only a path we bound ourselves: never the socket of another instance. */
+	if (ctl.bound) {
+		unlink(ctl.path);
+		ctl.bound = false;
+	}
+}

@@ -1,0 +1,466 @@
+/* output.c - text and JSON renderings of the daemon's records for sctpgwctl.
+ *
+ * JSON keys are snake_case and stable: scripts depend on them. Text is for people and
+ * may change; its table columns are sized from the data so IPv6 never breaks them. */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <jansson.h>
+
+#include "assoc.h"
+#include "output.h"
+
+#define CELL_LEN 96
+
+static const char *origin_name(uint8_t origin)
+{
+	return origin == ASSOC_FROM_OUTSIDE ? "outside" : "inside";
+}
+
+static const char *state_name(uint8_t state)
+{
+	return assoc_state_name((enum assoc_state)state);
+}
+
+static const char *fmt_addr(const struct ctl_addr *a, char *buf, size_t len)
+{
+	if ((a->family != AF_INET && a->family != AF_INET6) ||
+	    !inet_ntop(a->family, a->bytes, buf, (socklen_t)len))
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+/* addr:port, IPv6 as [addr]:port. */
+static const char *fmt_addr_port(const struct ctl_addr *a, uint16_t port, char *buf, size_t len)
+{
+	char ab[INET6_ADDRSTRLEN];
+
+	fmt_addr(a, ab, sizeof(ab));
+	snprintf(buf, len, a->family == AF_INET6 ? "[%s]:%u" : "%s:%u", ab, port);
+	return buf;
+}
+
+/* Short human durations: 850ms, 12.3s, 4m05s, 2h07m, 3d04h. */
+static const char *fmt_duration(uint64_t ms, char *buf, size_t len)
+{
+	uint64_t s = ms / 1000;
+
+	if (ms == UINT64_MAX)
+		snprintf(buf, len, "never");
+	else if (ms < 1000)
+		snprintf(buf, len, "%" PRIu64 "ms", ms);
+	else if (s < 60)
+		snprintf(buf, len, "%" PRIu64 ".%" PRIu64 "s", s, (ms % 1000) / 100);
+	else if (s < 3600)
+		snprintf(buf, len, "%" PRIu64 "m%02" PRIu64 "s", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%" PRIu64 "h%02" PRIu64 "m", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, len, "%" PRIu64 "d%02" PRIu64 "h", s / 86400, s % 86400 / 3600);
+	return buf;
+}
+
+static unsigned rec_npaths(const struct ctl_assoc_rec *r)
+{
+	return r->npaths < ASSOC_MAX_PATHS ? r->npaths : ASSOC_MAX_PATHS;
+}
+
+/* ---- text ---- */
+
+enum { COL_ID, COL_STATE, COL_INTERNAL, COL_REMOTE, COL_UDP, COL_TAGS, COL_PKTS, COL_IDLE,
+       NCOL };
+
+static const char *const col_head[NCOL] = {
+	"ID", "STATE", "INTERNAL", "REMOTE", "UDP-PORT", "TAGS(INT/REM)", "PKTS(OUT/IN)", "IDLE",
+};
+
+/* Cells of one output line: line 0 is the association, line k its remote address k (a
+ * continuation line with only REMOTE and UDP-PORT, so each address shows its port). */
+static void text_cells(const struct ctl_assoc_rec *r, unsigned line, char cells[NCOL][CELL_LEN])
+{
+	char ab[INET6_ADDRSTRLEN + 16];
+
+	for (int i = 0; i < NCOL; i++)
+		cells[i][0] = '\0';
+	if (line < rec_npaths(r)) {
+		fmt_addr_port(&r->paths[line].addr, r->rport, cells[COL_REMOTE], CELL_LEN);
+		snprintf(cells[COL_UDP], CELL_LEN, "%u", r->paths[line].udp_port);
+	} else {
+		snprintf(cells[COL_REMOTE], CELL_LEN, "-:%u", r->rport);
+		snprintf(cells[COL_UDP], CELL_LEN, "-");
+	}
+	if (line)
+		return;
+	snprintf(cells[COL_ID], CELL_LEN, "%u", r->id);
+	snprintf(cells[COL_STATE], CELL_LEN, "%s", state_name(r->state));
+	fmt_addr_port(&r->iaddr, r->iport, ab, sizeof(ab));
+	/* The port the peer sees, when translation changed it. */
+	if (r->seen_port != r->iport)
+		snprintf(cells[COL_INTERNAL], CELL_LEN, "%s(%u)", ab, r->seen_port);
+	else
+		snprintf(cells[COL_INTERNAL], CELL_LEN, "%s", ab);
+	snprintf(cells[COL_TAGS], CELL_LEN, "0x%08x/0x%08x", r->itag, r->rtag);
+	snprintf(cells[COL_PKTS], CELL_LEN, "%" PRIu64 "/%" PRIu64, r->pkts_out, r->pkts_in);
+	fmt_duration(r->idle_ms, cells[COL_IDLE], CELL_LEN);
+}
+
+static unsigned text_lines(const struct ctl_assoc_rec *r)
+{
+	return rec_npaths(r) > 1 ? rec_npaths(r) : 1;
+}
+
+static void text_print_row(FILE *f, const char *const *cells, const size_t *width)
+{
+	int last = NCOL - 1;
+
+	/* No trailing blanks on continuation lines. */
+	while (last > 0 && !cells[last][0])
+		last--;
+	for (int i = 0; i < last; i++)
+		fprintf(f, "%-*s  ", (int)width[i], cells[i]);
+	fprintf(f, "%s\n", cells[last]);
+}
+
+static int text_assoc_list(FILE *f, const struct ctl_assoc_rec *recs, size_t n)
+{
+	char cells[NCOL][CELL_LEN];
+	const char *row[NCOL];
+	size_t width[NCOL];
+
+	if (!n) {
+		fprintf(f, "no associations\n");
+		return 0;
+	}
+	for (int i = 0; i < NCOL; i++)
+		width[i] = strlen(col_head[i]);
+	/* Two passes (measure, then print) rather than keeping every cell of a large
+	 * table in memory. */
+	for (size_t k = 0; k < n; k++) {
+		for (unsigned line = 0; line < text_lines(&recs[k]); line++) {
+			text_cells(&recs[k], line, cells);
+			for (int i = 0; i < NCOL; i++) {
+				size_t l = strlen(cells[i]);
+
+				if (l > width[i])
+					width[i] = l;
+			}
+		}
+	}
+	text_print_row(f, col_head, width);
+	for (int i = 0; i < NCOL; i++)
+		row[i] = cells[i];
+	for (size_t k = 0; k < n; k++) {
+		for (unsigned line = 0; line < text_lines(&recs[k]); line++) {
+			text_cells(&recs[k], line, cells);
+			text_print_row(f, row, width);
+		}
+	}
+	return 0;
+}
+
+static int text_assoc_detail(FILE *f, const struct ctl_assoc_rec *r)
+{
+	char b[CELL_LEN];
+
+#define KV(key, ...) do { fprintf(f, "%-16s ", key ":"); fprintf(f, __VA_ARGS__); \
+		fputc('\n', f); } while (0)
+	KV("id", "%u", r->id);
+	KV("state", "%s", state_name(r->state));
+	KV("origin", "%s", origin_name(r->origin));
+	KV("internal", "%s", fmt_addr(&r->iaddr, b, sizeof(b)));
+	KV("internal port", "%u", r->iport);
+	KV("seen port", "%u", r->seen_port);
+	KV("remote port", "%u", r->rport);
+	KV("internal tag", "0x%08x", r->itag);
+	KV("remote tag", "0x%08x", r->rtag);
+	KV("age", "%s", fmt_duration(r->age_ms, b, sizeof(b)));
+	KV("idle", "%s", fmt_duration(r->idle_ms, b, sizeof(b)));
+	KV("packets out", "%" PRIu64, r->pkts_out);
+	KV("bytes out", "%" PRIu64, r->bytes_out);
+	KV("packets in", "%" PRIu64, r->pkts_in);
+	KV("bytes in", "%" PRIu64, r->bytes_in);
+	if (!rec_npaths(r))
+		KV("remote address", "none yet");
+	for (unsigned i = 0; i < rec_npaths(r); i++) {
+		const struct ctl_path_rec *p = &r->paths[i];
+
+		KV("remote address", "%s", fmt_addr(&p->addr, b, sizeof(b)));
+		KV("  udp port", "%u", p->udp_port);
+		KV("  idle", "%s", fmt_duration(p->idle_ms, b, sizeof(b)));
+		KV("  packets in", "%" PRIu64, p->pkts_in);
+		KV("  packets out", "%" PRIu64, p->pkts_out);
+	}
+#undef KV
+	return 0;
+}
+
+static int text_stats(FILE *f, const struct ctl_stat_rec *recs, size_t n)
+{
+	int width = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int l = (int)strnlen(recs[i].name, CTL_STAT_NAME_LEN);
+
+		if (l > width)
+			width = l;
+	}
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%-*.*s  %" PRIu64 "\n", width, CTL_STAT_NAME_LEN, recs[i].name,
+			recs[i].value);
+	return 0;
+}
+
+static int text_config(FILE *f, const char *text, size_t len)
+{
+	return fwrite(text, 1, len, f) == len ? 0 : -1;
+}
+
+static int text_result(FILE *f, enum output_action what, uint32_t count)
+{
+	const char *noun = count == 1 ? "association" : "associations";
+
+	switch (what) {
+	case OUTPUT_RELOADED:
+		fprintf(f, "reloaded\n");
+		break;
+	case OUTPUT_FLUSHED:
+		fprintf(f, "flushed %u %s\n", count, noun);
+		break;
+	case OUTPUT_UPDATED:
+		fprintf(f, "updated %u %s\n", count, noun);
+		break;
+	}
+	return 0;
+}
+
+const struct output output_text = {
+	.assoc_list = text_assoc_list,
+	.assoc_detail = text_assoc_detail,
+	.stats = text_stats,
+	.config = text_config,
+	.result = text_result,
+};
+
+/* ---- JSON ---- */
+
+/* Counters are uint64_t; JSON integers (json_int_t) are signed. */
+static json_t *json_u64(uint64_t v)
+{
+	return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+static json_t *json_addr(const struct ctl_addr *a)
+{
+	char b[INET6_ADDRSTRLEN];
+
+	return json_string(fmt_addr(a, b, sizeof(b)));
+}
+
+/* Prints root followed by a newline and releases it; NULL root means a failed build. */
+static int json_emit(FILE *f, json_t *root, bool ok)
+{
+	int rc = -1;
+
+	if (root && ok && json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0) {
+		fputc('\n', f);
+		rc = 0;
+	}
+	json_decref(root);
+	return rc;
+}
+
+static json_t *json_assoc(const struct ctl_assoc_rec *r)
+{
+	json_t *o = json_object(), *paths = json_array();
+	int err = 0;
+
+	if (!o || !paths) {
+		json_decref(o);
+		json_decref(paths);
+		return NULL;
+	}
+	err |= json_object_set_new(o, "id", json_integer(r->id));
+	err |= json_object_set_new(o, "state", json_string(state_name(r->state)));
+	err |= json_object_set_new(o, "origin", json_string(origin_name(r->origin)));
+	err |= json_object_set_new(o, "internal_address", json_addr(&r->iaddr));
+	err |= json_object_set_new(o, "internal_port", json_integer(r->iport));
+	err |= json_object_set_new(o, "seen_port", json_integer(r->seen_port));
+	err |= json_object_set_new(o, "remote_port", json_integer(r->rport));
+	err |= json_object_set_new(o, "internal_tag", json_integer(r->itag));
+	err |= json_object_set_new(o, "remote_tag", json_integer(r->rtag));
+	err |= json_object_set_new(o, "age_ms", json_u64(r->age_ms));
+	err |= json_object_set_new(o, "idle_ms", json_u64(r->idle_ms));
+	err |= json_object_set_new(o, "packets_out", json_u64(r->pkts_out));
+	err |= json_object_set_new(o, "bytes_out", json_u64(r->bytes_out));
+	err |= json_object_set_new(o, "packets_in", json_u64(r->pkts_in));
+	err |= json_object_set_new(o, "bytes_in", json_u64(r->bytes_in));
+	for (unsigned i = 0; i < rec_npaths(r); i++) {
+		const struct ctl_path_rec *p = &r->paths[i];
+		json_t *po = json_object();
+
+		if (!po) {
+			err = -1;
+			break;
+		}
+		err |= json_object_set_new(po, "address", json_addr(&p->addr));
+		err |= json_object_set_new(po, "udp_port", json_integer(p->udp_port));
+		err |= json_object_set_new(po, "idle_ms", p->idle_ms == UINT64_MAX ?
+					   json_null() : json_u64(p->idle_ms));
+		err |= json_object_set_new(po, "packets_in", json_u64(p->pkts_in));
+		err |= json_object_set_new(po, "packets_out", json_u64(p->pkts_out));
+		err |= json_array_append_new(paths, po);
+	}
+	err |= json_object_set_new(o, "remote_addresses", paths);
+	if (err) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int json_assoc_list(FILE *f, const struct ctl_assoc_rec *recs, size_t n)
+{
+	json_t *root = json_object(), *arr = json_array();
+	bool ok = root && arr;
+
+	for (size_t i = 0; ok && i < n; i++)
+		ok = json_array_append_new(arr, json_assoc(&recs[i])) == 0;
+	if (json_object_set_new(root, "associations", arr) < 0)
+		ok = false;
+	return json_emit(f, root, ok);
+}
+
+/* Same shape as the list, so scripts read one association like many. */
+static int json_assoc_detail(FILE *f, const struct ctl_assoc_rec *r)
+{
+	return json_assoc_list(f, r, 1);
+}
+
+static int json_stats(FILE *f, const struct ctl_stat_rec *recs, size_t n)
+{
+	json_t *root = json_object(), *st = json_object();
+	bool ok = root && st;
+
+	for (size_t i = 0; ok && i < n; i++) {
+		char name[CTL_STAT_NAME_LEN + 1];
+
+		snprintf(name, sizeof(name), "%.*s", CTL_STAT_NAME_LEN, recs[i].name);
+		ok = json_object_set_new(st, name, json_u64(recs[i].value)) == 0;
+	}
+	if (json_object_set_new(root, "stats", st) < 0)
+		ok = false;
+	return json_emit(f, root, ok);
+}
+
+static int json_config(FILE *f, const char *text, size_t len)
+{
+	json_t *root = json_object();
+	/* json_stringn refuses invalid UTF-8; the configuration is ASCII in practice. */
+	bool ok = root && json_object_set_new(root, "config", json_stringn(text, len)) == 0;
+
+	return json_emit(f, root, ok);
+}
+
+static int json_result(FILE *f, enum output_action what, uint32_t count)
+{
+	json_t *root = json_object();
+	bool ok = root && json_object_set_new(root, "result", json_string("ok")) == 0;
+
+	if (ok && what != OUTPUT_RELOADED)
+		ok = json_object_set_new(root, "count", json_integer(count)) == 0;
+	return json_emit(f, root, ok);
+}
+
+const struct output output_json = {
+	.assoc_list = json_assoc_list,
+	.assoc_detail = json_assoc_detail,
+	.stats = json_stats,
+	.config = json_config,
+	.result = json_result,
+};
+
+/* ---- Prometheus ---- */
+
+/* Values that go up and down; every other known counter only grows. */
+static const char *const prom_gauges[] = {
+	"associations_active", "associations_capacity", "uptime_seconds",
+};
+
+static const struct {
+	const char *name, *help;
+} prom_help[] = {
+	{ "out_packets", "SCTP packets encapsulated and sent over UDP." },
+	{ "out_bytes", "SCTP bytes encapsulated and sent over UDP." },
+	{ "in_packets", "SCTP packets decapsulated and injected." },
+	{ "in_bytes", "SCTP bytes decapsulated and injected." },
+	{ "out_accepted", "Queued packets not for the gateway, accepted unchanged." },
+	{ "associations_active", "Associations in the table." },
+	{ "associations_capacity", "Maximum number of associations." },
+	{ "associations_created", "Associations created." },
+	{ "associations_expired", "Associations removed after their idle timeout." },
+	{ "associations_closed", "Associations closed by ABORT or SHUTDOWN-COMPLETE." },
+	{ "port_changes", "Learned remote UDP ports that changed." },
+	{ "aborts_sent", "ABORTs sent for out-of-the-blue packets." },
+	{ "addr_params_removed", "Address parameters removed from INIT / INIT-ACK." },
+	{ "queue_enobufs", "Netfilter queue overruns." },
+	{ "uptime_seconds", "Seconds since the daemon started." },
+};
+
+static bool prom_is_gauge(const char *name)
+{
+	for (size_t i = 0; i < sizeof(prom_gauges) / sizeof(prom_gauges[0]); i++) {
+		if (!strcmp(name, prom_gauges[i]))
+			return true;
+	}
+	return false;
+}
+
+static const char *prom_help_of(const char *name)
+{
+	for (size_t i = 0; i < sizeof(prom_help) / sizeof(prom_help[0]); i++) {
+		if (!strcmp(name, prom_help[i].name))
+			return prom_help[i].help;
+	}
+	return NULL;
+}
+
+int output_stats_prometheus(FILE *f, const struct ctl_stat_rec *recs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char name[CTL_STAT_NAME_LEN + 1], help[CTL_STAT_NAME_LEN + 64];
+		const char *known, *type = "counter", *suffix = "_total";
+		bool drop;
+
+		/* Metric names allow [a-zA-Z0-9_:]; the daemon sends snake_case anyway. */
+		snprintf(name, sizeof(name), "%.*s", CTL_STAT_NAME_LEN, recs[i].name);
+		for (char *p = name; *p; p++) {
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			      (*p >= '0' && *p <= '9') || *p == '_'))
+				*p = '_';
+		}
+		known = prom_help_of(name);
+		drop = !strncmp(name, "drop_", 5);
+		if (known)
+			snprintf(help, sizeof(help), "%s", known);
+		else if (drop)
+			snprintf(help, sizeof(help), "Packets dropped: %s.", name + 5);
+		else
+			snprintf(help, sizeof(help), "sctp-udp-gw statistic %s.", name);
+		if (prom_is_gauge(name)) {
+			type = "gauge";
+			suffix = "";
+		} else if (!known && !drop) {
+			/* A statistic this sctpgwctl does not know yet: no claim about it. */
+			type = "untyped";
+			suffix = "";
+		}
+		fprintf(f, "# HELP sctp_udp_gw_%s%s %s\n", name, suffix, help);
+		fprintf(f, "# TYPE sctp_udp_gw_%s%s %s\n", name, suffix, type);
+		fprintf(f, "sctp_udp_gw_%s%s %" PRIu64 "\n", name, suffix, recs[i].value);
+	}
+	return 0;
+}
