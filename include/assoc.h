@@ -71,9 +71,10 @@ struct assoc *assoc_lookup_local(struct assoc_table *t, const struct gw_addr *ia
 struct assoc *assoc_lookup_remote(struct assoc_table *t, uint16_t seen_port, uint16_t rport,
 				  uint32_t tag, bool tag_is_itag);
 
-/* A new association with the given keys (either tag may be 0 = unknown yet). Returns NULL
- * when the table is full and nothing could be evicted (only closed and half-open entries
- * older than their state's timeout are evicted, oldest first). */
+/* A new association with the given keys (either tag may be 0 = unknown yet). When the
+ * table is full the oldest closed entry is evicted, else the oldest half-open one (INIT /
+ * COOKIE); established and shutting-down entries never are. NULL when nothing could be
+ * evicted. Key fields must not be changed after creation (tags only through set_*tag). */
 struct assoc *assoc_create(struct assoc_table *t, const struct gw_addr *iaddr, uint16_t iport,
 			   uint16_t seen_port, uint16_t rport, uint32_t itag, uint32_t rtag,
 			   enum assoc_origin origin, uint64_t now_ms);
