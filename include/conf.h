@@ -69,6 +69,7 @@ struct conf_reader {
 	const char *file;
 	unsigned line;
 	unsigned seen;       /* bit per single-valued statement already seen */
+	unsigned seen_line[8]; /* where each of them was set, for "already set on line N" */
 	char err[CONF_ERR_LEN]; /* "file:line: message" after an error */
 };
 

@@ -1,0 +1,643 @@
+/* conf.c - the configuration parser: pure, line by line, into struct gw_conf.
+ *
+ * Every mistake is an error naming the file, the line and the offending token; nothing
+ * is silently defaulted or ignored, because a gateway that guesses routes traffic wrong. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "conf.h"
+
+#define CONF_MAX_LINE 1023
+#define CONF_MAX_TOKENS 16
+#define CONF_DEFAULT_REMOTE_UDP_PORT 9899
+
+/* Single-valued statements: a bit in r->seen and a slot in r->seen_line each. */
+enum conf_single {
+	SEEN_UDP_PORT,
+	SEEN_QUEUE,
+	SEEN_MARK,
+	SEEN_MAX_ASSOC,
+	SEEN_TIMEOUT_INIT,
+	SEEN_TIMEOUT_ESTABLISHED,
+	SEEN_TIMEOUT_SHUTDOWN,
+	SEEN_COUNT
+};
+
+_Static_assert(SEEN_COUNT <= sizeof(((struct conf_reader *)0)->seen_line) / sizeof(unsigned),
+	       "conf_reader.seen_line too small");
+
+struct conf_line {
+	char *tok[CONF_MAX_TOKENS];
+	int n;
+};
+
+static const char *conf_file_name(const struct conf_reader *r)
+{
+	return r->file ? r->file : "-";
+}
+
+static int conf_error(struct conf_reader *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int conf_error(struct conf_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(r->err, sizeof(r->err), "%s:%u: ", conf_file_name(r), r->line);
+	if (n < 0 || (size_t)n >= sizeof(r->err))
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(r->err + n, sizeof(r->err) - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* A token as it appears in a message: quoted, control bytes escaped, long ones cut, so
+ * a binary file or a pasted megabyte still gives a readable one-line error. */
+struct quoted {
+	char s[96];
+};
+
+static struct quoted q(const char *tok)
+{
+	struct quoted o;
+	size_t n = 0;
+
+	o.s[n++] = '"';
+	for (; *tok; tok++) {
+		unsigned char ch = (unsigned char)*tok;
+
+		if (n > sizeof(o.s) - 10) {
+			memcpy(o.s + n, "...", 3);
+			n += 3;
+			break;
+		}
+		if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\')
+			n += (size_t)snprintf(o.s + n, sizeof(o.s) - n, "\\x%02x", ch);
+		else
+			o.s[n++] = (char)ch;
+	}
+	o.s[n++] = '"';
+	o.s[n] = '\0';
+	return o;
+}
+
+/* Decimal digits only (0x hex when hex_ok): no sign, no spaces, no trailing junk, and
+ * overflow is an error instead of wrapping as strtoul would. */
+static int parse_num(const char *s, bool hex_ok, uint64_t max, uint64_t *out)
+{
+	unsigned base = 10;
+	uint64_t v = 0;
+
+	if (hex_ok && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		unsigned d;
+
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			return -1;
+		v = v * base + d;
+		if (v > max)
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_port(struct conf_reader *r, const char *tok, unsigned min, uint16_t *out)
+{
+	uint64_t v;
+
+	if (parse_num(tok, false, 65535, &v) < 0 || v < min)
+		return conf_error(r, "bad port %s (expected %u-65535%s)", q(tok).s, min,
+				  min ? "" : ", 0 = any");
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static int parse_addr(struct conf_reader *r, const char *tok, struct gw_addr *out)
+{
+	if (addr_parse(tok, out) < 0)
+		return conf_error(r, "bad address %s (expected an IPv4 or IPv6 address)",
+				  q(tok).s);
+	return 0;
+}
+
+static void prefix_mask(struct gw_addr *a, unsigned len)
+{
+	unsigned bits = a->family == AF_INET ? 32 : 128;
+
+	for (unsigned i = len; i < bits; i++)
+		a->bytes[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+}
+
+/* ADDRESS or ADDRESS/LEN; a bare address is a host prefix. */
+static int parse_prefix(struct conf_reader *r, const char *tok, struct conf_prefix *out)
+{
+	const char *slash = strchr(tok, '/');
+	char abuf[GW_ADDRSTRLEN + 1];
+	struct gw_addr masked;
+	size_t alen = slash ? (size_t)(slash - tok) : strlen(tok);
+	unsigned max;
+	uint64_t len;
+
+	memset(out, 0, sizeof(*out));
+	if (alen >= sizeof(abuf))
+		goto bad;
+	memcpy(abuf, tok, alen);
+	abuf[alen] = '\0';
+	if (addr_parse(abuf, &out->addr) < 0)
+		goto bad;
+	max = out->addr.family == AF_INET ? 32 : 128;
+	if (!slash) {
+		out->len = (uint8_t)max;
+		return 0;
+	}
+	if (parse_num(slash + 1, false, 255, &len) < 0 || len > max)
+		return conf_error(r, "bad prefix length %s in %s (expected 0-%u)",
+				  q(slash + 1).s, q(tok).s, max);
+	out->len = (uint8_t)len;
+	masked = out->addr;
+	prefix_mask(&masked, out->len);
+	if (!addr_equal(&masked, &out->addr)) {
+		char mbuf[GW_ADDRSTRLEN];
+
+		return conf_error(r, "host bits set in %.80s (did you mean %s/%u?)", tok,
+				  addr_format(&masked, mbuf, sizeof(mbuf)),
+				  out->len);
+	}
+	return 0;
+bad:
+	return conf_error(r, "bad prefix %s (expected ADDRESS or ADDRESS/LENGTH)", q(tok).s);
+}
+
+static int need_arg(struct conf_reader *r, const struct conf_line *l, int i, const char *what,
+		    const char *after)
+{
+	if (i < l->n)
+		return 0;
+	return conf_error(r, "missing %s after \"%s\"", what, after);
+}
+
+static int no_extra(struct conf_reader *r, const struct conf_line *l, int used)
+{
+	if (l->n <= used)
+		return 0;
+	return conf_error(r, "extra argument %s to \"%s\"", q(l->tok[used]).s, l->tok[0]);
+}
+
+static int expect_word(struct conf_reader *r, const struct conf_line *l, int i, const char *word,
+		       const char *after)
+{
+	if (i >= l->n)
+		return conf_error(r, "missing \"%s\" after \"%s\"", word, after);
+	if (strcmp(l->tok[i], word) != 0)
+		return conf_error(r, "expected \"%s\" after \"%s\", not %s", word, after,
+				  q(l->tok[i]).s);
+	return 0;
+}
+
+static int mark_seen(struct conf_reader *r, enum conf_single which, const char *name)
+{
+	if (r->seen & (1u << which))
+		return conf_error(r, "\"%s\" already set on line %u", name,
+				  r->seen_line[which]);
+	r->seen |= 1u << which;
+	r->seen_line[which] = r->line;
+	return 0;
+}
+
+/* The numeric single-valued statements differ only in their range and wording. */
+struct conf_number {
+	const char *name;  /* as written, also in "already set" */
+	const char *what;  /* in "bad ... (expected ...)" */
+	enum conf_single seen;
+	uint64_t min, max;
+	bool hex;
+	const char *range; /* the expected values in words */
+};
+
+static const struct conf_number num_udp_port = {
+	"udp-port", "port", SEEN_UDP_PORT, 1, 65535, false, "1-65535"
+};
+static const struct conf_number num_queue = {
+	"queue", "queue number", SEEN_QUEUE, 0, 65535, false, "0-65535"
+};
+static const struct conf_number num_mark = {
+	"mark", "mark", SEEN_MARK, 1, UINT32_MAX, true,
+	"a non-zero 32-bit number, decimal or 0x hex"
+};
+static const struct conf_number num_max_assoc = {
+	"max-associations", "max-associations", SEEN_MAX_ASSOC, 1, 16777216, false,
+	"1-16777216"
+};
+static const struct conf_number num_timeout[] = {
+	{ "timeout init", "timeout", SEEN_TIMEOUT_INIT, 1, 86400, false, "1-86400 seconds" },
+	{ "timeout established", "timeout", SEEN_TIMEOUT_ESTABLISHED, 1, 86400, false,
+	  "1-86400 seconds" },
+	{ "timeout shutdown", "timeout", SEEN_TIMEOUT_SHUTDOWN, 1, 86400, false,
+	  "1-86400 seconds" },
+};
+
+/* "NAME VALUE" where NAME takes nargs tokens (1, or 2 for "timeout KIND"). */
+static int st_number(struct conf_reader *r, const struct conf_line *l, int nargs,
+		     const struct conf_number *num, uint64_t *out)
+{
+	const char *tok;
+
+	if (need_arg(r, l, nargs, "value", num->name) < 0)
+		return -1;
+	tok = l->tok[nargs];
+	if (parse_num(tok, num->hex, num->max, out) < 0 || *out < num->min)
+		return conf_error(r, "bad %s %s (expected %s)", num->what, q(tok).s, num->range);
+	if (no_extra(r, l, nargs + 1) < 0)
+		return -1;
+	return mark_seen(r, num->seen, num->name);
+}
+
+static int st_udp_port(struct conf_reader *r, const struct conf_line *l)
+{
+	uint64_t v;
+
+	if (st_number(r, l, 1, &num_udp_port, &v) < 0)
+		return -1;
+	r->conf->udp_port = (uint16_t)v;
+	return 0;
+}
+
+static int st_queue(struct conf_reader *r, const struct conf_line *l)
+{
+	uint64_t v;
+
+	if (st_number(r, l, 1, &num_queue, &v) < 0)
+		return -1;
+	r->conf->queue_num = (uint16_t)v;
+	return 0;
+}
+
+static int st_mark(struct conf_reader *r, const struct conf_line *l)
+{
+	uint64_t v;
+
+	if (st_number(r, l, 1, &num_mark, &v) < 0)
+		return -1;
+	r->conf->mark = (uint32_t)v;
+	return 0;
+}
+
+static int st_max_assoc(struct conf_reader *r, const struct conf_line *l)
+{
+	uint64_t v;
+
+	if (st_number(r, l, 1, &num_max_assoc, &v) < 0)
+		return -1;
+	r->conf->max_assoc = (uint32_t)v;
+	return 0;
+}
+
+static int st_timeout(struct conf_reader *r, const struct conf_line *l)
+{
+	static const char *const kinds[] = { "init", "established", "shutdown" };
+	struct gw_conf *c = r->conf;
+	uint32_t *field[] = { &c->timeout_init, &c->timeout_established, &c->timeout_shutdown };
+	uint64_t v;
+
+	if (l->n < 2)
+		return conf_error(r, "missing init, established or shutdown after \"timeout\"");
+	for (unsigned i = 0; i < 3; i++) {
+		if (strcmp(l->tok[1], kinds[i]) != 0)
+			continue;
+		if (st_number(r, l, 2, &num_timeout[i], &v) < 0)
+			return -1;
+		*field[i] = (uint32_t)v;
+		return 0;
+	}
+	return conf_error(r, "unknown timeout %s (expected init, established or shutdown)",
+			  q(l->tok[1]).s);
+}
+
+static int st_internal(struct conf_reader *r, const struct conf_line *l)
+{
+	struct gw_conf *c = r->conf;
+	struct conf_prefix p;
+
+	if (need_arg(r, l, 1, "network prefix", "internal") < 0 ||
+	    parse_prefix(r, l->tok[1], &p) < 0 || no_extra(r, l, 2) < 0)
+		return -1;
+	for (unsigned i = 0; i < c->ninternal; i++) {
+		if (c->internal[i].len == p.len && addr_equal(&c->internal[i].addr, &p.addr))
+			return conf_error(r, "internal network %s listed twice", l->tok[1]);
+	}
+	if (c->ninternal >= CONF_MAX_INTERNAL)
+		return conf_error(r, "too many \"internal\" networks (at most %d)",
+				  CONF_MAX_INTERNAL);
+	c->internal[c->ninternal++] = p;
+	return 0;
+}
+
+/* encapsulate to PREFIX|any [port P] [remote-udp-port U], options in any order, once. */
+static int st_encapsulate(struct conf_reader *r, const struct conf_line *l)
+{
+	struct gw_conf *c = r->conf;
+	struct conf_encap e;
+	bool have_port = false, have_rport = false;
+
+	memset(&e, 0, sizeof(e));
+	e.remote_udp_port = CONF_DEFAULT_REMOTE_UDP_PORT;
+	e.line = r->line;
+	if (expect_word(r, l, 1, "to", "encapsulate") < 0 ||
+	    need_arg(r, l, 2, "destination (a prefix or \"any\")", "encapsulate to") < 0)
+		return -1;
+	if (strcmp(l->tok[2], "any") == 0)
+		e.any = true;
+	else if (parse_prefix(r, l->tok[2], &e.dst) < 0)
+		return -1;
+	for (int i = 3; i < l->n; i += 2) {
+		const char *opt = l->tok[i];
+		bool *have;
+		uint16_t *val;
+		unsigned min;
+
+		if (strcmp(opt, "port") == 0) {
+			have = &have_port;
+			val = &e.port;
+			min = 0;
+		} else if (strcmp(opt, "remote-udp-port") == 0) {
+			have = &have_rport;
+			val = &e.remote_udp_port;
+			min = 1;
+		} else {
+			return conf_error(r, "unknown option %s (expected \"port\" or "
+					  "\"remote-udp-port\")", q(opt).s);
+		}
+		if (*have)
+			return conf_error(r, "\"%s\" given twice", opt);
+		if (need_arg(r, l, i + 1, "port number", opt) < 0 ||
+		    parse_port(r, l->tok[i + 1], min, val) < 0)
+			return -1;
+		*have = true;
+	}
+	if (c->nencap >= CONF_MAX_ENCAP)
+		return conf_error(r, "too many \"encapsulate\" rules (at most %d)", CONF_MAX_ENCAP);
+	c->encap[c->nencap++] = e;
+	return 0;
+}
+
+/* forward port P to ADDRESS [port Q] */
+static int st_forward(struct conf_reader *r, const struct conf_line *l)
+{
+	struct gw_conf *c = r->conf;
+	struct conf_forward f;
+	char after[32];
+
+	memset(&f, 0, sizeof(f));
+	f.line = r->line;
+	if (expect_word(r, l, 1, "port", "forward") < 0 ||
+	    need_arg(r, l, 2, "port number", "forward port") < 0 ||
+	    parse_port(r, l->tok[2], 1, &f.port) < 0)
+		return -1;
+	snprintf(after, sizeof(after), "forward port %u", f.port);
+	if (expect_word(r, l, 3, "to", after) < 0 ||
+	    need_arg(r, l, 4, "address", "to") < 0 || parse_addr(r, l->tok[4], &f.to) < 0)
+		return -1;
+	f.to_port = f.port;
+	if (l->n > 5) {
+		if (strcmp(l->tok[5], "port") != 0)
+			return conf_error(r, "unexpected %s after \"%s\" (expected \"port\")",
+					  q(l->tok[5]).s, l->tok[4]);
+		if (need_arg(r, l, 6, "port number", "port") < 0 ||
+		    parse_port(r, l->tok[6], 1, &f.to_port) < 0 || no_extra(r, l, 7) < 0)
+			return -1;
+	}
+	for (unsigned i = 0; i < c->nforward; i++) {
+		if (c->forward[i].port == f.port)
+			return conf_error(r, "port %u already forwarded on line %u", f.port,
+					  c->forward[i].line);
+	}
+	if (c->nforward >= CONF_MAX_FORWARD)
+		return conf_error(r, "too many \"forward\" rules (at most %d)", CONF_MAX_FORWARD);
+	c->forward[c->nforward++] = f;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(struct conf_reader *r, const struct conf_line *l);
+} statements[] = {
+	{ "udp-port", st_udp_port },
+	{ "queue", st_queue },
+	{ "mark", st_mark },
+	{ "max-associations", st_max_assoc },
+	{ "timeout", st_timeout },
+	{ "internal", st_internal },
+	{ "encapsulate", st_encapsulate },
+	{ "forward", st_forward },
+};
+
+void conf_defaults(struct gw_conf *c)
+{
+	/* memset first: padding is zero too, so two equal configs compare equal bytewise. */
+	memset(c, 0, sizeof(*c));
+	c->udp_port = CONF_DEFAULT_UDP_PORT;
+	c->queue_num = CONF_DEFAULT_QUEUE;
+	c->mark = CONF_DEFAULT_MARK;
+	c->timeout_init = CONF_DEFAULT_TIMEOUT_INIT;
+	c->timeout_established = CONF_DEFAULT_TIMEOUT_ESTABLISHED;
+	c->timeout_shutdown = CONF_DEFAULT_TIMEOUT_SHUTDOWN;
+	c->max_assoc = CONF_DEFAULT_MAX_ASSOC;
+}
+
+void conf_read_init(struct conf_reader *r, struct gw_conf *c, const char *file)
+{
+	memset(r, 0, sizeof(*r));
+	r->conf = c;
+	r->file = file;
+	conf_defaults(c);
+}
+
+int conf_read_line(struct conf_reader *r, const char *line)
+{
+	char buf[CONF_MAX_LINE + 1];
+	struct conf_line l = { .n = 0 };
+	size_t len = strlen(line);
+	char *p, *save;
+
+	r->line++;
+	if (len && line[len - 1] == '\n')
+		len--;
+	if (len > CONF_MAX_LINE)
+		return conf_error(r, "line too long (more than %d characters)", CONF_MAX_LINE);
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	p = strchr(buf, '#');
+	if (p)
+		*p = '\0';
+	/* \r too, so a file saved with CRLF line ends reads the same. */
+	for (p = strtok_r(buf, " \t\r", &save); p; p = strtok_r(NULL, " \t\r", &save)) {
+		if (l.n == CONF_MAX_TOKENS)
+			break; /* no statement takes this many: the handler reports the extra */
+		l.tok[l.n++] = p;
+	}
+	if (l.n == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(statements) / sizeof(statements[0]); i++) {
+		if (strcmp(l.tok[0], statements[i].name) == 0)
+			return statements[i].fn(r, &l);
+	}
+	return conf_error(r, "unknown statement %s", q(l.tok[0]).s);
+}
+
+int conf_read_finish(struct conf_reader *r)
+{
+	const struct gw_conf *c = r->conf;
+
+	if (c->ninternal == 0) {
+		snprintf(r->err, sizeof(r->err), "%s: no \"internal\" network configured",
+			 conf_file_name(r));
+		return -1;
+	}
+	if (c->nencap == 0) {
+		snprintf(r->err, sizeof(r->err), "%s: no \"encapsulate\" rule configured",
+			 conf_file_name(r));
+		return -1;
+	}
+	for (unsigned i = 0; i < c->nforward; i++) {
+		const struct conf_forward *f = &c->forward[i];
+		char abuf[GW_ADDRSTRLEN];
+
+		if (conf_is_internal(c, &f->to))
+			continue;
+		r->line = f->line;
+		return conf_error(r, "forward target %s is not inside an internal network",
+				  addr_format(&f->to, abuf, sizeof(abuf)));
+	}
+	return 0;
+}
+
+int conf_load_file(const char *path, struct gw_conf *c, char *err, size_t errlen)
+{
+	struct conf_reader r;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+	int rc = -1;
+
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	conf_read_init(&r, c, path);
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		/* conf_read_line sees a C string: a NUL would hide the rest of the line. */
+		if (memchr(line, '\0', (size_t)n)) {
+			snprintf(err, errlen, "%s:%u: NUL character in line", path, r.line + 1);
+			goto out;
+		}
+		if (conf_read_line(&r, line) < 0)
+			goto err_reader;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (conf_read_finish(&r) < 0)
+		goto err_reader;
+	rc = 0;
+	goto out;
+err_reader:
+	snprintf(err, errlen, "%s", r.err);
+out:
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+static void dump_prefix(const struct conf_prefix *p, FILE *out)
+{
+	char buf[GW_ADDRSTRLEN];
+
+	fprintf(out, "%s/%u", addr_format(&p->addr, buf, sizeof(buf)), p->len);
+}
+
+void conf_dump(const struct gw_conf *c, FILE *out)
+{
+	char buf[GW_ADDRSTRLEN];
+
+	fprintf(out, "udp-port %u\n", c->udp_port);
+	fprintf(out, "queue %u\n", c->queue_num);
+	fprintf(out, "mark 0x%x\n", c->mark);
+	fprintf(out, "max-associations %u\n", c->max_assoc);
+	fprintf(out, "timeout init %u\n", c->timeout_init);
+	fprintf(out, "timeout established %u\n", c->timeout_established);
+	fprintf(out, "timeout shutdown %u\n", c->timeout_shutdown);
+	for (unsigned i = 0; i < c->ninternal; i++) {
+		fputs("internal ", out);
+		dump_prefix(&c->internal[i], out);
+		fputc('\n', out);
+	}
+	for (unsigned i = 0; i < c->nencap; i++) {
+		const struct conf_encap *e = &c->encap[i];
+
+		fputs("encapsulate to ", out);
+		if (e->any)
+			fputs("any", out);
+		else
+			dump_prefix(&e->dst, out);
+		fprintf(out, " port %u remote-udp-port %u\n", e->port, e->remote_udp_port);
+	}
+	for (unsigned i = 0; i < c->nforward; i++) {
+		const struct conf_forward *f = &c->forward[i];
+
+		fprintf(out, "forward port %u to %s port %u\n", f->port,
+			addr_format(&f->to, buf, sizeof(buf)), f->to_port);
+	}
+}
+
+const struct conf_encap *conf_match_encap(const struct gw_conf *c, const struct gw_addr *dst,
+					  uint16_t dport)
+{
+	for (unsigned i = 0; i < c->nencap; i++) {
+		const struct conf_encap *e = &c->encap[i];
+
+		if (e->port && e->port != dport)
+			continue;
+		if (e->any || addr_in_prefix(dst, &e->dst.addr, e->dst.len))
+			return e;
+	}
+	return NULL;
+}
+
+const struct conf_forward *conf_match_forward(const struct gw_conf *c, uint16_t port)
+{
+	for (unsigned i = 0; i < c->nforward; i++) {
+		if (c->forward[i].port == port)
+			return &c->forward[i];
+	}
+	return NULL;
+}
+
+bool conf_is_internal(const struct gw_conf *c, const struct gw_addr *a)
+{
+	for (unsigned i = 0; i < c->ninternal; i++) {
+		if (addr_in_prefix(a, &c->internal[i].addr, c->internal[i].len))
+			return true;
+	}
+	return false;
+}
