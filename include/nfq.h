@@ -6,9 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct nfq;
+struct nfqueue;
 
-struct nfq_packet {
+struct nfqueue_packet {
 	uint32_t id;
 	uint8_t *data;    /* IP header first; writable */
 	size_t len;
@@ -17,16 +17,16 @@ struct nfq_packet {
 };
 
 /* Called for each queued packet; must return NF_ACCEPT or NF_DROP (the verdict). */
-typedef unsigned (*nfq_packet_cb)(struct nfq_packet *p, void *arg);
+typedef unsigned (*nfqueue_packet_cb)(struct nfqueue_packet *p, void *arg);
 
 /* Bind queue num; maxlen is the kernel queue length. NULL with err set on failure. */
-struct nfq *nfq_open(uint16_t num, uint32_t maxlen, char *err, size_t errlen);
-void nfq_close(struct nfq *q);
-int nfq_fd(const struct nfq *q);
+struct nfqueue *nfqueue_open(uint16_t num, uint32_t maxlen, char *err, size_t errlen);
+void nfqueue_close(struct nfqueue *q);
+int nfqueue_fd(const struct nfqueue *q);
 /* Read every packet waiting (up to a batch), call cb, send the verdicts. Returns the
  * number of packets handled, or -1 on a fatal socket error. */
-int nfq_process(struct nfq *q, nfq_packet_cb cb, void *arg);
+int nfqueue_process(struct nfqueue *q, nfqueue_packet_cb cb, void *arg);
 /* Overruns (ENOBUFS) seen on the socket. */
-uint64_t nfq_enobufs(const struct nfq *q);
+uint64_t nfqueue_enobufs(const struct nfqueue *q);
 
 #endif

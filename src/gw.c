@@ -43,7 +43,7 @@ struct gw_watch {
 
 struct gw_priv {
 	int epfd, sigfd, timerfd;
-	struct nfq *nfq;
+	struct nfqueue *nfq;
 	struct udp_sock udp;
 	struct inject_sock inj;
 	struct xlate_ctx x;
@@ -101,7 +101,7 @@ static void log_drop(struct gw *gw, const struct xlate_result *r, const char *di
 }
 
 /* One queued native packet: exactly one verdict is returned for it. */
-static unsigned gw_on_queued(struct nfq_packet *qp, void *arg)
+static unsigned gw_on_queued(struct nfqueue_packet *qp, void *arg)
 {
 	struct gw *gw = arg;
 	struct gw_priv *p = gw->priv;
@@ -141,7 +141,7 @@ static unsigned gw_on_queued(struct nfq_packet *qp, void *arg)
 
 static void gw_on_nfq(struct gw *gw, int fd, uint32_t events, void *arg)
 {
-	if (nfq_process(gw->priv->nfq, gw_on_queued, gw) < 0) {
+	if (nfqueue_process(gw->priv->nfq, gw_on_queued, gw) < 0) {
 		log_err("gw_on_nfq: queue socket failed; stopping");
 		gw->quit = true;
 	}
@@ -249,7 +249,7 @@ static void gw_on_timer(struct gw *gw, int fd, uint32_t events, void *arg)
 	gw->stats.assoc_expired += n;
 	if (n)
 		log_debug("expired %u associations", n);
-	gw->stats.nfq_enobufs = nfq_enobufs(gw->priv->nfq);
+	gw->stats.nfq_enobufs = nfqueue_enobufs(gw->priv->nfq);
 	gw_status(gw);
 	if (gw->priv->watchdog_usec)
 		sd_notify(0, "WATCHDOG=1");
@@ -356,7 +356,7 @@ static int gw_setup_fds(struct gw *gw, char *err, size_t errlen)
 	}
 	if (gw_watch(gw, p->sigfd, EPOLLIN, gw_on_signal, NULL) < 0 ||
 	    gw_watch(gw, p->timerfd, EPOLLIN, gw_on_timer, NULL) < 0 ||
-	    gw_watch(gw, nfq_fd(p->nfq), EPOLLIN, gw_on_nfq, NULL) < 0 ||
+	    gw_watch(gw, nfqueue_fd(p->nfq), EPOLLIN, gw_on_nfq, NULL) < 0 ||
 	    gw_watch(gw, p->udp.fd4, EPOLLIN, gw_on_udp, NULL) < 0 ||
 	    (p->udp.fd6 >= 0 && gw_watch(gw, p->udp.fd6, EPOLLIN, gw_on_udp, NULL) < 0)) {
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
@@ -436,7 +436,7 @@ int gw_main(const struct gw_opts *opts)
 		log_err("%s", err);
 		goto out_ctl;
 	}
-	p->nfq = nfq_open(gw.conf->queue_num, GW_QUEUE_MAXLEN, err, sizeof(err));
+	p->nfq = nfqueue_open(gw.conf->queue_num, GW_QUEUE_MAXLEN, err, sizeof(err));
 	if (!p->nfq) {
 		log_err("%s", err);
 		goto out_ctl;
@@ -472,7 +472,7 @@ out_ctl:
 	control_close(&gw);
 out:
 	if (p->nfq)
-		nfq_close(p->nfq);
+		nfqueue_close(p->nfq);
 	udp_close(&p->udp);
 	inject_close(&p->inj);
 	if (p->sigfd >= 0)

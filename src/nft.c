@@ -1,0 +1,532 @@
+/* nft.c - the daemon's nftables table, built and removed as atomic libnftnl batches.
+ *
+ * The only nftables code of the daemon. Every message in a batch asks for an ACK; the
+ * kernel answers the whole batch while still inside our sendto(), so after sending we read
+ * until the socket is empty and match every ACK / error to its message by sequence number.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/xt_NFQUEUE.h>
+
+#include "nft.h"
+
+#define NFT_FAMILY NFPROTO_INET
+#define NFT_FAMILY_NAME "inet"
+#define NFT_CHAIN_FORWARD "forward_sctp"
+#define NFT_TABLE_COMMENT "managed by sctp-udp-gw, do not touch"
+/*
+ * Mangle priority (-150): after conntrack (-200), and before the usual filter chains (0),
+ * so the gateway takes internal SCTP even where a forward filter would drop protocol 132
+ * it was never meant to route natively. Packets we re-inject with NF_ACCEPT still go
+ * through every later chain, so the admin's filter keeps the last word on those.
+ */
+#define NFT_CHAIN_PRIO -150
+#define NFT_IPPROTO_SCTP 132
+
+/* Begin, end, table create / delete / create, chain, one rule per internal prefix. */
+#define NFT_MAX_MSGS (CONF_MAX_INTERNAL + 8)
+#define NFT_BATCH_LIMIT (64 * 1024)
+#define NFT_WHAT_LEN 80
+
+struct nft_batch {
+	struct mnl_nlmsg_batch *b;
+	uint32_t seq0;   /* sequence number of the BATCH_BEGIN message */
+	unsigned nmsgs;  /* messages so far, begin and end included */
+	bool overflow;
+	bool acked[NFT_MAX_MSGS];
+	bool is_rule[NFT_MAX_MSGS];
+	int error[NFT_MAX_MSGS]; /* errno the kernel reported for each message, 0 = none */
+	char what[NFT_MAX_MSGS][NFT_WHAT_LEN];
+	char buf[2 * NFT_BATCH_LIMIT]; /* mnl_nlmsg_batch needs room for one overrun */
+};
+
+const char *nft_queue_kind_name(enum nft_queue_kind k)
+{
+	switch (k) {
+	case NFT_QUEUE_NATIVE:
+		return "nft queue";
+	case NFT_QUEUE_XT_COMPAT:
+		return "xt NFQUEUE via nft_compat";
+	}
+	return "unknown";
+}
+
+static struct nft_batch *nft_batch_new(void)
+{
+	struct nft_batch *nb = calloc(1, sizeof(*nb));
+
+	if (!nb)
+		return NULL;
+	nb->b = mnl_nlmsg_batch_start(nb->buf, NFT_BATCH_LIMIT);
+	if (!nb->b) {
+		free(nb);
+		return NULL;
+	}
+	nb->seq0 = (uint32_t)time(NULL);
+	return nb;
+}
+
+static void nft_batch_free(struct nft_batch *nb)
+{
+	if (!nb)
+		return;
+	mnl_nlmsg_batch_stop(nb->b);
+	free(nb);
+}
+
+/* Where the next message goes, and its sequence number; what names it in errors. */
+static char *nft_batch_cur(struct nft_batch *nb, uint32_t *seq, const char *what)
+{
+	if (nb->nmsgs >= NFT_MAX_MSGS) {
+		nb->overflow = true;
+		nb->nmsgs = NFT_MAX_MSGS - 1; /* keep writing in place; the batch is never sent */
+	}
+	snprintf(nb->what[nb->nmsgs], NFT_WHAT_LEN, "%s", what);
+	*seq = nb->seq0 + nb->nmsgs;
+	return mnl_nlmsg_batch_current(nb->b);
+}
+
+static void nft_batch_next(struct nft_batch *nb)
+{
+	if (!mnl_nlmsg_batch_next(nb->b))
+		nb->overflow = true;
+	nb->nmsgs++;
+}
+
+static void nft_batch_begin(struct nft_batch *nb)
+{
+	uint32_t seq;
+	char *p = nft_batch_cur(nb, &seq, "table " NFT_FAMILY_NAME " " NFT_TABLE_NAME);
+
+	nftnl_batch_begin(p, seq);
+	nft_batch_next(nb);
+}
+
+static void nft_batch_end(struct nft_batch *nb)
+{
+	uint32_t seq;
+	char *p = nft_batch_cur(nb, &seq, "table " NFT_FAMILY_NAME " " NFT_TABLE_NAME);
+
+	nftnl_batch_end(p, seq);
+	nft_batch_next(nb);
+}
+
+static int nft_batch_table(struct nft_batch *nb, uint16_t type, uint16_t flags, bool comment)
+{
+	struct nftnl_udata_buf *ud = NULL;
+	struct nftnl_table *t;
+	struct nlmsghdr *nlh;
+	uint32_t seq;
+	char *p;
+
+	t = nftnl_table_alloc();
+	if (!t)
+		return -ENOMEM;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE_NAME);
+	if (comment) {
+		/* nft shows it, so whoever lists the ruleset knows who owns the table */
+		ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+		if (!ud || !nftnl_udata_put_strz(ud, NFTNL_UDATA_TABLE_COMMENT,
+						 NFT_TABLE_COMMENT)) {
+			nftnl_udata_buf_free(ud);
+			nftnl_table_free(t);
+			return -ENOMEM;
+		}
+		nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(ud),
+				     nftnl_udata_buf_len(ud));
+	}
+	p = nft_batch_cur(nb, &seq, "table " NFT_FAMILY_NAME " " NFT_TABLE_NAME);
+	nlh = nftnl_nlmsg_build_hdr(p, type, NFT_FAMILY, flags | NLM_F_ACK, seq);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nft_batch_next(nb);
+	nftnl_udata_buf_free(ud);
+	nftnl_table_free(t);
+	return 0;
+}
+
+static int nft_batch_chain(struct nft_batch *nb)
+{
+	struct nftnl_chain *c;
+	struct nlmsghdr *nlh;
+	uint32_t seq;
+	char *p;
+
+	c = nftnl_chain_alloc();
+	if (!c)
+		return -ENOMEM;
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE_NAME);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, NFT_CHAIN_FORWARD);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_FORWARD);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, NFT_CHAIN_PRIO);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	p = nft_batch_cur(nb, &seq, "chain " NFT_FAMILY_NAME " " NFT_TABLE_NAME " "
+			  NFT_CHAIN_FORWARD);
+	nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWCHAIN, NFT_FAMILY, NLM_F_CREATE | NLM_F_ACK,
+				    seq);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nft_batch_next(nb);
+	nftnl_chain_free(c);
+	return 0;
+}
+
+/* Each helper adds one expression; a failed allocation is caught once, by nft_rule_ok. */
+static bool nft_rule_add(struct nftnl_rule *r, struct nftnl_expr *e)
+{
+	if (!e)
+		return false;
+	nftnl_rule_add_expr(r, e);
+	return true;
+}
+
+static bool nft_expr_meta(struct nftnl_rule *r, uint32_t key)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	}
+	return nft_rule_add(r, e);
+}
+
+static bool nft_expr_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	}
+	return nft_rule_add(r, e);
+}
+
+static bool nft_expr_payload(struct nftnl_rule *r, uint32_t offset, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	}
+	return nft_rule_add(r, e);
+}
+
+static bool nft_expr_bitwise(struct nftnl_rule *r, const void *mask, uint32_t len)
+{
+	static const uint8_t zero[16];
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+	}
+	return nft_rule_add(r, e);
+}
+
+static bool nft_expr_queue(struct nftnl_rule *r, enum nft_queue_kind kind, uint16_t num)
+{
+	struct xt_NFQ_info_v3 *info;
+	struct nftnl_expr *e;
+
+	if (kind == NFT_QUEUE_NATIVE) {
+		/* no bypass flag: without a listener the kernel drops (fail closed) */
+		e = nftnl_expr_alloc("queue");
+		if (e) {
+			nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, num);
+			nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_TOTAL, 1);
+			nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS, 0);
+		}
+		return nft_rule_add(r, e);
+	}
+	e = nftnl_expr_alloc("target");
+	info = calloc(1, sizeof(*info));
+	if (!e || !info) {
+		nftnl_expr_free(e);
+		free(info);
+		return false;
+	}
+	info->queuenum = num;
+	info->queues_total = 1;
+	info->flags = 0; /* fail closed, as above */
+	nftnl_expr_set_str(e, NFTNL_EXPR_TG_NAME, "NFQUEUE");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_TG_REV, 3);
+	/* the expression takes ownership of info and frees it */
+	nftnl_expr_set(e, NFTNL_EXPR_TG_INFO, info, sizeof(*info));
+	return nft_rule_add(r, e);
+}
+
+/*
+ * [meta nfproto] [payload saddr + bitwise when the prefix is not byte aligned + cmp]
+ * [meta l4proto sctp] [meta mark != mark] [queue]. This is the order nft itself emits for
+ * "ip saddr P meta l4proto sctp ...", so `nft list` prints it back in that short form.
+ */
+static int nft_batch_rule(struct nft_batch *nb, const struct gw_conf *conf,
+			  const struct conf_prefix *pfx, enum nft_queue_kind kind)
+{
+	bool v4 = pfx->addr.family == AF_INET;
+	uint8_t nfproto = v4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
+	uint8_t l4proto = NFT_IPPROTO_SCTP;
+	unsigned maxlen = v4 ? 32 : 128;
+	unsigned plen = pfx->len > maxlen ? maxlen : pfx->len;
+	uint8_t mask[16] = { 0 }, net[16] = { 0 };
+	char what[NFT_WHAT_LEN], a[GW_ADDRSTRLEN];
+	struct nftnl_rule *r;
+	struct nlmsghdr *nlh;
+	bool ok;
+	uint32_t seq;
+	char *p;
+
+	if (pfx->addr.family != AF_INET && pfx->addr.family != AF_INET6)
+		return -EAFNOSUPPORT;
+	r = nftnl_rule_alloc();
+	if (!r)
+		return -ENOMEM;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, NFT_CHAIN_FORWARD);
+
+	ok = nft_expr_meta(r, NFT_META_NFPROTO) &&
+	     nft_expr_cmp(r, NFT_CMP_EQ, &nfproto, sizeof(nfproto));
+	if (ok && plen > 0) {
+		/* as nft does: a byte-aligned prefix loads just its bytes, any other the
+		 * whole address and a mask, so `nft list` shows "ip saddr P/len" */
+		uint32_t len = plen % 8 ? maxlen / 8 : plen / 8;
+		unsigned j;
+
+		memset(mask, 0xff, plen / 8);
+		if (plen % 8)
+			mask[plen / 8] = (uint8_t)(0xff << (8 - plen % 8));
+		for (j = 0; j < len; j++)
+			net[j] = pfx->addr.bytes[j] & mask[j];
+		ok = nft_expr_payload(r, v4 ? 12 : 8, len);
+		if (ok && plen % 8)
+			ok = nft_expr_bitwise(r, mask, len);
+		ok = ok && nft_expr_cmp(r, NFT_CMP_EQ, net, len);
+	}
+	ok = ok && nft_expr_meta(r, NFT_META_L4PROTO) &&
+	     nft_expr_cmp(r, NFT_CMP_EQ, &l4proto, sizeof(l4proto)) &&
+	     nft_expr_meta(r, NFT_META_MARK) &&
+	     nft_expr_cmp(r, NFT_CMP_NEQ, &conf->mark, sizeof(conf->mark)) &&
+	     nft_expr_queue(r, kind, conf->queue_num);
+	if (!ok) {
+		nftnl_rule_free(r);
+		return -ENOMEM;
+	}
+	snprintf(what, sizeof(what), "rule for %s/%u (%s)",
+		 addr_format(&pfx->addr, a, sizeof(a)), plen, nft_queue_kind_name(kind));
+	p = nft_batch_cur(nb, &seq, what);
+	nb->is_rule[nb->nmsgs] = true;
+	nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWRULE, NFT_FAMILY,
+				    NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, seq);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nft_batch_next(nb);
+	nftnl_rule_free(r);
+	return 0;
+}
+
+static void nft_read_acks(struct nft_batch *nb, struct mnl_socket *nl, char *rbuf, size_t rlen)
+{
+	uint32_t portid = mnl_socket_get_portid(nl);
+	ssize_t n;
+
+	/* nothing left to read means the kernel has said all it will about this batch */
+	while ((n = recv(mnl_socket_get_fd(nl), rbuf, rlen, MSG_DONTWAIT)) > 0) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)rbuf;
+		int len = (int)n;
+
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			const struct nlmsgerr *e;
+			uint32_t i = nlh->nlmsg_seq - nb->seq0;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_pid != portid ||
+			    i >= nb->nmsgs ||
+			    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nlmsgerr)))
+				continue;
+			e = mnl_nlmsg_get_payload(nlh);
+			nb->acked[i] = true;
+			if (e->error < 0 && !nb->error[i])
+				nb->error[i] = -e->error;
+		}
+	}
+}
+
+/* Send the batch and collect the answers. 0, or -errno of the first message that failed
+ * with *failed set to its index (-1 when the failure was local). */
+static int nft_batch_run(struct nft_batch *nb, int *failed)
+{
+	struct mnl_socket *nl;
+	char *rbuf = NULL;
+	size_t rlen = MNL_SOCKET_BUFFER_SIZE;
+	int rcvbuf, rc = 0;
+	unsigned i;
+
+	*failed = -1;
+	if (nb->overflow)
+		return -EMSGSIZE;
+	nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	/* one ACK per message must fit before we read any: be generous */
+	rcvbuf = (int)(nb->nmsgs * 1024 + 65536);
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		       sizeof(rcvbuf)) < 0)
+		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+			   sizeof(rcvbuf));
+	rbuf = malloc(rlen);
+	if (!rbuf) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(nb->b), mnl_nlmsg_batch_size(nb->b)) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	nft_read_acks(nb, nl, rbuf, rlen);
+	for (i = 0; i < nb->nmsgs; i++) {
+		if (nb->error[i]) {
+			*failed = (int)i;
+			rc = -nb->error[i];
+			goto out;
+		}
+	}
+	/* begin and end carry no NLM_F_ACK; everything between must have been answered */
+	for (i = 1; i + 1 < nb->nmsgs; i++) {
+		if (!nb->acked[i]) {
+			*failed = (int)i;
+			rc = -EPROTO;
+			goto out;
+		}
+	}
+out:
+	free(rbuf);
+	mnl_socket_close(nl);
+	return rc;
+}
+
+static void nft_format_err(char *err, size_t errlen, const char *fn, const struct nft_batch *nb,
+			   int failed, int rc)
+{
+	if (failed >= 0 && rc == -EPROTO)
+		snprintf(err, errlen, "%s: %s: no acknowledgement from the kernel", fn,
+			 nb->what[failed]);
+	else if (failed >= 0)
+		snprintf(err, errlen, "%s: %s: %s", fn, nb->what[failed], strerror(-rc));
+	else
+		snprintf(err, errlen, "%s: table %s %s: %s", fn, NFT_FAMILY_NAME, NFT_TABLE_NAME,
+			 strerror(-rc));
+}
+
+/* One try with one queue kind. *queue_rejected says the failure was a rule refused with
+ * ENOENT / EOPNOTSUPP, i.e. the kernel lacks this kind of queue expression. */
+static int nft_install_kind(const struct gw_conf *conf, enum nft_queue_kind kind,
+			    bool *queue_rejected, char *err, size_t errlen)
+{
+	struct nft_batch *nb = nft_batch_new();
+	int rc, failed = -1;
+	unsigned i;
+
+	*queue_rejected = false;
+	if (!nb) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	nft_batch_begin(nb);
+	/* create-if-missing, delete, create: replaces an old table in the same transaction
+	 * without a separate lookup that could race */
+	rc = nft_batch_table(nb, NFT_MSG_NEWTABLE, NLM_F_CREATE, false);
+	if (!rc)
+		rc = nft_batch_table(nb, NFT_MSG_DELTABLE, 0, false);
+	if (!rc)
+		rc = nft_batch_table(nb, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, true);
+	if (!rc)
+		rc = nft_batch_chain(nb);
+	for (i = 0; !rc && i < conf->ninternal && i < CONF_MAX_INTERNAL; i++)
+		rc = nft_batch_rule(nb, conf, &conf->internal[i], kind);
+	if (rc)
+		goto fail;
+	nft_batch_end(nb);
+	rc = nft_batch_run(nb, &failed);
+	if (!rc) {
+		nft_batch_free(nb);
+		return 0;
+	}
+	*queue_rejected = failed >= 0 && nb->is_rule[failed] &&
+			  (rc == -ENOENT || rc == -EOPNOTSUPP);
+fail:
+	nft_format_err(err, errlen, "nft_install", nb, failed, rc);
+	nft_batch_free(nb);
+	return -1;
+}
+
+int nft_install(const struct gw_conf *conf, enum nft_queue_kind *used, char *err, size_t errlen)
+{
+	char native_err[256];
+	bool rejected;
+
+	if (nft_install_kind(conf, NFT_QUEUE_NATIVE, &rejected, native_err,
+			     sizeof(native_err)) == 0) {
+		*used = NFT_QUEUE_NATIVE;
+		return 0;
+	}
+	if (!rejected) {
+		snprintf(err, errlen, "%s", native_err);
+		return -1;
+	}
+	/* the failed batch changed nothing; try again, whole, with the xtables target */
+	if (nft_install_kind(conf, NFT_QUEUE_XT_COMPAT, &rejected, err, errlen) < 0)
+		return -1;
+	*used = NFT_QUEUE_XT_COMPAT;
+	return 0;
+}
+
+int nft_remove(char *err, size_t errlen)
+{
+	struct nft_batch *nb = nft_batch_new();
+	int rc, failed = -1;
+
+	if (!nb) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	nft_batch_begin(nb);
+	rc = nft_batch_table(nb, NFT_MSG_DELTABLE, 0, false);
+	if (rc)
+		goto fail;
+	nft_batch_end(nb);
+	rc = nft_batch_run(nb, &failed);
+	if (!rc || rc == -ENOENT) {
+		nft_batch_free(nb);
+		return 0;
+	}
+fail:
+	nft_format_err(err, errlen, "nft_remove", nb, failed, rc);
+	nft_batch_free(nb);
+	return -1;
+}
