@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# test.sh - the whole suite, one command: dependencies, build, `make check` (unit and
+# configuration tests), then every tests/e2e/test_*.sh in turn, each bounded by a
+# timeout. Ends with "N passed, N failed[, N skipped]"; exit status 1 on any failure.
+#
+#   scripts/test.sh [--e2e-only] [--no-deps] [--builddir DIR] [PATTERN...]
+#
+#   --e2e-only    skip deps, build and make check (use an existing build)
+#   --no-deps     do not run scripts/deps.sh
+#   --builddir    where the build is (default: the source tree)
+#   PATTERN       run only e2e tests whose name contains one of these
+#
+# Environment: E2E_TIMEOUT (seconds per e2e test, default 120), E2E_VALGRIND=1 (daemon
+# under valgrind), TEST_LOGDIR (where logs go; default a new /tmp/sctpgw-test.* dir).
+set -uo pipefail
+
+srcdir=$(cd "$(dirname "$0")/.." && pwd)
+builddir=$srcdir
+do_deps=1
+do_build=1
+patterns=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--e2e-only) do_deps=0; do_build=0 ;;
+	--no-deps) do_deps=0 ;;
+	--builddir) builddir=$2; shift ;;
+	-h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+	-*) echo "test: unknown option $1" >&2; exit 2 ;;
+	*) patterns+=("$1") ;;
+	esac
+	shift
+done
+
+timeout_s=${E2E_TIMEOUT:-120}
+logdir=${TEST_LOGDIR:-$(mktemp -d /tmp/sctpgw-test.XXXXXX)}
+mkdir -p "$logdir"
+# Namespaces of this run share a prefix, so anything a killed test left is found.
+ns_prefix="sgt$$"
+
+passed=0
+failed=0
+skipped=0
+results=()
+
+record()
+{
+	local res=$1 name=$2 note=$3
+	case $res in
+	PASS) passed=$((passed + 1)) ;;
+	SKIP) skipped=$((skipped + 1)) ;;
+	*) failed=$((failed + 1)) ;;
+	esac
+	results+=("$(printf '%-4s %-28s %s' "$res" "$name" "$note")")
+	printf '%-4s %-28s %s\n' "$res" "$name" "$note"
+}
+
+# Delete namespaces (and kill what runs in them) left by a test of this run.
+sweep_namespaces()
+{
+	local ns pids n=0
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$ns_prefix-"); do
+		pids=$(ip netns pids "$ns" 2>/dev/null)
+		# shellcheck disable=SC2086
+		[ -z "$pids" ] || kill -KILL $pids 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+		n=$((n + 1))
+	done
+	echo "$n"
+}
+
+echo "test: logs in $logdir"
+
+if [ "$do_deps" = 1 ]; then
+	if "$srcdir/scripts/deps.sh" >"$logdir/deps.log" 2>&1; then
+		tail -n 1 "$logdir/deps.log"
+	else
+		tail -n 20 "$logdir/deps.log"
+		echo "test: installing dependencies failed (see $logdir/deps.log)"
+		exit 1
+	fi
+fi
+
+if [ "$do_build" = 1 ]; then
+	if "$srcdir/scripts/build.sh" --builddir "$builddir" >"$logdir/build.log" 2>&1; then
+		record PASS build ""
+		if make -C "$builddir" check >"$logdir/make-check.log" 2>&1; then
+			record PASS "make check" "$(grep -E '^# (PASS|TOTAL)' "$logdir/make-check.log" | tr '\n' ' ')"
+		else
+			tail -n 30 "$logdir/make-check.log"
+			[ -f "$builddir/test-suite.log" ] && cp "$builddir/test-suite.log" "$logdir/"
+			record FAIL "make check" "see $logdir/make-check.log and test-suite.log"
+		fi
+	else
+		tail -n 30 "$logdir/build.log"
+		record FAIL build "see $logdir/build.log"
+	fi
+fi
+
+for t in "$srcdir"/tests/e2e/test_*.sh; do
+	name=$(basename "$t" .sh)
+	if [ "${#patterns[@]}" -gt 0 ]; then
+		hit=0
+		for p in "${patterns[@]}"; do
+			case $name in *"$p"*) hit=1 ;; esac
+		done
+		[ "$hit" = 1 ] || continue
+	fi
+	log="$logdir/$name.log"
+	start=$SECONDS
+	SCTPGW_BUILDDIR=$builddir E2E_LOGDIR="$logdir/artifacts" E2E_NS_PREFIX=$ns_prefix \
+		timeout -k 10 "$timeout_s" "$t" >"$log" 2>&1
+	rc=$?
+	secs=$((SECONDS - start))
+	left=$(sweep_namespaces)
+	line=$(grep -E "^(PASS|FAIL|SKIP) $name:" "$log" | tail -n 1)
+	note=${line#*: }
+	case $rc in
+	0) res=PASS ;;
+	77) res=SKIP ;;
+	124|137) res=FAIL; note="timed out after ${timeout_s} s" ;;
+	*) res=FAIL ;;
+	esac
+	if [ "$left" != 0 ]; then
+		echo "test: $name left $left namespace(s) behind; removed" >>"$log"
+		[ "$res" = FAIL ] || { res=FAIL; note="left $left namespace(s) behind"; }
+	fi
+	[ -n "$note" ] || note="exit status $rc"
+	if [ "$res" = FAIL ]; then
+		echo "---- $name (last 60 lines of $log) ----"
+		tail -n 60 "$log"
+		echo "----"
+	fi
+	record "$res" "$name" "($secs s) $note"
+done
+
+echo
+echo "Summary (logs in $logdir):"
+printf '  %s\n' "${results[@]}"
+summary="$passed passed, $failed failed"
+[ "$skipped" = 0 ] || summary="$summary, $skipped skipped"
+echo "$summary"
+[ "$failed" = 0 ]

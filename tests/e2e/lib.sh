@@ -1,0 +1,676 @@
+# shellcheck shell=bash
+# lib.sh - shared helpers for the end-to-end tests; each test sources it.
+#
+# Topology (one set of namespaces per test run, names unique per test and pid):
+#
+#   IN 10.10.1.2 --- 10.10.1.1 GW 100.64.0.2 --- 100.64.0.1 NAT 203.0.113.1 --- 203.0.113.2 PEER
+#   native SCTP       sctp-udp-gw                 legacy NAT: masquerade,     RFC 6951 peer
+#                                                 drops IP proto 132,
+#                                                 DNAT udp 9899 -> GW
+#
+# Every test: e2e_init; topo_up; ...; e2e_pass "message". Teardown is in an EXIT trap
+# (also reached on SIGTERM from timeout(1)), so nothing is left behind.
+#
+# Environment knobs:
+#   SCTPGW_BUILDDIR   where sctp-udp-gw and sctpgwctl are (default: the source tree)
+#   E2E_LOGDIR        keep each test's artifacts (logs, captures) under this directory
+#   E2E_NS_PREFIX     namespace name prefix (test.sh sets one per run to sweep leftovers)
+#   E2E_KEEP=1        keep the artifact directory even when the test passes
+#   E2E_VALGRIND=1    run the daemon under valgrind (errors fail gw_stop)
+#   E2E_GW_DEBUG=0    do not pass -d to the daemon
+
+set -u -o pipefail
+
+E2E_NAME=$(basename "$0" .sh)
+E2E_SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+E2E_BUILDDIR=${SCTPGW_BUILDDIR:-$E2E_SRCDIR}
+GW_BIN=${SCTPGW_DAEMON:-$E2E_BUILDDIR/sctp-udp-gw}
+CTL_BIN=${SCTPGW_CTL:-$E2E_BUILDDIR/sctpgwctl}
+USRSCTP_DIR=${USRSCTP_DIR:-/usr/lib/usrsctp}
+
+# Addresses of the topology, used by tests and by the demo.
+IN_ADDR=10.10.1.2
+GW_INT_ADDR=10.10.1.1
+GW_EXT_ADDR=100.64.0.2
+NAT_IN_ADDR=100.64.0.1
+NAT_OUT_ADDR=203.0.113.1
+PEER_ADDR=203.0.113.2
+ENCAPS_PORT=9899
+# The NAT translates UDP source ports into this range, so a port the peer or the
+# gateway learns is visibly not the one the sender chose.
+NAT_PORT_LO=40000
+NAT_PORT_HI=40999
+
+E2E_PIDS=()
+E2E_FIFO_FDS=()
+E2E_NS=()
+E2E_RESULT=""
+GW_PID=""
+GW_STATUS=""
+CAP_PID=""
+
+e2e_log() { printf '%s [%s] %s\n' "$(date +%T.%3N)" "$E2E_NAME" "$*"; }
+
+# Short unique prefix: interface names live inside the namespaces, so only namespace
+# names need to be unique across concurrent tests.
+e2e_init()
+{
+	if [ "$(id -u)" != 0 ]; then
+		echo "FAIL $E2E_NAME: needs root (network namespaces, raw sockets, nftables)"
+		exit 1
+	fi
+	local short=${E2E_NAME#test_}
+	NS_PFX="${E2E_NS_PREFIX:-sgw}-${short:0:20}-$$"
+	NS_IN="$NS_PFX-in"
+	NS_GW="$NS_PFX-gw"
+	NS_NAT="$NS_PFX-nat"
+	NS_PEER="$NS_PFX-peer"
+	if [ -n "${E2E_LOGDIR:-}" ]; then
+		mkdir -p "$E2E_LOGDIR"
+		E2E_TMP=$(mktemp -d "$E2E_LOGDIR/$E2E_NAME.XXXXXX")
+	else
+		E2E_TMP=$(mktemp -d "/tmp/sctpgw-$E2E_NAME.XXXXXX")
+	fi
+	GW_LOG="$E2E_TMP/gw.log"
+	GW_SOCK="$E2E_TMP/gw.sock"
+	trap e2e_cleanup EXIT
+	trap 'e2e_log "interrupted (SIGTERM)"; exit 143' TERM
+	trap 'e2e_log "interrupted (SIGINT)"; exit 130' INT
+	trap 'exit 129' HUP
+	e2e_log "namespaces $NS_PFX-*, artifacts in $E2E_TMP"
+}
+
+e2e_pass()
+{
+	E2E_RESULT=pass
+	echo "PASS $E2E_NAME: $*"
+	exit 0
+}
+
+e2e_fail()
+{
+	E2E_RESULT=fail
+	echo "FAIL $E2E_NAME: $*"
+	exit 1
+}
+
+e2e_skip()
+{
+	E2E_RESULT=skip
+	echo "SKIP $E2E_NAME: $*"
+	exit 77
+}
+
+need_cmd()
+{
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || e2e_fail "missing tool: $c (run scripts/deps.sh)"
+	done
+}
+
+need_usrsctp()
+{
+	if [ ! -x "$USRSCTP_DIR/client" ] || [ ! -x "$USRSCTP_DIR/echo_server" ]; then
+		e2e_fail "usrsctp example programs not in $USRSCTP_DIR (apt-get install libusrsctp-examples)"
+	fi
+}
+
+need_gw()
+{
+	[ -x "$GW_BIN" ] || e2e_fail "daemon not built: $GW_BIN (run scripts/build.sh)"
+	[ -x "$CTL_BIN" ] || e2e_fail "control tool not built: $CTL_BIN (run scripts/build.sh)"
+}
+
+# Everything a test started: background processes first, then whatever is still in our
+# namespaces (only processes we started can be there), then the namespaces.
+e2e_cleanup()
+{
+	local rc=$? p ns pids fd
+	trap - EXIT TERM INT HUP
+	if [ -n "$GW_PID" ] && kill -0 "$GW_PID" 2>/dev/null; then
+		kill -TERM "$GW_PID" 2>/dev/null
+		e2e_wait_pid "$GW_PID" 3 || kill -KILL "$GW_PID" 2>/dev/null
+	fi
+	e2e_close_fifos
+	for p in "${E2E_PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${E2E_PIDS[@]}"; do
+		e2e_wait_pid "$p" 2 || kill -KILL "$p" 2>/dev/null
+	done
+	for ns in "${E2E_NS[@]}"; do
+		pids=$(ip netns pids "$ns" 2>/dev/null)
+		if [ -n "$pids" ]; then
+			# shellcheck disable=SC2086
+			kill -KILL $pids 2>/dev/null
+		fi
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
+		[ -n "$E2E_RESULT" ] || echo "FAIL $E2E_NAME: aborted (exit status $rc)"
+		e2e_dump_logs
+		echo "artifacts kept in $E2E_TMP"
+	elif [ "${E2E_KEEP:-0}" = 1 ] || [ -n "${E2E_LOGDIR:-}" ]; then
+		:
+	else
+		rm -rf "$E2E_TMP"
+	fi
+	exit "$rc"
+}
+
+# The daemon's log and the tail of every peer log: what a person needs to see first.
+e2e_dump_logs()
+{
+	local f
+	if [ -s "$GW_LOG" ]; then
+		echo "---- daemon log ($GW_LOG, last 60 lines) ----"
+		tail -n 60 "$GW_LOG"
+	fi
+	for f in "$E2E_TMP"/*.err; do
+		[ -s "$f" ] || continue
+		echo "---- $(basename "$f") (last 10 lines) ----"
+		tail -n 10 "$f"
+	done
+	for f in "$E2E_TMP"/valgrind.*.log; do
+		[ -s "$f" ] || continue
+		echo "---- $(basename "$f") ----"
+		tail -n 40 "$f"
+	done
+	echo "----"
+}
+
+# e2e_wait_pid PID SECONDS: 0 once PID is gone, 1 at the deadline. Polls, so a signal
+# to the test is handled within 0.1 s.
+e2e_wait_pid()
+{
+	local pid=$1 deadline=$((SECONDS + $2))
+	while kill -0 "$pid" 2>/dev/null; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# e2e_until SECONDS CMD...: run CMD until it succeeds or the deadline passes.
+e2e_until()
+{
+	local deadline=$((SECONDS + $1))
+	shift
+	while ! "$@"; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.2
+	done
+	return 0
+}
+
+# Our ends of the client FIFOs: closed in the cleanup, and in every child we start, or
+# a client would never see EOF while another process still held its FIFO open.
+e2e_close_fifos()
+{
+	local fd
+	for fd in "${E2E_FIFO_FDS[@]}"; do
+		exec {fd}>&-
+	done
+}
+
+# nsx NS CMD...: run a short command in a namespace.
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# bg NAME NS CMD...: start a long-running command in a namespace in the background,
+# stdout/stderr to $E2E_TMP/NAME.out / NAME.err; sets BG_PID.
+bg()
+{
+	local name=$1 ns=$2
+	shift 2
+	(e2e_close_fifos; exec ip netns exec "$ns" "$@") \
+		>"$E2E_TMP/$name.out" 2>"$E2E_TMP/$name.err" </dev/null &
+	BG_PID=$!
+	E2E_PIDS+=("$BG_PID")
+}
+
+ns_add()
+{
+	# The only kernel features the topology needs: a kernel without them skips (77).
+	ip netns add "$1" || e2e_skip "cannot create network namespace $1 (kernel without netns?)"
+	E2E_NS+=("$1")
+	nsx "$1" ip link set lo up
+	# IPv4 only for now: no router solicitations or MLD in the captures.
+	nsx "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+}
+
+# veth NS1 IF1 NS2 IF2: a veth pair created directly inside the two namespaces, with TX
+# checksum offload off so captures show the checksums really sent (testing-notes.md).
+veth()
+{
+	ip -n "$1" link add "$2" type veth peer name "$4" netns "$3" ||
+		e2e_skip "cannot create veth $1/$2 - $3/$4 (kernel without veth?)"
+	nsx "$1" ethtool -K "$2" tx off >/dev/null
+	nsx "$3" ethtool -K "$4" tx off >/dev/null
+	ip -n "$1" link set "$2" up
+	ip -n "$3" link set "$4" up
+}
+
+# The legacy NAT: masquerade out of "out0" (UDP source ports moved into a range),
+# no SCTP forwarded in either direction, UDP 9899 to its public address sent to GW.
+nat_rules()
+{
+	nsx "$NS_NAT" nft -f - <<EOF
+table inet legacy_nat {
+	chain forward_filter {
+		type filter hook forward priority filter; policy accept;
+		meta l4proto sctp counter drop comment "the legacy NAT: no SCTP"
+	}
+	chain prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		iifname "out0" ip daddr $NAT_OUT_ADDR udp dport $ENCAPS_PORT dnat ip to $GW_EXT_ADDR:$ENCAPS_PORT
+	}
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "out0" meta l4proto udp masquerade to :$NAT_PORT_LO-$NAT_PORT_HI
+		oifname "out0" masquerade
+	}
+}
+EOF
+}
+
+# SCTP packets the NAT dropped so far.
+nat_sctp_drops()
+{
+	nsx "$NS_NAT" nft -j list chain inet legacy_nat forward_filter | python3 -c '
+import json, sys
+n = 0
+for o in json.load(sys.stdin)["nftables"]:
+    for e in o.get("rule", {}).get("expr", []):
+        if "counter" in e:
+            n += e["counter"]["packets"]
+print(n)'
+}
+
+topo_up()
+{
+	need_cmd ip nft ethtool python3
+	ns_add "$NS_IN"
+	ns_add "$NS_GW"
+	ns_add "$NS_NAT"
+	ns_add "$NS_PEER"
+	veth "$NS_IN" eth0 "$NS_GW" int0
+	veth "$NS_GW" ext0 "$NS_NAT" in0
+	veth "$NS_NAT" out0 "$NS_PEER" eth0
+
+	nsx "$NS_IN" ip addr add "$IN_ADDR/24" dev eth0
+	nsx "$NS_IN" ip route add default via "$GW_INT_ADDR"
+
+	nsx "$NS_GW" ip addr add "$GW_INT_ADDR/24" dev int0
+	nsx "$NS_GW" ip addr add "$GW_EXT_ADDR/24" dev ext0
+	nsx "$NS_GW" ip route add default via "$NAT_IN_ADDR"
+	nsx "$NS_GW" sysctl -qw net.ipv4.ip_forward=1
+
+	nsx "$NS_NAT" ip addr add "$NAT_IN_ADDR/24" dev in0
+	nsx "$NS_NAT" ip addr add "$NAT_OUT_ADDR/24" dev out0
+	nsx "$NS_NAT" ip route add 10.10.1.0/24 via "$GW_EXT_ADDR"
+	nsx "$NS_NAT" sysctl -qw net.ipv4.ip_forward=1
+	nat_rules || e2e_fail "cannot install the NAT ruleset"
+
+	nsx "$NS_PEER" ip addr add "$PEER_ADDR/24" dev eth0
+
+	# Plain IP reachability end to end, when ping is there (it is not a dependency).
+	if command -v ping >/dev/null 2>&1; then
+		nsx "$NS_IN" ping -c1 -W2 "$PEER_ADDR" >/dev/null ||
+			e2e_fail "topology: $IN_ADDR cannot ping $PEER_ADDR"
+	fi
+	e2e_log "topology up: IN $IN_ADDR - GW $GW_INT_ADDR/$GW_EXT_ADDR - NAT $NAT_IN_ADDR/$NAT_OUT_ADDR - PEER $PEER_ADDR"
+}
+
+# ---- the daemon ----------------------------------------------------------------------
+
+# The one place that knows what the daemon installs in nftables.
+GW_NFT_TABLES=("inet sctp_udp_gw")
+
+# gw_table_present: 0 when every table of the daemon exists in GW.
+gw_table_present()
+{
+	local t
+	for t in "${GW_NFT_TABLES[@]}"; do
+		# shellcheck disable=SC2086
+		nsx "$NS_GW" nft list table $t >/dev/null 2>&1 || return 1
+	done
+	return 0
+}
+
+# gw_table_absent: 0 when no table of the daemon exists in GW.
+gw_table_absent()
+{
+	local t
+	for t in "${GW_NFT_TABLES[@]}"; do
+		# shellcheck disable=SC2086
+		! nsx "$NS_GW" nft list table $t >/dev/null 2>&1 || return 1
+	done
+	return 0
+}
+
+# ctl ARGS...: sctpgwctl against the test's daemon, bounded.
+ctl() { nsx "$NS_GW" timeout 5 "$CTL_BIN" -s "$GW_SOCK" "$@"; }
+
+gw_ready() { ctl show associations >/dev/null 2>&1; }
+
+# gw_write_config FILE LINES...: a config file, one statement per argument.
+gw_write_config()
+{
+	local f=$1
+	shift
+	printf '%s\n' "# written by $E2E_NAME" "$@" >"$f"
+}
+
+# gw_start CONFIG: the daemon in GW, in the foreground of a background job, logging to
+# $GW_LOG; returns once sctpgwctl gets an answer, fails the test after 5 s.
+gw_start()
+{
+	local conf=$1 wrap=() limit=5 dbg=()
+	need_gw
+	nsx "$NS_GW" "$GW_BIN" -n -c "$conf" >>"$GW_LOG" 2>&1 ||
+		{ cat "$conf"; e2e_fail "sctp-udp-gw -n rejects the test's config $conf"; }
+	[ "${E2E_GW_DEBUG:-1}" = 1 ] && dbg=(-d)
+	if [ "${E2E_VALGRIND:-0}" = 1 ]; then
+		need_cmd valgrind
+		wrap=(valgrind --quiet --error-exitcode=99 --leak-check=full
+		      --errors-for-leak-kinds=definite --log-file="$E2E_TMP/valgrind.%p.log")
+		limit=30
+	fi
+	e2e_log "starting sctp-udp-gw -c $conf"
+	(e2e_close_fifos
+	 exec ip netns exec "$NS_GW" "${wrap[@]}" "$GW_BIN" -f -c "$conf" -s "$GW_SOCK" "${dbg[@]}") \
+		>>"$GW_LOG" 2>&1 </dev/null &
+	GW_PID=$!
+	local deadline=$((SECONDS + limit))
+	while ! gw_ready; do
+		if ! kill -0 "$GW_PID" 2>/dev/null; then
+			wait "$GW_PID"
+			GW_STATUS=$?
+			GW_PID=""
+			e2e_fail "sctp-udp-gw exited with status $GW_STATUS during start-up"
+		fi
+		[ "$SECONDS" -lt "$deadline" ] ||
+			e2e_fail "sctp-udp-gw not ready (sctpgwctl show associations) within ${limit} s"
+		sleep 0.1
+	done
+	e2e_log "sctp-udp-gw ready (pid $GW_PID)"
+}
+
+# gw_stop [SIGNAL]: stop the daemon (default TERM); GW_STATUS is its exit status.
+# Returns 1 if it had to be killed.
+gw_stop()
+{
+	local sig=${1:-TERM}
+	[ -n "$GW_PID" ] || return 0
+	kill "-$sig" "$GW_PID" 2>/dev/null
+	if ! e2e_wait_pid "$GW_PID" 5; then
+		kill -KILL "$GW_PID" 2>/dev/null
+		wait "$GW_PID" 2>/dev/null
+		GW_STATUS=$?
+		GW_PID=""
+		e2e_log "sctp-udp-gw did not exit within 5 s of SIG$sig; killed"
+		return 1
+	fi
+	wait "$GW_PID"
+	GW_STATUS=$?
+	GW_PID=""
+	e2e_log "sctp-udp-gw stopped by SIG$sig, exit status $GW_STATUS"
+	return 0
+}
+
+# ---- SCTP peers ----------------------------------------------------------------------
+
+# echo_server_start NS LOCAL_ENCAPS REMOTE_ENCAPS: usrsctp echo server (SCTP port 7).
+echo_server_start()
+{
+	local ns=$1
+	bg "echo_server.$ns" "$ns" "$USRSCTP_DIR/echo_server" "$2" "$3"
+	ECHO_SERVER_PID=$BG_PID
+	# usrsctp opens its raw and UDP sockets at once; give it a moment and make sure it
+	# is still alive (it exits if e.g. the UDP port is taken).
+	sleep 0.5
+	kill -0 "$ECHO_SERVER_PID" 2>/dev/null ||
+		e2e_fail "echo_server in $ns exited: $(tail -n 3 "$E2E_TMP/echo_server.$ns.err")"
+	if [ "$2" != 0 ]; then
+		e2e_until 5 port_bound "$ns" "$2" ||
+			e2e_fail "echo_server in $ns does not listen on UDP $2"
+	fi
+}
+
+port_bound() { nsx "$1" ss -Hlun "sport = :$2" | grep -q .; }
+
+# echo_client_start NAME NS ARGS...: usrsctp client ARGS in NS, stdin from a FIFO we
+# hold open read-write (so it sees EOF only when we close it).
+echo_client_start()
+{
+	local name=$1 ns=$2 fifo
+	shift 2
+	fifo="$E2E_TMP/$name.fifo"
+	mkfifo "$fifo"
+	exec {ECHO_FD}<>"$fifo"
+	E2E_FIFO_FDS+=("$ECHO_FD")
+	ECHO_NAME=$name
+	ECHO_OUT="$E2E_TMP/$name.out"
+	ECHO_SENT=0
+	# The client must not inherit our read-write descriptors, or it never sees EOF.
+	(e2e_close_fifos; exec ip netns exec "$ns" "$USRSCTP_DIR/client" "$@") \
+		<"$fifo" >"$ECHO_OUT" 2>"$E2E_TMP/$name.err" &
+	ECHO_PID=$!
+	E2E_PIDS+=("$ECHO_PID")
+	e2e_log "client $name in $ns: client $*"
+}
+
+# echo_send COUNT: COUNT unique tokens, one message each.
+echo_send()
+{
+	local i
+	for ((i = 1; i <= $1; i++)); do
+		printf 'tok-%s-%d-%d\n' "$ECHO_NAME" "$$" "$((ECHO_SENT + i))" >&"$ECHO_FD"
+	done
+	ECHO_SENT=$((ECHO_SENT + $1))
+}
+
+# echo_count: distinct tokens of this client echoed back so far.
+echo_count()
+{
+	grep -ao "tok-$ECHO_NAME-$$-[0-9]*" "$ECHO_OUT" 2>/dev/null | sort -u | wc -l
+}
+
+# echo_wait WANT SECONDS: wait until WANT tokens came back; ECHO_GOT is the count.
+echo_wait()
+{
+	local want=$1 deadline=$((SECONDS + $2))
+	while :; do
+		ECHO_GOT=$(echo_count)
+		[ "$ECHO_GOT" -ge "$want" ] && return 0
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		kill -0 "$ECHO_PID" 2>/dev/null || { ECHO_GOT=$(echo_count); return 1; }
+		sleep 0.2
+	done
+}
+
+# echo_close SECONDS: EOF to the client (it sends SHUTDOWN) and wait for it to exit.
+# 0 if it exited on its own, 1 if it had to be killed.
+echo_close()
+{
+	exec {ECHO_FD}>&-
+	if e2e_wait_pid "$ECHO_PID" "$1"; then
+		wait "$ECHO_PID" 2>/dev/null
+		return 0
+	fi
+	kill -TERM "$ECHO_PID" 2>/dev/null
+	e2e_wait_pid "$ECHO_PID" 2 || kill -KILL "$ECHO_PID" 2>/dev/null
+	wait "$ECHO_PID" 2>/dev/null
+	return 1
+}
+
+# echo_exchange NAME NS COUNT SECONDS ARGS...: the whole exchange; ECHO_GOT tokens came
+# back. Returns 0 when all did.
+echo_exchange()
+{
+	local name=$1 ns=$2 count=$3 secs=$4 rc=0
+	shift 4
+	echo_client_start "$name" "$ns" "$@"
+	echo_send "$count"
+	echo_wait "$count" "$secs" || rc=1
+	echo_close 5 || e2e_log "client $name did not exit after EOF; killed"
+	ECHO_GOT=$(echo_count)
+	e2e_log "client $name: $ECHO_GOT of $count tokens echoed"
+	return $rc
+}
+
+# ---- captures ------------------------------------------------------------------------
+
+# cap_start NS IF NAME: tshark writing $E2E_TMP/NAME.pcapng; returns once it captures.
+cap_start()
+{
+	need_cmd tshark
+	CAP_FILE="$E2E_TMP/$3.pcapng"
+	bg "cap.$3" "$1" tshark -n -q -i "$2" -w "$CAP_FILE"
+	CAP_PID=$BG_PID
+	e2e_until 10 grep -q "Capturing on" "$E2E_TMP/cap.$3.err" ||
+		e2e_fail "tshark did not start on $1/$2: $(cat "$E2E_TMP/cap.$3.err")"
+}
+
+cap_stop()
+{
+	[ -n "$CAP_PID" ] || return 0
+	sleep 0.5 # let the last packets reach the file
+	kill -INT "$CAP_PID" 2>/dev/null
+	e2e_wait_pid "$CAP_PID" 5 || kill -KILL "$CAP_PID" 2>/dev/null
+	wait "$CAP_PID" 2>/dev/null
+	CAP_PID=""
+}
+
+# cap_fields FILE FILTER FIELDS...: tab-separated fields, checksums verified. A filter
+# tshark rejects is an error (status 1, message on stderr), never "no packets".
+cap_fields()
+{
+	local f=$1 filter=$2 args=() x out
+	shift 2
+	for x in "$@"; do
+		args+=(-e "$x")
+	done
+	if ! out=$(tshark -n -r "$f" -o sctp.checksum:CRC-32C -o udp.check_checksum:TRUE \
+		-Y "$filter" -T fields -E separator=/t "${args[@]}" 2>"$E2E_TMP/tshark.err"); then
+		echo "tshark failed on filter '$filter': $(grep -v 'Running as user' "$E2E_TMP/tshark.err" | head -n 3)" >&2
+		return 1
+	fi
+	[ -z "$out" ] || printf '%s\n' "$out"
+}
+
+# cap_count FILE FILTER: matching frames. On a tshark error it prints "error", which
+# fails every numeric comparison the tests make, so a broken check never passes.
+cap_count()
+{
+	local out
+	out=$(cap_fields "$1" "$2" frame.number) || { echo error; return 1; }
+	if [ -z "$out" ]; then echo 0; else printf '%s\n' "$out" | wc -l; fi
+}
+
+# cap_summary FILE: a few lines for a failure report.
+cap_summary()
+{
+	echo "---- capture $1 ($(cap_count "$1" "frame") frames, first 30) ----"
+	tshark -n -r "$1" -o sctp.checksum:CRC-32C -o udp.check_checksum:TRUE 2>/dev/null |
+		head -n 30
+}
+
+# cap_check_outside FILE: what may cross the outside of the gateway. Prints one line per
+# violation and a summary; returns the number of violations (0 = clean).
+#  - only IPv4 UDP with port ENCAPS_PORT on one side, each datagram decoded as SCTP
+#  - no native SCTP (IP protocol 132)
+#  - every SCTP CRC32c good, every UDP checksum good
+# CAP_SCTP is the number of SCTP-in-UDP packets seen.
+cap_check_outside()
+{
+	local f=$1 bad=0 n
+	CAP_SCTP=$(cap_count "$f" "udp && sctp")
+	n=$(cap_count "$f" "ip.proto == 132")
+	[ "$n" = 0 ] || { echo "  $n native SCTP packets (IP protocol 132)"; bad=$((bad + 1)); }
+	n=$(cap_count "$f" "!(udp.port == $ENCAPS_PORT) && !arp")
+	[ "$n" = 0 ] || { echo "  $n packets other than UDP port $ENCAPS_PORT (and ARP)"; bad=$((bad + 1)); }
+	n=$(cap_count "$f" "udp && !sctp")
+	[ "$n" = 0 ] || { echo "  $n UDP datagrams not decoded as SCTP"; bad=$((bad + 1)); }
+	n=$(cap_count "$f" "sctp && sctp.checksum.status != 1")
+	[ "$n" = 0 ] || { echo "  $n SCTP packets whose CRC32c is not good"; bad=$((bad + 1)); }
+	n=$(cap_count "$f" "udp && udp.checksum.status != 1")
+	[ "$n" = 0 ] || { echo "  $n UDP datagrams whose checksum is not good"; bad=$((bad + 1)); }
+	[ "$CAP_SCTP" -gt 0 ] || { echo "  no SCTP-in-UDP packet at all"; bad=$((bad + 1)); }
+	echo "  $CAP_SCTP SCTP-in-UDP packets checked, $bad violation(s)"
+	return $bad
+}
+
+# cap_corrupt IN OUT: a copy of capture IN (as pcap) with the last byte of the first
+# SCTP DATA packet flipped; cap_check_outside must reject it (proves the checks check).
+cap_corrupt()
+{
+	local n
+	n=$(cap_fields "$1" "sctp.chunk_type == 0" frame.number | head -n 1)
+	[ -n "$n" ] || return 1
+	editcap -F pcap "$1" "$2.tmp" || return 1
+	python3 - "$2.tmp" "$2" "$n" <<'PYEOF'
+import struct, sys
+src, dst, want = sys.argv[1], sys.argv[2], int(sys.argv[3])
+b = bytearray(open(src, "rb").read())
+end = "<" if b[:4] == bytes.fromhex("d4c3b2a1") else ">"
+off, num = 24, 0
+while off < len(b):
+    incl = struct.unpack(end + "I", b[off + 8:off + 12])[0]
+    num += 1
+    if num == want:
+        b[off + 16 + incl - 1] ^= 0xff
+        break
+    off += 16 + incl
+open(dst, "wb").write(b)
+PYEOF
+	rm -f "$2.tmp"
+}
+
+# cap_leaks FILE ADDR: frames that show the IPv4 address ADDR: in an IP header (also
+# one quoted in ICMP), in an SCTP address parameter, or anywhere in the raw bytes outside
+# a State Cookie. The cookie is opaque to the gateway (built and HMAC-signed by the
+# endpoint that answers the INIT, which may write its own addresses into it), so the
+# gateway cannot and must not rewrite it. Prints what it found; echoes the count.
+cap_leaks()
+{
+	local f=$1 a=$2 hex n o1 o2 o3 o4
+	IFS=. read -r o1 o2 o3 o4 <<<"$a"
+	hex=$(printf '%02x:%02x:%02x:%02x' "$o1" "$o2" "$o3" "$o4")
+	n=$(cap_count "$f" "ip.addr == $a || sctp.parameter_ipv4_address == $a ||
+		(frame contains $hex && !(sctp.parameter_state_cookie contains $hex ||
+		 sctp.cookie contains $hex))")
+	if [ "$n" != 0 ]; then
+		cap_fields "$f" "frame contains $hex" frame.number ip.src ip.dst sctp.chunk_type \
+			sctp.parameter_type | head -n 10 >&2
+	fi
+	echo "$n"
+}
+
+# ---- JSON from sctpgwctl -------------------------------------------------------------
+
+# json_check FILE PYTHON: run assertions on the parsed document `d`; each failed
+# `check(cond, msg)` prints msg; exit status 1 if any failed.
+json_check()
+{
+	python3 - "$1" "$2" <<'EOF'
+import json, sys
+path, code = sys.argv[1], sys.argv[2]
+failed = []
+def check(cond, msg):
+    if not cond:
+        failed.append(msg)
+    return cond
+try:
+    with open(path) as fh:
+        d = json.load(fh)
+except Exception as e:
+    print("  not JSON (%s): %s" % (e, open(path).read()[:500]))
+    sys.exit(1)
+exec(code, {"d": d, "check": check})
+for m in failed:
+    print("  " + m)
+sys.exit(1 if failed else 0)
+EOF
+}
