@@ -47,6 +47,7 @@ struct assoc {
 	struct assoc_path paths[ASSOC_MAX_PATHS];
 	/* private: hash chains (slot index + 1, 0 ends) per index and tag role */
 	uint32_t next_local[2], next_remote[2];
+	uint32_t next_pair; /* chain of the (seen_port, rport) index */
 };
 
 struct assoc_timeouts {
@@ -87,6 +88,14 @@ void assoc_remove(struct assoc_table *t, struct assoc *a);
  * inbound key in the given role: adding it would make inbound lookups ambiguous. */
 bool assoc_remote_key_taken(struct assoc_table *t, uint16_t seen_port, uint16_t rport,
 			    uint32_t tag, bool tag_is_itag);
+
+/* True when a live (not closed) association of another internal endpoint than
+ * (iaddr, iport) is seen by the peer with the same ports (seen_port, rport) and has a path
+ * to raddr: a second one would look like the same association to that peer (the port
+ * collision of draft-ietf-tsvwg-natsupp). */
+bool assoc_port_pair_conflict(struct assoc_table *t, uint16_t seen_port, uint16_t rport,
+			      const struct gw_addr *raddr, const struct gw_addr *iaddr,
+			      uint16_t iport);
 
 /* Paths (remote addresses). */
 struct assoc_path *assoc_path_find(struct assoc *a, const struct gw_addr *addr);

@@ -23,6 +23,7 @@ enum gw_drop {
 	DROP_IN_INIT_PORT_CHANGE, /* INIT for a live association from a new UDP port */
 	DROP_OUT_UNVERIFIED,   /* zero checksum on a queued packet that would create state */
 	DROP_IN_FAMILY,        /* peer and internal host of different address families */
+	DROP_OUT_NO_PORT,      /* port collision and no free port to translate to */
 	DROP_COUNT
 };
 
@@ -37,6 +38,7 @@ struct gw_stats {
 	uint64_t port_changes;          /* learned remote UDP port moved */
 	uint64_t aborts_sent;
 	uint64_t addr_params_removed;
+	uint64_t ports_translated;      /* associations given another source port */
 	uint64_t nfq_enobufs;           /* queue overruns seen by the socket */
 };
 

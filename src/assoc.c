@@ -34,8 +34,8 @@ struct assoc_age {
 struct assoc_table {
 	struct assoc *slots;
 	struct assoc_age *age;
-	uint32_t *buckets;       /* one allocation: local[2] then remote[2], each nbuckets */
-	uint32_t *local[2], *remote[2];
+	uint32_t *buckets;       /* one allocation: local[2], remote[2], pair; each nbuckets */
+	uint32_t *local[2], *remote[2], *pair;
 	uint32_t mask;           /* nbuckets - 1 */
 	uint32_t max, count;
 	uint32_t hwm;            /* slots [hwm, max) have never been handed out */
@@ -73,6 +73,11 @@ static uint32_t hash_remote(const struct assoc_table *t, uint16_t seen_port, uin
 	uint64_t k = (uint64_t)tag << 32 | (uint32_t)seen_port << 16 | rport;
 
 	return (uint32_t)mix64(mix64(k ^ t->seed[2]) + t->seed[3]);
+}
+
+static uint32_t hash_pair(const struct assoc_table *t, uint16_t seen_port, uint16_t rport)
+{
+	return (uint32_t)mix64(((uint64_t)seen_port << 16 | rport) ^ t->seed[3]);
 }
 
 static uint32_t slot_of(const struct assoc_table *t, const struct assoc *a)
@@ -271,13 +276,14 @@ struct assoc_table *assoc_table_new(uint32_t max)
 	if (!t->age)
 		goto fail_slots;
 	nb = bucket_count(max);
-	t->buckets = calloc((size_t)nb * 4, sizeof(*t->buckets));
+	t->buckets = calloc((size_t)nb * 5, sizeof(*t->buckets));
 	if (!t->buckets)
 		goto fail_age;
 	for (int i = 0; i < 2; i++) {
 		t->local[i] = t->buckets + (size_t)nb * i;
 		t->remote[i] = t->buckets + (size_t)nb * (2 + i);
 	}
+	t->pair = t->buckets + (size_t)nb * 4;
 	t->mask = nb - 1;
 	t->max = max;
 	t->next_id = 1;
@@ -374,6 +380,26 @@ bool assoc_remote_key_taken(struct assoc_table *t, uint16_t seen_port, uint16_t 
 	return assoc_lookup_remote(t, seen_port, rport, tag, tag_is_itag) != NULL;
 }
 
+bool assoc_port_pair_conflict(struct assoc_table *t, uint16_t seen_port, uint16_t rport,
+			      const struct gw_addr *raddr, const struct gw_addr *iaddr,
+			      uint16_t iport)
+{
+	uint32_t link = t->pair[hash_pair(t, seen_port, rport) & t->mask];
+
+	for (; link; link = t->slots[link - 1].next_pair) {
+		struct assoc *b = &t->slots[link - 1];
+
+		if (b->seen_port != seen_port || b->rport != rport || b->state == ASSOC_CLOSED)
+			continue;
+		/* The same internal endpoint again (a restart) is not a collision. */
+		if (b->iport == iport && addr_equal(&b->iaddr, iaddr))
+			continue;
+		if (assoc_path_find(b, raddr))
+			return true;
+	}
+	return false;
+}
+
 static uint32_t slot_alloc(struct assoc_table *t)
 {
 	uint32_t slot;
@@ -423,6 +449,12 @@ struct assoc *assoc_create(struct assoc_table *t, const struct gw_addr *iaddr, u
 		index_insert(t, a, ROLE_ITAG);
 	if (rtag)
 		index_insert(t, a, ROLE_RTAG);
+	{
+		uint32_t *head = &t->pair[hash_pair(t, seen_port, rport) & t->mask];
+
+		a->next_pair = *head;
+		*head = slot + 1;
+	}
 	age_append(t, slot, AGE_HALF);
 	t->count++;
 	return handed_out(t, a);
@@ -465,6 +497,13 @@ void assoc_remove(struct assoc_table *t, struct assoc *a)
 		index_unlink(t, a, ROLE_ITAG);
 	if (a->rtag)
 		index_unlink(t, a, ROLE_RTAG);
+	for (uint32_t *p = &t->pair[hash_pair(t, a->seen_port, a->rport) & t->mask]; *p;
+	     p = &t->slots[*p - 1].next_pair) {
+		if (*p == slot + 1) {
+			*p = a->next_pair;
+			break;
+		}
+	}
 	age_unlink(t, slot);
 	memset(a, 0, sizeof(*a));
 	t->count--;

@@ -265,6 +265,7 @@ static int ctl_show_stats(struct ctl_client *c)
 		{ "port_changes", s->port_changes },
 		{ "aborts_sent", s->aborts_sent },
 		{ "addr_params_removed", s->addr_params_removed },
+		{ "ports_translated", s->ports_translated },
 		{ "queue_enobufs", s->nfq_enobufs },
 		{ "uptime_seconds", ctl_since(now_monotonic_ms(), gw->started_ms) / 1000 },
 	};

@@ -19,6 +19,7 @@ static const char *const drop_names[DROP_COUNT] = {
 	[DROP_IN_INIT_PORT_CHANGE] = "in_init_port_change",
 	[DROP_OUT_UNVERIFIED] = "out_unverified_checksum",
 	[DROP_IN_FAMILY] = "in_family_mismatch",
+	[DROP_OUT_NO_PORT] = "out_no_free_port",
 };
 
 const char *stats_drop_name(enum gw_drop d)

@@ -58,6 +58,31 @@ static uint16_t default_udp_port(const struct gw_conf *c, const struct gw_addr *
 	return e ? e->remote_udp_port : CONF_DEFAULT_UDP_PORT;
 }
 
+/* The source port the peer will see for a new association from iaddr:iport to
+ * dst:rport: iport itself unless that would collide with another internal host's
+ * association to the same peer (same ports and address, or same ports and tag), then a
+ * free port from the dynamic range, probed from a point that depends on the endpoint so
+ * that its retransmitted INITs choose the same one. 0 when none is free. */
+static uint16_t choose_seen_port(struct xlate_ctx *x, const struct gw_addr *iaddr, uint16_t iport,
+				 const struct gw_addr *dst, uint16_t rport, uint32_t itag)
+{
+	uint32_t start;
+
+	if (!assoc_port_pair_conflict(x->tab, iport, rport, dst, iaddr, iport) &&
+	    !assoc_remote_key_taken(x->tab, iport, rport, itag, true))
+		return iport;
+	start = addr_hash(iaddr, iport) ^ itag;
+	for (uint32_t i = 0; i < 1024; i++) {
+		uint16_t cand = (uint16_t)(49152 + (start + i) % 16384);
+
+		if (cand != iport &&
+		    !assoc_port_pair_conflict(x->tab, cand, rport, dst, iaddr, iport) &&
+		    !assoc_remote_key_taken(x->tab, cand, rport, itag, true))
+			return cand;
+	}
+	return 0;
+}
+
 void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_ms,
 		    struct xlate_result *res)
 {
@@ -97,13 +122,21 @@ void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_m
 				x->st->out_accepted++;
 				return;
 			}
+			uint16_t seen;
+
 			if (!verified)
 				return set_drop(x, res, DROP_OUT_UNVERIFIED, 0);
-			a = assoc_create(x->tab, &iph.src, s.src_port, s.src_port, s.dst_port,
+			seen = choose_seen_port(x, &iph.src, s.src_port, &iph.dst, s.dst_port,
+						s.init_tag);
+			if (!seen)
+				return set_drop(x, res, DROP_OUT_NO_PORT, 0);
+			a = assoc_create(x->tab, &iph.src, s.src_port, seen, s.dst_port,
 					 s.init_tag, 0, ASSOC_FROM_INSIDE, now_ms);
 			if (!a)
 				return set_drop(x, res, DROP_OUT_TABLE_FULL, 0);
 			x->st->assoc_created++;
+			if (seen != s.src_port)
+				x->st->ports_translated++;
 			res->created = true;
 		}
 	} else {

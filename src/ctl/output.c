@@ -406,6 +406,7 @@ static const struct {
 	{ "port_changes", "Learned remote UDP ports that changed." },
 	{ "aborts_sent", "ABORTs sent for out-of-the-blue packets." },
 	{ "addr_params_removed", "Address parameters removed from INIT / INIT-ACK." },
+	{ "ports_translated", "Associations given another source port to avoid a collision." },
 	{ "queue_enobufs", "Netfilter queue overruns." },
 	{ "uptime_seconds", "Seconds since the daemon started." },
 };

@@ -662,6 +662,38 @@ START_TEST(test_stress_evict)
 }
 END_TEST
 
+
+START_TEST(test_port_pair_conflict)
+{
+	struct assoc_table *t = assoc_table_new(8);
+	struct gw_addr in1 = A("10.0.0.2"), in2 = A("10.0.0.3"), peer = A("203.0.113.2"),
+		       other = A("198.51.100.1");
+	struct assoc *a;
+
+	ck_assert_ptr_nonnull(t);
+	a = assoc_create(t, &in1, 5000, 5000, 7, 0x11, 0, ASSOC_FROM_INSIDE, 1);
+	ck_assert_ptr_nonnull(a);
+	/* No path yet: the peer address is unknown to the table. */
+	ck_assert(!assoc_port_pair_conflict(t, 5000, 7, &peer, &in2, 5000));
+	assoc_path_get(a, &peer, 9899);
+	ck_assert(assoc_port_pair_conflict(t, 5000, 7, &peer, &in2, 5000));
+	/* The same internal endpoint is not a collision with itself. */
+	ck_assert(!assoc_port_pair_conflict(t, 5000, 7, &peer, &in1, 5000));
+	ck_assert(assoc_port_pair_conflict(t, 5000, 7, &peer, &in1, 5001));
+	/* Other ports or another peer address do not collide. */
+	ck_assert(!assoc_port_pair_conflict(t, 5001, 7, &peer, &in2, 5000));
+	ck_assert(!assoc_port_pair_conflict(t, 5000, 8, &peer, &in2, 5000));
+	ck_assert(!assoc_port_pair_conflict(t, 5000, 7, &other, &in2, 5000));
+	/* A closed association frees its ports; a removed one too. */
+	a->state = ASSOC_CLOSED;
+	ck_assert(!assoc_port_pair_conflict(t, 5000, 7, &peer, &in2, 5000));
+	a->state = ASSOC_ESTABLISHED;
+	assoc_remove(t, a);
+	ck_assert(!assoc_port_pair_conflict(t, 5000, 7, &peer, &in2, 5000));
+	assoc_table_free(t);
+}
+END_TEST
+
 static Suite *assoc_suite(void)
 {
 	Suite *s = suite_create("assoc");
@@ -669,6 +701,7 @@ static Suite *assoc_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_create_lookup);
+	tcase_add_test(tc, test_port_pair_conflict);
 	tcase_add_test(tc, test_key_field_mismatch);
 	tcase_add_test(tc, test_key_compare_in_chains);
 	tcase_add_test(tc, test_set_tags);

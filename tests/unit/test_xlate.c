@@ -508,6 +508,63 @@ START_TEST(ipv6_association)
 }
 END_TEST
 
+
+START_TEST(port_collision_translates_the_later_association)
+{
+	struct assoc *a = establish(), *b;
+	struct pktgen_chunk c = pktgen_init(0x5151, 65536, 10, 10, 1, NULL, 0);
+	struct gw_addr second = A("10.0.0.3");
+	uint16_t seen;
+
+	/* 10.0.0.3:5000 -> PEER:7 would look like a's association to the peer. */
+	outbound("10.0.0.3", 5000, PEER, 7, 0, &c, 1, 2000);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert(res.created);
+	b = res.assoc;
+	ck_assert_ptr_ne(a, b);
+	seen = b->seen_port;
+	ck_assert_uint_ne(seen, 5000);
+	ck_assert_uint_ge(seen, 49152);
+	ck_assert_uint_eq(sctp_port(res.sctp, 0), seen);
+	assert_sctp_out_ok();
+	ck_assert_uint_eq(st.ports_translated, 1);
+
+	/* Its retransmission keeps the same port. */
+	outbound("10.0.0.3", 5000, PEER, 7, 0, &c, 1, 2100);
+	ck_assert_ptr_eq(res.assoc, b);
+	ck_assert_uint_eq(sctp_port(res.sctp, 0), seen);
+
+	/* The peer answers to the translated port; the host gets its own port back. */
+	c = pktgen_init_ack(0x6161, 65536, 10, 10, 1, NULL, 0, "k", 1);
+	inbound(PEER, 40000, 7, seen, 0x5151, &c, 1, 2200);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	ck_assert_ptr_eq(res.assoc, b);
+	ck_assert(addr_equal(&res.inner, &second));
+	ck_assert_uint_eq(sctp_port(res.sctp, 2), 5000);
+	assert_sctp_out_ok();
+
+	/* a is untouched: its packets still go both ways on port 5000. */
+	c = pktgen_data(3, 0, 0, 0, "a", 1);
+	inbound(PEER, 40000, 7, 5000, 0x1111, &c, 1, 2300);
+	ck_assert_ptr_eq(res.assoc, a);
+	c = pktgen_sack(3, 65536);
+	outbound(INSIDE, 5000, PEER, 7, 0x2222, &c, 1, 2310);
+	ck_assert_ptr_eq(res.assoc, a);
+	ck_assert_uint_eq(sctp_port(res.sctp, 0), 5000);
+	c = pktgen_data(1, 0, 0, 0, "b", 1);
+	outbound("10.0.0.3", 5000, PEER, 7, 0x6161, &c, 1, 2320);
+	ck_assert_ptr_eq(res.assoc, b);
+	ck_assert_uint_eq(sctp_port(res.sctp, 0), seen);
+	assert_sctp_out_ok();
+
+	/* Another peer address, or the same host again, needs no translation. */
+	c = pktgen_init(0x7171, 65536, 10, 10, 1, NULL, 0);
+	outbound("10.0.0.4", 5000, "198.51.100.1", 7, 0, &c, 1, 2400);
+	ck_assert_uint_eq(res.assoc->seen_port, 5000);
+	ck_assert_uint_eq(st.ports_translated, 1);
+}
+END_TEST
+
 static Suite *xlate_suite(void)
 {
 	Suite *s = suite_create("xlate");
@@ -529,6 +586,7 @@ static Suite *xlate_suite(void)
 	tcase_add_test(tc, malformed_inputs_are_counted);
 	tcase_add_test(tc, table_full_is_counted_and_established_survive);
 	tcase_add_test(tc, ipv6_association);
+	tcase_add_test(tc, port_collision_translates_the_later_association);
 	suite_add_tcase(s, tc);
 	return s;
 }
