@@ -29,6 +29,8 @@ stamp="$builddir/.configure-args"
 want=$(printf '%q ' "$@")
 if [ ! -f "$builddir/Makefile" ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 	echo "build: configure $*"
+	# Objects do not depend on the flags configure chose: rebuild them all.
+	[ ! -f "$builddir/Makefile" ] || make -C "$builddir" clean >/dev/null
 	(cd "$builddir" && "$srcdir/configure" "$@")
 	printf '%s' "$want" >"$stamp"
 fi

@@ -101,10 +101,12 @@ ctl show associations | sed 's/^/   /'
 echo_close 10 || true
 cap_stop
 say "5. What crossed the NAT's public side (tshark on the NAT's outside interface)"
-tshark -n -r "$CAP_FILE" -o sctp.checksum:CRC-32C 2>/dev/null | head -n 12 | sed 's/^/   /'
+cap_fields "$CAP_FILE" "ip" ip.src udp.srcport ip.dst udp.dstport _ws.col.Info |
+	head -n 12 | awk -F'\t' '{ printf "   %s:%s -> %s:%s  UDP carrying SCTP %s\n", $1, $2, $3, $4, $5 }'
 if [ "$ok" = 1 ] && cap_check_outside "$CAP_FILE" >/dev/null &&
 	[ "$(cap_leaks "$CAP_FILE" "$IN_ADDR")" = 0 ]; then
-	echo "   Only SCTP inside UDP ($ENCAPS_PORT at the peer's end), checksums good; $IN_ADDR appears nowhere."
+	echo "   Only SCTP inside UDP ($ENCAPS_PORT at the peer's end), checksums good; the NAT changed"
+	echo "   the UDP source port like any UDP flow, and $IN_ADDR is in no header or address parameter."
 else
 	ok=0
 	echo "   Not what it should be:"

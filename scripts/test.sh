@@ -87,8 +87,12 @@ if [ "$do_build" = 1 ]; then
 			record PASS "make check" "$(grep -E '^# (PASS|TOTAL)' "$logdir/make-check.log" | tr '\n' ' ')"
 		else
 			tail -n 30 "$logdir/make-check.log"
-			[ -f "$builddir/test-suite.log" ] && cp "$builddir/test-suite.log" "$logdir/"
-			record FAIL "make check" "see $logdir/make-check.log and test-suite.log"
+			note="see $logdir/make-check.log"
+			if [ -f "$builddir/test-suite.log" ]; then
+				cp "$builddir/test-suite.log" "$logdir/"
+				note="$note and test-suite.log"
+			fi
+			record FAIL "make check" "$note"
 		fi
 	else
 		tail -n 30 "$logdir/build.log"

@@ -3,6 +3,7 @@
 # through the gateway. All echoes come back; the outside carries only
 # SCTP in UDP with good checksums and never the private address; sctpgwctl shows the
 # association, and it leaves "established" after the client's SHUTDOWN.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 COUNT=20

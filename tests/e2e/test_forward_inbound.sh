@@ -3,6 +3,7 @@
 # address, the NAT forwards UDP 9899 to the gateway, and a `forward port 7` rule takes
 # it to a native echo server in IN. The peer sends from encapsulation port 9911, so the
 # gateway must answer the port the INIT came from (RFC 6951 section 5.4), not 9899.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 COUNT=20

@@ -2,6 +2,7 @@
 # Without the gateway, native SCTP from IN cannot cross the legacy NAT; SCTP in UDP
 # (RFC 6951) spoken by IN itself can. Proves the topology is the problem the gateway
 # solves, and checks the capture assertions the gateway tests rely on.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 e2e_init

@@ -2,6 +2,7 @@
 # The daemon owns exactly its own nftables table: present while it runs, gone after
 # SIGTERM and after SIGINT, with every other rule in the namespace untouched, and it
 # exits 0 on both signals.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 e2e_init
