@@ -3,12 +3,17 @@
 # configuration tests), then every tests/e2e/test_*.sh in turn, each bounded by a
 # timeout. Ends with "N passed, N failed[, N skipped]"; exit status 1 on any failure.
 #
-#   scripts/test.sh [--e2e-only] [--no-deps] [--builddir DIR] [PATTERN...]
+#   scripts/test.sh [--e2e-only] [--no-deps] [--quick] [--builddir DIR] [PATTERN...]
 #
 #   --e2e-only    skip deps, build and make check (use an existing build)
 #   --no-deps     do not run scripts/deps.sh
+#   --quick       skip the fuzzing and the sanitizer (ASan + UBSan) lanes
 #   --builddir    where the build is (default: the source tree)
 #   PATTERN       run only e2e tests whose name contains one of these
+#
+# After the plain build's tests, the full run fuzzes every parser for a bounded time
+# (fuzz/run.sh) and builds a second copy with ASan + UBSan whose unit and end-to-end
+# tests run again: a sanitizer report or a leak fails them.
 #
 # Environment: E2E_TIMEOUT (seconds per e2e test, default 120), E2E_VALGRIND=1 (daemon
 # under valgrind), TEST_LOGDIR (where logs go; default a new /tmp/sctpgw-test.* dir).
@@ -18,13 +23,15 @@ srcdir=$(cd "$(dirname "$0")/.." && pwd)
 builddir=$srcdir
 do_deps=1
 do_build=1
+do_extra=1
 patterns=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--e2e-only) do_deps=0; do_build=0 ;;
 	--no-deps) do_deps=0 ;;
+	--quick) do_extra=0 ;;
 	--builddir) builddir=$2; shift ;;
-	-h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
 	-*) echo "test: unknown option $1" >&2; exit 2 ;;
 	*) patterns+=("$1") ;;
 	esac
@@ -100,42 +107,77 @@ if [ "$do_build" = 1 ]; then
 	fi
 fi
 
-for t in "$srcdir"/tests/e2e/test_*.sh; do
-	name=$(basename "$t" .sh)
-	if [ "${#patterns[@]}" -gt 0 ]; then
-		hit=0
-		for p in "${patterns[@]}"; do
-			case $name in *"$p"*) hit=1 ;; esac
-		done
-		[ "$hit" = 1 ] || continue
+# Every selected e2e test against the binaries in $1; $2 labels the lane.
+run_e2e()
+{
+	local bdir=$1 lane=$2 t name log start rc secs left line note res
+	for t in "$srcdir"/tests/e2e/test_*.sh; do
+		name=$(basename "$t" .sh)
+		if [ "${#patterns[@]}" -gt 0 ]; then
+			hit=0
+			for p in "${patterns[@]}"; do
+				case $name in *"$p"*) hit=1 ;; esac
+			done
+			[ "$hit" = 1 ] || continue
+		fi
+		log="$logdir/$name$lane.log"
+		start=$SECONDS
+		SCTPGW_BUILDDIR=$bdir E2E_LOGDIR="$logdir/artifacts$lane" E2E_NS_PREFIX=$ns_prefix \
+			timeout -k 10 "$timeout_s" "$t" >"$log" 2>&1
+		rc=$?
+		secs=$((SECONDS - start))
+		left=$(sweep_namespaces)
+		line=$(grep -E "^(PASS|FAIL|SKIP) $name:" "$log" | tail -n 1)
+		note=${line#*: }
+		case $rc in
+		0) res=PASS ;;
+		77) res=SKIP ;;
+		124|137) res=FAIL; note="timed out after ${timeout_s} s" ;;
+		*) res=FAIL ;;
+		esac
+		if [ "$left" != 0 ]; then
+			echo "test: $name left $left namespace(s) behind; removed" >>"$log"
+			[ "$res" = FAIL ] || { res=FAIL; note="left $left namespace(s) behind"; }
+		fi
+		[ -n "$note" ] || note="exit status $rc"
+		if [ "$res" = FAIL ]; then
+			echo "---- $name$lane (last 60 lines of $log) ----"
+			tail -n 60 "$log"
+			echo "----"
+		fi
+		record "$res" "$name$lane" "($secs s) $note"
+	done
+}
+
+run_e2e "$builddir" ""
+
+if [ "$do_extra" = 1 ]; then
+	if "$srcdir/fuzz/run.sh" "${FUZZ_SECONDS:-30}" >"$logdir/fuzz.log" 2>&1; then
+		record PASS fuzz "$(grep -E 'Done [0-9]+ runs' "$logdir/fuzz.log" | tr '\n' ' ')"
+	else
+		tail -n 40 "$logdir/fuzz.log"
+		record FAIL fuzz "see $logdir/fuzz.log"
 	fi
-	log="$logdir/$name.log"
-	start=$SECONDS
-	SCTPGW_BUILDDIR=$builddir E2E_LOGDIR="$logdir/artifacts" E2E_NS_PREFIX=$ns_prefix \
-		timeout -k 10 "$timeout_s" "$t" >"$log" 2>&1
-	rc=$?
-	secs=$((SECONDS - start))
-	left=$(sweep_namespaces)
-	line=$(grep -E "^(PASS|FAIL|SKIP) $name:" "$log" | tail -n 1)
-	note=${line#*: }
-	case $rc in
-	0) res=PASS ;;
-	77) res=SKIP ;;
-	124|137) res=FAIL; note="timed out after ${timeout_s} s" ;;
-	*) res=FAIL ;;
-	esac
-	if [ "$left" != 0 ]; then
-		echo "test: $name left $left namespace(s) behind; removed" >>"$log"
-		[ "$res" = FAIL ] || { res=FAIL; note="left $left namespace(s) behind"; }
+
+	# A separate copy of the sources: the main tree may be configured in place.
+	sandir="$logdir/asan"
+	mkdir -p "$sandir"
+	if (cd "$srcdir" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$sandir") 2>"$logdir/asan-build.log" &&
+		(cd "$sandir" && ./autogen.sh && ./configure --enable-sanitizers CFLAGS="-g -O1" &&
+			make -j2) >>"$logdir/asan-build.log" 2>&1; then
+		record PASS "build [asan]" ""
+		if ASAN_OPTIONS=detect_leaks=1 make -C "$sandir" check >"$logdir/make-check-asan.log" 2>&1; then
+			record PASS "make check [asan]" "$(grep -E '^# (PASS|TOTAL)' "$logdir/make-check-asan.log" | tr '\n' ' ')"
+		else
+			tail -n 30 "$logdir/make-check-asan.log"
+			record FAIL "make check [asan]" "see $logdir/make-check-asan.log"
+		fi
+		ASAN_OPTIONS=detect_leaks=1 run_e2e "$sandir" " [asan]"
+	else
+		tail -n 30 "$logdir/asan-build.log"
+		record FAIL "build [asan]" "see $logdir/asan-build.log"
 	fi
-	[ -n "$note" ] || note="exit status $rc"
-	if [ "$res" = FAIL ]; then
-		echo "---- $name (last 60 lines of $log) ----"
-		tail -n 60 "$log"
-		echo "----"
-	fi
-	record "$res" "$name" "($secs s) $note"
-done
+fi
 
 echo
 echo "Summary (logs in $logdir):"
