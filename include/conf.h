@@ -25,6 +25,8 @@
 #define CONF_DEFAULT_TIMEOUT_SHUTDOWN 3
 #define CONF_DEFAULT_MAX_ASSOC 65536
 #define CONF_DEFAULT_MARK 0x5c7b0000u
+#define CONF_DEFAULT_INIT_RATE 1000
+#define CONF_DEFAULT_INIT_RATE_SOURCE 50
 
 struct conf_prefix {
 	struct gw_addr addr; /* host bits cleared */
@@ -56,6 +58,8 @@ struct gw_conf {
 	uint32_t timeout_established; /* timeout established S */
 	uint32_t timeout_shutdown;    /* timeout shutdown S */
 	uint32_t max_assoc;      /* max-associations N */
+	uint32_t init_rate;      /* init-rate N: new associations from outside per second */
+	uint32_t init_rate_source; /* init-rate-per-source N: the same per remote address */
 	unsigned ninternal;
 	struct conf_prefix internal[CONF_MAX_INTERNAL];
 	unsigned nencap;
@@ -69,7 +73,7 @@ struct conf_reader {
 	const char *file;
 	unsigned line;
 	unsigned seen;       /* bit per single-valued statement already seen */
-	unsigned seen_line[8]; /* where each of them was set, for "already set on line N" */
+	unsigned seen_line[16]; /* where each of them was set, for "already set on line N" */
 	char err[CONF_ERR_LEN]; /* "file:line: message" after an error */
 };
 

@@ -24,6 +24,11 @@ enum gw_drop {
 	DROP_OUT_UNVERIFIED,   /* zero checksum on a queued packet that would create state */
 	DROP_IN_FAMILY,        /* peer and internal host of different address families */
 	DROP_OUT_NO_PORT,      /* port collision and no free port to translate to */
+	DROP_IN_INIT_RATE,     /* INIT from outside over the init-rate limits */
+	DROP_ICMP_UNVERIFIED,  /* ICMP error naming no association (ports, tag) or too short */
+	DROP_ICMP_IGNORED,     /* ICMP error of a type / code not translated */
+	DROP_ICMP_RATE,        /* ICMP error for an internal host over the rate limit */
+	DROP_ICMP_SEND,        /* sending an ICMP error to an internal host failed */
 	DROP_COUNT
 };
 
@@ -40,6 +45,8 @@ struct gw_stats {
 	uint64_t addr_params_removed;
 	uint64_t ports_translated;      /* associations given another source port */
 	uint64_t nfq_enobufs;           /* queue overruns seen by the socket */
+	uint64_t icmp_received;         /* ICMP errors about our datagrams (error queue) */
+	uint64_t icmp_sent;             /* ICMP errors sent to internal hosts */
 };
 
 #endif

@@ -12,10 +12,25 @@
 #include "conf.h"
 #include "stats.h"
 
+/* Token buckets for associations opened from outside (INIT floods): one in total and
+ * one per remote address, hashed into a fixed array (addresses sharing a bucket share
+ * its budget; with a secret seed an attacker cannot aim at someone else's). */
+#define XLATE_SRC_BUCKETS 1024
+struct xlate_bucket {
+	uint64_t last_ms; /* 0: never used (full) */
+	uint64_t milli;   /* tokens * 1000 */
+};
+struct xlate_ratelimit {
+	uint32_t seed;
+	struct xlate_bucket total;
+	struct xlate_bucket src[XLATE_SRC_BUCKETS];
+};
+
 struct xlate_ctx {
 	const struct gw_conf *conf;
 	struct assoc_table *tab;
 	struct gw_stats *st;
+	struct xlate_ratelimit *rl; /* NULL: INITs from outside are not rate-limited */
 };
 
 enum xlate_verdict {

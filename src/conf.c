@@ -24,6 +24,8 @@ enum conf_single {
 	SEEN_TIMEOUT_INIT,
 	SEEN_TIMEOUT_ESTABLISHED,
 	SEEN_TIMEOUT_SHUTDOWN,
+	SEEN_INIT_RATE,
+	SEEN_INIT_RATE_SOURCE,
 	SEEN_COUNT
 };
 
@@ -246,6 +248,13 @@ static const struct conf_number num_max_assoc = {
 	"max-associations", "max-associations", SEEN_MAX_ASSOC, 1, 16777216, false,
 	"1-16777216"
 };
+static const struct conf_number num_init_rate = {
+	"init-rate", "rate", SEEN_INIT_RATE, 1, 1000000, false, "1-1000000 per second"
+};
+static const struct conf_number num_init_rate_source = {
+	"init-rate-per-source", "rate", SEEN_INIT_RATE_SOURCE, 1, 1000000, false,
+	"1-1000000 per second"
+};
 static const struct conf_number num_timeout[] = {
 	{ "timeout init", "timeout", SEEN_TIMEOUT_INIT, 1, 86400, false, "1-86400 seconds" },
 	{ "timeout established", "timeout", SEEN_TIMEOUT_ESTABLISHED, 1, 86400, false,
@@ -287,6 +296,26 @@ static int st_queue(struct conf_reader *r, const struct conf_line *l)
 	if (st_number(r, l, 1, &num_queue, &v) < 0)
 		return -1;
 	r->conf->queue_num = (uint16_t)v;
+	return 0;
+}
+
+static int st_init_rate(struct conf_reader *r, const struct conf_line *l)
+{
+	uint64_t v;
+
+	if (st_number(r, l, 1, &num_init_rate, &v) < 0)
+		return -1;
+	r->conf->init_rate = (uint32_t)v;
+	return 0;
+}
+
+static int st_init_rate_source(struct conf_reader *r, const struct conf_line *l)
+{
+	uint64_t v;
+
+	if (st_number(r, l, 1, &num_init_rate_source, &v) < 0)
+		return -1;
+	r->conf->init_rate_source = (uint32_t)v;
 	return 0;
 }
 
@@ -443,6 +472,8 @@ static const struct {
 	{ "queue", st_queue },
 	{ "mark", st_mark },
 	{ "max-associations", st_max_assoc },
+	{ "init-rate", st_init_rate },
+	{ "init-rate-per-source", st_init_rate_source },
 	{ "timeout", st_timeout },
 	{ "internal", st_internal },
 	{ "encapsulate", st_encapsulate },
@@ -460,6 +491,8 @@ void conf_defaults(struct gw_conf *c)
 	c->timeout_established = CONF_DEFAULT_TIMEOUT_ESTABLISHED;
 	c->timeout_shutdown = CONF_DEFAULT_TIMEOUT_SHUTDOWN;
 	c->max_assoc = CONF_DEFAULT_MAX_ASSOC;
+	c->init_rate = CONF_DEFAULT_INIT_RATE;
+	c->init_rate_source = CONF_DEFAULT_INIT_RATE_SOURCE;
 }
 
 void conf_read_init(struct conf_reader *r, struct gw_conf *c, const char *file)
@@ -584,6 +617,8 @@ void conf_dump(const struct gw_conf *c, FILE *out)
 	fprintf(out, "queue %u\n", c->queue_num);
 	fprintf(out, "mark 0x%x\n", c->mark);
 	fprintf(out, "max-associations %u\n", c->max_assoc);
+	fprintf(out, "init-rate %u\n", c->init_rate);
+	fprintf(out, "init-rate-per-source %u\n", c->init_rate_source);
 	fprintf(out, "timeout init %u\n", c->timeout_init);
 	fprintf(out, "timeout established %u\n", c->timeout_established);
 	fprintf(out, "timeout shutdown %u\n", c->timeout_shutdown);

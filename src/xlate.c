@@ -191,6 +191,45 @@ void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_m
 	res->tos = iph.tos;
 }
 
+/* Take one token from a bucket refilled at rate per second up to rate (1 s of burst). */
+static bool bucket_take(struct xlate_bucket *b, uint32_t rate, uint64_t now_ms)
+{
+	uint64_t cap = (uint64_t)rate * 1000;
+
+	if (b->last_ms == 0 || now_ms < b->last_ms) {
+		b->milli = cap;
+	} else {
+		b->milli += (now_ms - b->last_ms) * rate;
+		if (b->milli > cap)
+			b->milli = cap;
+	}
+	b->last_ms = now_ms ? now_ms : 1;
+	if (b->milli < 1000)
+		return false;
+	b->milli -= 1000;
+	return true;
+}
+
+/* May a new association from outside be created for this peer now? Both the per-source
+ * and the total budget must allow it; a refused INIT takes from neither. */
+static bool init_allowed(struct xlate_ctx *x, const struct gw_addr *peer, uint64_t now_ms)
+{
+	struct xlate_ratelimit *rl = x->rl;
+	struct xlate_bucket *src, saved;
+
+	if (!rl)
+		return true;
+	src = &rl->src[addr_hash(peer, rl->seed) % XLATE_SRC_BUCKETS];
+	saved = *src;
+	if (!bucket_take(src, x->conf->init_rate_source, now_ms))
+		return false;
+	if (!bucket_take(&rl->total, x->conf->init_rate, now_ms)) {
+		*src = saved;
+		return false;
+	}
+	return true;
+}
+
 /* Answer a packet from outside with an ABORT over the same encapsulation. */
 static void reply_abort(struct xlate_result *res, const struct gw_addr *peer, uint16_t udp_port,
 			const struct pkt_sctp *s, uint32_t vtag, bool t_bit, uint16_t cause)
@@ -246,6 +285,10 @@ void xlate_inbound(struct xlate_ctx *x, const struct gw_addr *peer, uint16_t udp
 			}
 			if (f->to.family != peer->family)
 				return set_drop(x, res, DROP_IN_FAMILY, 0);
+			/* A flood is dropped without an answer: no amplification, and the
+			 * table keeps room (established entries are never evicted anyway). */
+			if (!init_allowed(x, peer, now_ms))
+				return set_drop(x, res, DROP_IN_INIT_RATE, 0);
 			a = assoc_create(x->tab, &f->to, f->to_port, s.dst_port, s.src_port, 0,
 					 s.init_tag, ASSOC_FROM_OUTSIDE, now_ms);
 			if (!a)

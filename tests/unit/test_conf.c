@@ -81,6 +81,8 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c->timeout_init, 3);
 	ck_assert_uint_eq(c->timeout_established, 210);
 	ck_assert_uint_eq(c->timeout_shutdown, 3);
+	ck_assert_uint_eq(c->init_rate, 1000);
+	ck_assert_uint_eq(c->init_rate_source, 50);
 	ck_assert_uint_eq(c->ninternal, 1);
 	check_prefix(&c->internal[0], "10.10.1.0", 24);
 	ck_assert_uint_eq(c->nencap, 1);
@@ -103,6 +105,8 @@ START_TEST(test_every_statement)
 		 "queue 3\n"
 		 "mark 0x1234ABcd\n"
 		 "max-associations 1000\n"
+		 "init-rate 200\n"
+		 "init-rate-per-source 7\n"
 		 "\n"
 		 "timeout init 5\n"
 		 "timeout established 600\n"
@@ -119,6 +123,8 @@ START_TEST(test_every_statement)
 	ck_assert_uint_eq(c->queue_num, 3);
 	ck_assert_uint_eq(c->mark, 0x1234abcd);
 	ck_assert_uint_eq(c->max_assoc, 1000);
+	ck_assert_uint_eq(c->init_rate, 200);
+	ck_assert_uint_eq(c->init_rate_source, 7);
 	ck_assert_uint_eq(c->timeout_init, 5);
 	ck_assert_uint_eq(c->timeout_established, 600);
 	ck_assert_uint_eq(c->timeout_shutdown, 4);
@@ -130,24 +136,24 @@ START_TEST(test_every_statement)
 	check_prefix(&c->encap[0].dst, "198.51.100.0", 24);
 	ck_assert_uint_eq(c->encap[0].port, 5060);
 	ck_assert_uint_eq(c->encap[0].remote_udp_port, 9900);
-	ck_assert_uint_eq(c->encap[0].line, 12);
+	ck_assert_uint_eq(c->encap[0].line, 14);
 	check_prefix(&c->encap[1].dst, "203.0.113.7", 32);
 	ck_assert_uint_eq(c->encap[1].port, 2905);
 	ck_assert_uint_eq(c->encap[1].remote_udp_port, 10000);
-	ck_assert_uint_eq(c->encap[1].line, 13);
+	ck_assert_uint_eq(c->encap[1].line, 15);
 	ck_assert(c->encap[2].any);
-	ck_assert_uint_eq(c->encap[2].line, 14);
+	ck_assert_uint_eq(c->encap[2].line, 16);
 	ck_assert_uint_eq(c->nforward, 2);
 	ck_assert_uint_eq(c->forward[0].port, 7);
 	addr("10.10.1.2", &a);
 	ck_assert(addr_equal(&c->forward[0].to, &a));
 	ck_assert_uint_eq(c->forward[0].to_port, 7);
-	ck_assert_uint_eq(c->forward[0].line, 15);
+	ck_assert_uint_eq(c->forward[0].line, 17);
 	ck_assert_uint_eq(c->forward[1].port, 2905);
 	addr("192.168.7.20", &a);
 	ck_assert(addr_equal(&c->forward[1].to, &a));
 	ck_assert_uint_eq(c->forward[1].to_port, 2906);
-	ck_assert_uint_eq(c->forward[1].line, 16);
+	ck_assert_uint_eq(c->forward[1].line, 18);
 	free(c);
 }
 END_TEST
@@ -260,6 +266,12 @@ static const struct err_case err_cases[] = {
 	  "0x hex)" },
 	{ MIN "mark 0xfg\n",
 	  "t.conf:3: bad mark \"0xfg\" (expected a non-zero 32-bit number, decimal or 0x hex)" },
+	{ MIN "init-rate 0\n",
+	  "t.conf:3: bad rate \"0\" (expected 1-1000000 per second)" },
+	{ MIN "init-rate-per-source 1000001\n",
+	  "t.conf:3: bad rate \"1000001\" (expected 1-1000000 per second)" },
+	{ MIN "init-rate 5\ninit-rate 6\n",
+	  "t.conf:4: \"init-rate\" already set on line 3" },
 	{ MIN "max-associations 0\n",
 	  "t.conf:3: bad max-associations \"0\" (expected 1-16777216)" },
 	{ MIN "max-associations 16777217\n",
@@ -544,6 +556,8 @@ START_TEST(test_dump_text)
 			       "queue 0\n"
 			       "mark 0xff\n"
 			       "max-associations 65536\n"
+			       "init-rate 1000\n"
+			       "init-rate-per-source 50\n"
 			       "timeout init 3\n"
 			       "timeout established 210\n"
 			       "timeout shutdown 3\n"

@@ -1,6 +1,7 @@
 /* test_xlate.c - the translation decisions, packet by packet, through whole associations. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -565,6 +566,58 @@ START_TEST(port_collision_translates_the_later_association)
 }
 END_TEST
 
+
+START_TEST(init_flood_is_rate_limited_per_source_and_in_total)
+{
+	static const char *const lines[] = {
+		"internal 10.0.0.0/24", "encapsulate to any", "forward port 7 to 10.0.0.5",
+		"init-rate 5", "init-rate-per-source 2",
+	};
+	static struct xlate_ratelimit rl;
+	struct pktgen_chunk c;
+	char src[32];
+	unsigned created = 0;
+
+	load_conf(lines, 5);
+	memset(&rl, 0, sizeof(rl));
+	rl.seed = 1;
+	x.rl = &rl;
+	establish(); /* from inside: not limited */
+
+	/* One source: 2 per second get through, then nothing until tokens come back. */
+	for (uint32_t i = 0; i < 10; i++) {
+		c = pktgen_init(0x100 + i, 65536, 10, 10, 1, NULL, 0);
+		inbound("198.51.100.1", 9899, (uint16_t)(6000 + i), 7, 0, &c, 1, 5000);
+		created += res.verdict == XV_INJECT;
+		if (res.verdict == XV_DROP)
+			ck_assert_int_eq(res.reason, DROP_IN_INIT_RATE);
+	}
+	ck_assert_uint_eq(created, 2);
+	ck_assert_uint_eq(st.drops[DROP_IN_INIT_RATE], 8);
+
+	/* Many sources: the total budget (5 per second, 2 already spent) caps them. */
+	created = 0;
+	for (uint32_t i = 0; i < 20; i++) {
+		snprintf(src, sizeof(src), "198.51.100.%u", 10 + i);
+		c = pktgen_init(0x200 + i, 65536, 10, 10, 1, NULL, 0);
+		inbound(src, 9899, 6000, 7, 0, &c, 1, 5000);
+		created += res.verdict == XV_INJECT;
+	}
+	ck_assert_uint_eq(created, 3);
+
+	/* A second later the budget is back. */
+	c = pktgen_init(0x300, 65536, 10, 10, 1, NULL, 0);
+	inbound("198.51.100.1", 9899, 7000, 7, 0, &c, 1, 6000);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+
+	/* Established associations are untouched by the flood. */
+	c = pktgen_data(9, 0, 0, 0, "still", 5);
+	inbound(PEER, 40000, 7, 5000, 0x1111, &c, 1, 6001);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	x.rl = NULL;
+}
+END_TEST
+
 static Suite *xlate_suite(void)
 {
 	Suite *s = suite_create("xlate");
@@ -587,6 +640,7 @@ static Suite *xlate_suite(void)
 	tcase_add_test(tc, table_full_is_counted_and_established_survive);
 	tcase_add_test(tc, ipv6_association);
 	tcase_add_test(tc, port_collision_translates_the_later_association);
+	tcase_add_test(tc, init_flood_is_rate_limited_per_source_and_in_total);
 	suite_add_tcase(s, tc);
 	return s;
 }
