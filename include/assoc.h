@@ -97,6 +97,11 @@ bool assoc_port_pair_conflict(struct assoc_table *t, uint16_t seen_port, uint16_
 			      const struct gw_addr *raddr, const struct gw_addr *iaddr,
 			      uint16_t iport);
 
+/* Iterate the live associations the peer sees with ports (seen_port, rport): pass NULL
+ * first. For re-learning associations whose tags the table lost (daemon restart). */
+struct assoc *assoc_pair_next(struct assoc_table *t, uint16_t seen_port, uint16_t rport,
+			      struct assoc *prev);
+
 /* Paths (remote addresses). */
 struct assoc_path *assoc_path_find(struct assoc *a, const struct gw_addr *addr);
 /* Find or add; when the path array is full the least recently seen one is replaced. */

@@ -44,6 +44,7 @@ struct gw_stats {
 	uint64_t aborts_sent;
 	uint64_t addr_params_removed;
 	uint64_t ports_translated;      /* associations given another source port */
+	uint64_t assoc_relearned;       /* associations re-learned from mid-association traffic */
 	uint64_t nfq_enobufs;           /* queue overruns seen by the socket */
 	uint64_t icmp_received;         /* ICMP errors about our datagrams (error queue) */
 	uint64_t icmp_sent;             /* ICMP errors sent to internal hosts */

@@ -400,6 +400,21 @@ bool assoc_port_pair_conflict(struct assoc_table *t, uint16_t seen_port, uint16_
 	return false;
 }
 
+struct assoc *assoc_pair_next(struct assoc_table *t, uint16_t seen_port, uint16_t rport,
+			      struct assoc *prev)
+{
+	uint32_t link = prev ? prev->next_pair : t->pair[hash_pair(t, seen_port, rport) & t->mask];
+
+	age_settle(t);
+	for (; link; link = t->slots[link - 1].next_pair) {
+		struct assoc *b = &t->slots[link - 1];
+
+		if (b->seen_port == seen_port && b->rport == rport)
+			return handed_out(t, b);
+	}
+	return NULL;
+}
+
 static uint32_t slot_alloc(struct assoc_table *t)
 {
 	uint32_t slot;

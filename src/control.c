@@ -266,7 +266,10 @@ static int ctl_show_stats(struct ctl_client *c)
 		{ "aborts_sent", s->aborts_sent },
 		{ "addr_params_removed", s->addr_params_removed },
 		{ "ports_translated", s->ports_translated },
+		{ "associations_relearned", s->assoc_relearned },
 		{ "queue_enobufs", s->nfq_enobufs },
+		{ "icmp_received", s->icmp_received },
+		{ "icmp_sent", s->icmp_sent },
 		{ "uptime_seconds", ctl_since(now_monotonic_ms(), gw->started_ms) / 1000 },
 	};
 	uint32_t n = 0;

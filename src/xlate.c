@@ -83,6 +83,120 @@ static uint16_t choose_seen_port(struct xlate_ctx *x, const struct gw_addr *iadd
 	return 0;
 }
 
+/* Take one token from a bucket refilled at rate per second up to rate (1 s of burst). */
+static bool bucket_take(struct xlate_bucket *b, uint32_t rate, uint64_t now_ms)
+{
+	uint64_t cap = (uint64_t)rate * 1000;
+
+	if (b->last_ms == 0 || now_ms < b->last_ms) {
+		b->milli = cap;
+	} else {
+		b->milli += (now_ms - b->last_ms) * rate;
+		if (b->milli > cap)
+			b->milli = cap;
+	}
+	b->last_ms = now_ms ? now_ms : 1;
+	if (b->milli < 1000)
+		return false;
+	b->milli -= 1000;
+	return true;
+}
+
+/* May a new association from outside be created for this peer now? Both the per-source
+ * and the total budget must allow it; a refused INIT takes from neither. */
+static bool init_allowed(struct xlate_ctx *x, const struct gw_addr *peer, uint64_t now_ms)
+{
+	struct xlate_ratelimit *rl = x->rl;
+	struct xlate_bucket *src, saved;
+
+	if (!rl)
+		return true;
+	src = &rl->src[addr_hash(peer, rl->seed) % XLATE_SRC_BUCKETS];
+	saved = *src;
+	if (!bucket_take(src, x->conf->init_rate_source, now_ms))
+		return false;
+	if (!bucket_take(&rl->total, x->conf->init_rate, now_ms)) {
+		*src = saved;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Re-learning. After a restart (or a flush) the table has lost associations whose
+ * endpoints still talk. A verified mid-association packet lets the gateway rebuild the
+ * entry from its ports and the one tag it carries; the other direction's first verified
+ * packet then fills in the other tag (an entry with one tag unknown, same ports, and
+ * the same internal host or remote address). Nothing is re-learned from a packet that a
+ * configured rule does not cover, so this opens no path that an INIT would not.
+ */
+static struct assoc *relearn_outbound(struct xlate_ctx *x, const struct pkt_ip *iph,
+				      const struct pkt_sctp *s, uint64_t now_ms)
+{
+	const struct conf_forward *f;
+	struct assoc *a = NULL;
+
+	/* The other half of an entry re-learned from outside: the remote tag is missing. */
+	while ((a = assoc_pair_next(x->tab, s->src_port, s->dst_port, a)) != NULL) {
+		if (a->rtag == 0 && a->iport == s->src_port && addr_equal(&a->iaddr, &iph->src)) {
+			assoc_set_rtag(x->tab, a, s->vtag);
+			return a;
+		}
+	}
+	/* A forward rule's target answering a peer: seen port and internal port differ. */
+	for (unsigned i = 0; i < x->conf->nforward; i++) {
+		f = &x->conf->forward[i];
+		if (f->to_port != s->src_port || !addr_equal(&f->to, &iph->src))
+			continue;
+		while ((a = assoc_pair_next(x->tab, f->port, s->dst_port, a)) != NULL) {
+			if (a->rtag == 0 && addr_equal(&a->iaddr, &iph->src)) {
+				assoc_set_rtag(x->tab, a, s->vtag);
+				return a;
+			}
+		}
+	}
+	if (!conf_match_encap(x->conf, &iph->dst, s->dst_port))
+		return NULL;
+	/* The same endpoints with a live association and another tag: a stale or forged
+	 * packet, not a lost association. */
+	while ((a = assoc_pair_next(x->tab, s->src_port, s->dst_port, a)) != NULL)
+		if (a->iport == s->src_port && addr_equal(&a->iaddr, &iph->src))
+			return NULL;
+	a = assoc_create(x->tab, &iph->src, s->src_port, s->src_port, s->dst_port, 0, s->vtag,
+			 ASSOC_FROM_INSIDE, now_ms);
+	if (a) {
+		a->state = ASSOC_ESTABLISHED;
+		x->st->assoc_relearned++;
+	}
+	return a;
+}
+
+static struct assoc *relearn_inbound(struct xlate_ctx *x, const struct gw_addr *peer,
+				     const struct pkt_sctp *s, uint64_t now_ms)
+{
+	const struct conf_forward *f;
+	struct assoc *a = NULL;
+
+	while ((a = assoc_pair_next(x->tab, s->dst_port, s->src_port, a)) != NULL) {
+		if (!assoc_path_find(a, peer))
+			continue;
+		if (a->itag != 0)
+			return NULL; /* a live association of these endpoints: a forged tag */
+		assoc_set_itag(x->tab, a, s->vtag);
+		return a;
+	}
+	f = conf_match_forward(x->conf, s->dst_port);
+	if (!f || f->to.family != peer->family || !init_allowed(x, peer, now_ms))
+		return NULL;
+	a = assoc_create(x->tab, &f->to, f->to_port, s->dst_port, s->src_port, s->vtag, 0,
+			 ASSOC_FROM_OUTSIDE, now_ms);
+	if (a) {
+		a->state = ASSOC_ESTABLISHED;
+		x->st->assoc_relearned++;
+	}
+	return a;
+}
+
 void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_ms,
 		    struct xlate_result *res)
 {
@@ -141,6 +255,8 @@ void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_m
 		}
 	} else {
 		a = assoc_lookup_local(x->tab, &iph.src, s.src_port, s.dst_port, s.vtag, s.t_bit);
+		if (!a && verified && !s.t_bit)
+			a = relearn_outbound(x, &iph, &s, now_ms);
 		if (!a) {
 			/* Not an association we carry: ours to drop only if a rule claims it. */
 			if (conf_match_encap(x->conf, &iph.dst, s.dst_port))
@@ -189,45 +305,6 @@ void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_m
 	res->udp_port = path->udp_port;
 	res->inner = iph.src;
 	res->tos = iph.tos;
-}
-
-/* Take one token from a bucket refilled at rate per second up to rate (1 s of burst). */
-static bool bucket_take(struct xlate_bucket *b, uint32_t rate, uint64_t now_ms)
-{
-	uint64_t cap = (uint64_t)rate * 1000;
-
-	if (b->last_ms == 0 || now_ms < b->last_ms) {
-		b->milli = cap;
-	} else {
-		b->milli += (now_ms - b->last_ms) * rate;
-		if (b->milli > cap)
-			b->milli = cap;
-	}
-	b->last_ms = now_ms ? now_ms : 1;
-	if (b->milli < 1000)
-		return false;
-	b->milli -= 1000;
-	return true;
-}
-
-/* May a new association from outside be created for this peer now? Both the per-source
- * and the total budget must allow it; a refused INIT takes from neither. */
-static bool init_allowed(struct xlate_ctx *x, const struct gw_addr *peer, uint64_t now_ms)
-{
-	struct xlate_ratelimit *rl = x->rl;
-	struct xlate_bucket *src, saved;
-
-	if (!rl)
-		return true;
-	src = &rl->src[addr_hash(peer, rl->seed) % XLATE_SRC_BUCKETS];
-	saved = *src;
-	if (!bucket_take(src, x->conf->init_rate_source, now_ms))
-		return false;
-	if (!bucket_take(&rl->total, x->conf->init_rate, now_ms)) {
-		*src = saved;
-		return false;
-	}
-	return true;
 }
 
 /* Answer a packet from outside with an ABORT over the same encapsulation. */
@@ -298,6 +375,8 @@ void xlate_inbound(struct xlate_ctx *x, const struct gw_addr *peer, uint16_t udp
 		}
 	} else {
 		a = assoc_lookup_remote(x->tab, s.dst_port, s.src_port, s.vtag, !s.t_bit);
+		if (!a && verified && !s.t_bit && s.first_chunk != SCTP_CT_INIT_ACK)
+			a = relearn_inbound(x, peer, &s, now_ms);
 		if (!a)
 			return set_drop(x, res, DROP_IN_NO_ASSOC, 0);
 		if (s.first_chunk == SCTP_CT_INIT_ACK) {

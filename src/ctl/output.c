@@ -407,7 +407,10 @@ static const struct {
 	{ "aborts_sent", "ABORTs sent for out-of-the-blue packets." },
 	{ "addr_params_removed", "Address parameters removed from INIT / INIT-ACK." },
 	{ "ports_translated", "Associations given another source port to avoid a collision." },
+	{ "associations_relearned", "Associations rebuilt from mid-association traffic (after a restart)." },
 	{ "queue_enobufs", "Netfilter queue overruns." },
+	{ "icmp_received", "ICMP errors received about the gateway's datagrams." },
+	{ "icmp_sent", "ICMP errors sent to internal hosts (RFC 6951 5.5, path MTU)." },
 	{ "uptime_seconds", "Seconds since the daemon started." },
 };
 

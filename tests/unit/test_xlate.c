@@ -181,8 +181,9 @@ START_TEST(outbound_not_matching_rule_is_accepted)
 	ck_assert_int_eq(res.verdict, XV_ENCAP);
 	ck_assert_uint_eq(res.udp_port, 10000);
 
-	/* A non-INIT with no association toward a claimed destination is dropped. */
-	c = pktgen_data(1, 0, 0, 0, "x", 1);
+	/* A T-bit ABORT with no association toward a claimed destination is dropped
+	 * (nothing is re-learned from it). */
+	c = pktgen_abort(true);
 	outbound(INSIDE, 5001, "198.51.100.9", 7, 0x9999, &c, 1, 1000);
 	ck_assert_int_eq(res.verdict, XV_DROP);
 	ck_assert_int_eq(res.reason, DROP_OUT_NO_ASSOC);
@@ -618,6 +619,61 @@ START_TEST(init_flood_is_rate_limited_per_source_and_in_total)
 }
 END_TEST
 
+
+START_TEST(lost_associations_are_relearned_from_traffic)
+{
+	struct pktgen_chunk c = pktgen_data(5, 0, 0, 0, "after restart", 13);
+	struct assoc *a;
+
+	establish();
+	/* The daemon restarted: the table is empty, the endpoints still talk. */
+	assoc_remove(tab, assoc_next(tab, NULL));
+	ck_assert_uint_eq(assoc_table_count(tab), 0);
+
+	outbound(INSIDE, 5000, PEER, 7, 0x2222, &c, 1, 9000);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	a = res.assoc;
+	ck_assert_uint_eq(a->rtag, 0x2222);
+	ck_assert_uint_eq(a->itag, 0);
+	ck_assert_uint_eq(res.udp_port, 9899);
+	ck_assert_uint_eq(st.assoc_relearned, 1);
+
+	/* A forged tag for the same endpoints does not make a second entry. */
+	outbound(INSIDE, 5000, PEER, 7, 0x3333, &c, 1, 9001);
+	ck_assert_int_eq(res.verdict, XV_DROP);
+	ck_assert_int_eq(res.reason, DROP_OUT_NO_ASSOC);
+
+	/* The peer's answer fills in the other tag and its UDP port. */
+	c = pktgen_sack(5, 65536);
+	inbound(PEER, 40000, 7, 5000, 0x1111, &c, 1, 9010);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	ck_assert_ptr_eq(res.assoc, a);
+	ck_assert_uint_eq(a->itag, 0x1111);
+	ck_assert_uint_eq(a->paths[0].udp_port, 40000);
+	inbound(PEER, 40000, 7, 5000, 0x4444, &c, 1, 9011);
+	ck_assert_int_eq(res.reason, DROP_IN_NO_ASSOC);
+	c = pktgen_data(6, 0, 0, 0, "x", 1);
+	outbound(INSIDE, 5000, PEER, 7, 0x2222, &c, 1, 9020);
+	ck_assert_uint_eq(res.udp_port, 40000);
+	ck_assert_uint_eq(assoc_table_count(tab), 1);
+
+	/* From outside through a forward rule, with port translation. */
+	c = pktgen_data(1, 0, 0, 0, "y", 1);
+	inbound(PEER, 9899, 6000, 3868, 0x8888, &c, 1, 9100);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	a = res.assoc;
+	ck_assert_uint_eq(a->iport, 13868);
+	ck_assert_uint_eq(sctp_port(res.sctp, 2), 13868);
+	c = pktgen_sack(1, 65536);
+	outbound("10.0.0.6", 13868, PEER, 6000, 0x7777, &c, 1, 9110);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert_ptr_eq(res.assoc, a);
+	ck_assert_uint_eq(a->rtag, 0x7777);
+	ck_assert_uint_eq(sctp_port(res.sctp, 0), 3868);
+	ck_assert_uint_eq(st.assoc_relearned, 2);
+}
+END_TEST
+
 static Suite *xlate_suite(void)
 {
 	Suite *s = suite_create("xlate");
@@ -641,6 +697,7 @@ static Suite *xlate_suite(void)
 	tcase_add_test(tc, ipv6_association);
 	tcase_add_test(tc, port_collision_translates_the_later_association);
 	tcase_add_test(tc, init_flood_is_rate_limited_per_source_and_in_total);
+	tcase_add_test(tc, lost_associations_are_relearned_from_traffic);
 	suite_add_tcase(s, tc);
 	return s;
 }
