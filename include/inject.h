@@ -10,6 +10,7 @@
 
 struct inject_sock {
 	int fd4, fd6;
+	int icmp4, icmp6; /* raw ICMP / ICMPv6 sockets for errors to internal hosts */
 };
 
 int inject_open(struct inject_sock *s, uint32_t mark, char *err, size_t errlen);
@@ -18,5 +19,8 @@ void inject_close(struct inject_sock *s);
  * from src to dst. 0 or -errno. */
 int inject_send(struct inject_sock *s, const struct gw_addr *src, const struct gw_addr *dst,
 		uint8_t tos, uint8_t *sctp, size_t len);
+/* Send an ICMP (IPv4 dst) or ICMPv6 (IPv6 dst) message; the kernel writes the IP header
+ * with the gateway's address toward dst (and the ICMPv6 checksum). 0 or -errno. */
+int inject_icmp(struct inject_sock *s, const struct gw_addr *dst, const void *msg, size_t len);
 
 #endif

@@ -34,4 +34,25 @@ struct udp_dgram {
  * bytes. Returns how many (0 when none), or -errno. */
 int udp_recv_batch(int fd, struct udp_dgram *dg, unsigned n, size_t cap);
 
+/* One entry of a UDP socket's error queue (IP_RECVERR): an ICMP error about one of our
+ * datagrams, or a local one (EMSGSIZE above the path MTU). */
+struct udp_err {
+	uint32_t errnum;     /* ee_errno */
+	uint8_t origin;      /* SO_EE_ORIGIN_LOCAL / _ICMP / _ICMP6 */
+	uint8_t type, code;  /* of the ICMP message */
+	uint32_t info;       /* the MTU for fragmentation needed / packet too big */
+	struct gw_addr dst;  /* where the datagram was going */
+	uint16_t dst_port;
+	struct gw_addr offender; /* who sent the error (family 0: unknown) */
+	uint8_t *payload;    /* the quoted UDP payload (caller's buffer), may be cut short */
+	size_t len;
+};
+
+/* Read one error-queue entry of fd into e, its quoted payload into buf (cap bytes).
+ * 1 when one was read, 0 when the queue is empty, or -errno. */
+int udp_recv_error(int fd, struct udp_err *e, uint8_t *buf, size_t cap);
+/* The path MTU toward dst as the kernel knows it (learned PMTU or the route's), through a
+ * short-lived connected socket with the daemon's mark. The MTU, or -errno. */
+int udp_path_mtu(const struct gw_addr *dst, uint32_t mark);
+
 #endif

@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <linux/errqueue.h>
 #include <linux/netfilter.h>
 #include <systemd/sd-daemon.h>
 
@@ -22,6 +24,7 @@
 #include "control.h"
 #include "crc32c.h"
 #include "gw.h"
+#include "icmp.h"
 #include "inject.h"
 #include "log.h"
 #include "nfq.h"
@@ -34,6 +37,8 @@
 #define GW_HEADROOM 64 /* room to prepend an IPv4 / IPv6 header before the SCTP packet */
 #define GW_DGRAM_CAP 65536
 #define GW_QUEUE_MAXLEN 4096
+#define GW_ERRQ_BATCH 64   /* error-queue entries read per wake-up */
+#define GW_ERRQ_QUOTE 2048 /* more than any ICMP error quotes (1232 bytes for ICMPv6) */
 
 struct gw_watch {
 	int fd;
@@ -47,10 +52,11 @@ struct gw_priv {
 	struct udp_sock udp;
 	struct inject_sock inj;
 	struct xlate_ctx x;
+	struct xlate_ratelimit init_rl;
 	struct gw_watch watch[GW_MAX_WATCH];
 	uint64_t watchdog_usec;
 	uint64_t last_watchdog_ms;
-	struct ratelimit rl_drop, rl_send, rl_inject, rl_abort;
+	struct ratelimit rl_drop, rl_send, rl_inject, rl_abort, rl_icmp;
 	uint8_t *rxmem; /* GW_UDP_BATCH * (GW_HEADROOM + GW_DGRAM_CAP) */
 	struct udp_dgram dg[GW_UDP_BATCH];
 };
@@ -100,6 +106,128 @@ static void log_drop(struct gw *gw, const struct xlate_result *r, const char *di
 		  addr_format(&r->peer, a, sizeof(a)), supp ? " (and earlier ones suppressed)" : "");
 }
 
+/* An ICMP error for an internal host, within a global rate limit (RFC 4443 2.4 f asks
+ * it of ICMPv6; a gateway relaying errors must not amplify a flood either). */
+static void gw_icmp_to_host(struct gw *gw, const struct gw_addr *to, const uint8_t *msg,
+			    size_t len, uint64_t now)
+{
+	struct gw_priv *p = gw->priv;
+	int err;
+
+	if (!ratelimit_ok(&p->rl_icmp, now, NULL)) {
+		gw->stats.drops[DROP_ICMP_RATE]++;
+		return;
+	}
+	err = inject_icmp(&p->inj, to, msg, len);
+	if (err) {
+		gw->stats.drops[DROP_ICMP_SEND]++;
+		if (ratelimit_ok(&p->rl_inject, now, NULL)) {
+			char a[GW_ADDRSTRLEN];
+
+			log_warnx("gw_icmp_to_host: ICMP to %s: %s", addr_format(to, a, sizeof(a)),
+				  strerror(-err));
+		}
+		return;
+	}
+	gw->stats.icmp_sent++;
+}
+
+/* One error-queue entry of a UDP socket. An ICMP error is translated for the internal
+ * host (RFC 6951 5.5) if its quoted ports and tag name an association; a local EMSGSIZE
+ * carries no packet and only reports the path MTU to *local_mtu (when its destination
+ * is want). */
+static void gw_on_udp_error(struct gw *gw, const struct udp_err *e, const struct gw_addr *want,
+			    uint32_t *local_mtu, uint64_t now)
+{
+	enum icmp_kind kind = icmp_classify(e->origin, e->type, e->code, e->errnum);
+	uint8_t msg[ICMP_MAX_MSG];
+	struct assoc *a;
+	struct gw_addr to;
+	char s1[GW_ADDRSTRLEN], s2[GW_ADDRSTRLEN];
+	int n;
+
+	if (kind == ICMP_KIND_LOCAL_TOO_BIG) {
+		if (want && local_mtu && addr_equal(&e->dst, want))
+			*local_mtu = e->info;
+		return;
+	}
+	if (e->origin != SO_EE_ORIGIN_ICMP && e->origin != SO_EE_ORIGIN_ICMP6)
+		return;
+	gw->stats.icmp_received++;
+	n = icmp_translate(gw->tab, kind, e->info, &e->dst, e->payload, e->len, msg, sizeof(msg),
+			   &a, &to);
+	if (n < 0) {
+		gw->stats.drops[n == ICMP_ERR_KIND ? DROP_ICMP_IGNORED : DROP_ICMP_UNVERIFIED]++;
+		if (ratelimit_ok(&gw->priv->rl_drop, now, NULL))
+			log_debug("ICMP type %u code %u from %s about a datagram to %s: not passed "
+				  "on (%d)", e->type, e->code,
+				  addr_format(&e->offender, s1, sizeof(s1)),
+				  addr_format(&e->dst, s2, sizeof(s2)), n);
+		return;
+	}
+	if (ratelimit_ok(&gw->priv->rl_drop, now, NULL))
+		log_debug("ICMP type %u code %u (info %u) from %s: association %u, told %s",
+			  e->type, e->code, e->info, addr_format(&e->offender, s1, sizeof(s1)),
+			  a->id, addr_format(&to, s2, sizeof(s2)));
+	gw_icmp_to_host(gw, &to, msg, (size_t)n, now);
+}
+
+/* Drain (boundedly) the error queue of a UDP socket. Returns the path MTU a local
+ * EMSGSIZE reported for destination want (0: none seen). */
+static uint32_t gw_udp_errors(struct gw *gw, int fd, const struct gw_addr *want, uint64_t now)
+{
+	uint8_t buf[GW_ERRQ_QUOTE];
+	struct udp_err e;
+	uint32_t mtu = 0;
+
+	for (int i = 0; i < GW_ERRQ_BATCH; i++) {
+		int rc = udp_recv_error(fd, &e, buf, sizeof(buf));
+
+		if (rc <= 0) {
+			if (rc < 0 && ratelimit_ok(&gw->priv->rl_inject, now, NULL))
+				log_warnx("gw_udp_errors: error queue: %s", strerror(-rc));
+			break;
+		}
+		gw_on_udp_error(gw, &e, want, &mtu, now);
+	}
+	return mtu;
+}
+
+/* A queued packet whose datagram exceeded the path MTU: the gateway never fragments, so
+ * the internal host is told the MTU its packets must fit, as tunnels do. */
+static void gw_too_big(struct gw *gw, const struct nfqueue_packet *qp,
+		       const struct xlate_result *r, uint64_t now)
+{
+	struct gw_priv *p = gw->priv;
+	uint8_t msg[ICMP_MAX_MSG];
+	uint32_t mtu;
+	int n;
+
+	gw->stats.drops[DROP_OUT_TOO_BIG]++;
+	/* The kernel put the path MTU in the error queue (IP_RECVERR) as it refused. */
+	mtu = gw_udp_errors(gw, r->peer.family == AF_INET ? p->udp.fd4 : p->udp.fd6, &r->peer,
+			    now);
+	if (!mtu) {
+		n = udp_path_mtu(&r->peer, gw->conf->mark);
+		mtu = n > 0 ? (uint32_t)n : 0;
+	}
+	n = mtu ? icmp_too_big_reply(r->assoc, qp->data, qp->len, mtu, msg, sizeof(msg))
+		: ICMP_ERR_MTU;
+	if (n < 0) {
+		if (ratelimit_ok(&p->rl_send, now, NULL))
+			log_warnx("gw_too_big: no ICMP for a packet too big (path MTU %u): %d",
+				  mtu, n);
+		return;
+	}
+	if (ratelimit_ok(&p->rl_drop, now, NULL)) {
+		char a[GW_ADDRSTRLEN];
+
+		log_debug("association %u: %zu-byte packet over the path MTU %u to %s; told the "
+			  "host", r->assoc->id, qp->len, mtu, addr_format(&r->peer, a, sizeof(a)));
+	}
+	gw_icmp_to_host(gw, &r->inner, msg, (size_t)n, now);
+}
+
 /* One queued native packet: exactly one verdict is returned for it. */
 static unsigned gw_on_queued(struct nfqueue_packet *qp, void *arg)
 {
@@ -115,6 +243,10 @@ static unsigned gw_on_queued(struct nfqueue_packet *qp, void *arg)
 		return NF_ACCEPT;
 	case XV_ENCAP:
 		err = udp_send(&p->udp, &r.peer, r.udp_port, r.tos, r.sctp, r.sctp_len);
+		if (err == -EMSGSIZE) {
+			gw_too_big(gw, qp, &r, now);
+			return NF_DROP; /* the host sends it again, smaller */
+		}
 		if (err) {
 			gw->stats.drops[DROP_OUT_SEND]++;
 			if (ratelimit_ok(&p->rl_send, now, NULL)) {
@@ -201,6 +333,8 @@ static void gw_on_udp(struct gw *gw, int fd, uint32_t events, void *arg)
 	struct gw_priv *p = gw->priv;
 	uint64_t now = now_monotonic_ms();
 
+	if (events & EPOLLERR)
+		gw_udp_errors(gw, fd, NULL, now);
 	/* Bounded work per wake-up so the queue and control socket get their turn. */
 	for (int round = 0; round < 8; round++) {
 		int n;
@@ -407,11 +541,12 @@ int gw_main(const struct gw_opts *opts)
 	gw.priv = p;
 	p->epfd = p->sigfd = p->timerfd = -1;
 	p->udp.fd4 = p->udp.fd6 = -1;
-	p->inj.fd4 = p->inj.fd6 = -1;
+	p->inj.fd4 = p->inj.fd6 = p->inj.icmp4 = p->inj.icmp6 = -1;
 	p->rl_drop = (struct ratelimit)RATELIMIT_INIT(1000, 10);
 	p->rl_send = (struct ratelimit)RATELIMIT_INIT(1000, 5);
 	p->rl_inject = (struct ratelimit)RATELIMIT_INIT(1000, 5);
 	p->rl_abort = (struct ratelimit)RATELIMIT_INIT(1000, 100);
+	p->rl_icmp = (struct ratelimit)RATELIMIT_INIT(1000, 100);
 	gw.started_ms = now_monotonic_ms();
 
 	gw.conf = malloc(sizeof(*gw.conf));
@@ -427,7 +562,11 @@ int gw_main(const struct gw_opts *opts)
 			strerror(errno));
 		goto out;
 	}
-	p->x = (struct xlate_ctx){ .conf = gw.conf, .tab = gw.tab, .st = &gw.stats };
+	/* A secret seed: an attacker must not choose whose INIT budget it spends. */
+	if (getrandom(&p->init_rl.seed, sizeof(p->init_rl.seed), 0) < 0)
+		p->init_rl.seed = (uint32_t)gw.started_ms;
+	p->x = (struct xlate_ctx){ .conf = gw.conf, .tab = gw.tab, .st = &gw.stats,
+				   .rl = &p->init_rl };
 
 	if (control_open(&gw, opts->ctl_path) < 0)
 		goto out;

@@ -1,13 +1,18 @@
 /* inject.c - decapsulated SCTP back on the wire as native packets. IPv4 goes through an
  * IP_HDRINCL raw socket (we choose the source: the peer as seen); IPv6 through an
  * IPPROTO_RAW socket, which also takes a complete header. Both carry the daemon's mark
- * so its own rules never queue them again. */
+ * so its own rules never queue them again. ICMP errors for internal hosts go through
+ * raw ICMP / ICMPv6 sockets instead: they come from the gateway itself, so the kernel
+ * picks the source address and writes the IP header. */
 #include <errno.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <linux/icmp.h>
 
 #include "inject.h"
 #include "pkt.h"
@@ -33,19 +38,61 @@ static int raw_open(int family, uint32_t mark, char *err, size_t errlen)
 	return fd;
 }
 
-int inject_open(struct inject_sock *s, uint32_t mark, char *err, size_t errlen)
+/* A send-only raw ICMP socket: every ICMP message the host receives would otherwise be
+ * copied to it and sit unread, so all types are filtered out. */
+static int icmp_open(int family, uint32_t mark, char *err, size_t errlen)
 {
-	s->fd6 = -1;
-	s->fd4 = raw_open(AF_INET, mark, err, errlen);
-	if (s->fd4 < 0)
-		return -1;
-	s->fd6 = raw_open(AF_INET6, mark, err, errlen);
-	if (s->fd6 < 0 && errno != EAFNOSUPPORT) {
-		close(s->fd4);
-		s->fd4 = -1;
+	int fd, small = 1;
+
+	fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+	if (fd < 0) {
+		snprintf(err, errlen, "raw %s socket: %s (needs CAP_NET_RAW)",
+			 family == AF_INET ? "ICMP" : "ICMPv6", strerror(errno));
 		return -1;
 	}
+	if (family == AF_INET) {
+		struct icmp_filter f = { .data = ~0u };
+
+		setsockopt(fd, SOL_RAW, ICMP_FILTER, &f, sizeof(f));
+	} else {
+		struct icmp6_filter f;
+
+		ICMP6_FILTER_SETBLOCKALL(&f);
+		setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof(f));
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	if (mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
+		snprintf(err, errlen, "SO_MARK on ICMP socket: %s (needs CAP_NET_ADMIN)",
+			 strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int inject_open(struct inject_sock *s, uint32_t mark, char *err, size_t errlen)
+{
+	s->fd4 = s->fd6 = s->icmp4 = s->icmp6 = -1;
+	s->fd4 = raw_open(AF_INET, mark, err, errlen);
+	if (s->fd4 < 0)
+		goto fail;
+	s->icmp4 = icmp_open(AF_INET, mark, err, errlen);
+	if (s->icmp4 < 0)
+		goto fail;
+	/* A host without IPv6 still serves IPv4. */
+	s->fd6 = raw_open(AF_INET6, mark, err, errlen);
+	if (s->fd6 < 0 && errno != EAFNOSUPPORT)
+		goto fail;
+	if (s->fd6 >= 0) {
+		s->icmp6 = icmp_open(AF_INET6, mark, err, errlen);
+		if (s->icmp6 < 0)
+			goto fail;
+	}
 	return 0;
+fail:
+	inject_close(s);
+	return -1;
 }
 
 void inject_close(struct inject_sock *s)
@@ -54,7 +101,11 @@ void inject_close(struct inject_sock *s)
 		close(s->fd4);
 	if (s->fd6 >= 0)
 		close(s->fd6);
-	s->fd4 = s->fd6 = -1;
+	if (s->icmp4 >= 0)
+		close(s->icmp4);
+	if (s->icmp6 >= 0)
+		close(s->icmp6);
+	s->fd4 = s->fd6 = s->icmp4 = s->icmp6 = -1;
 }
 
 int inject_send(struct inject_sock *s, const struct gw_addr *src, const struct gw_addr *dst,
@@ -90,6 +141,34 @@ int inject_send(struct inject_sock *s, const struct gw_addr *src, const struct g
 	if (fd < 0)
 		return -EAFNOSUPPORT;
 	if (sendto(fd, hdr, hl + len, MSG_DONTWAIT, (struct sockaddr *)&sa, salen) < 0)
+		return -errno;
+	return 0;
+}
+
+int inject_icmp(struct inject_sock *s, const struct gw_addr *dst, const void *msg, size_t len)
+{
+	union {
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} sa;
+	socklen_t salen;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	if (dst->family == AF_INET) {
+		fd = s->icmp4;
+		sa.v4.sin_family = AF_INET;
+		sa.v4.sin_addr = dst->v4;
+		salen = sizeof(sa.v4);
+	} else {
+		fd = s->icmp6;
+		sa.v6.sin6_family = AF_INET6;
+		sa.v6.sin6_addr = dst->v6;
+		salen = sizeof(sa.v6);
+	}
+	if (fd < 0)
+		return -EAFNOSUPPORT;
+	if (sendto(fd, msg, len, MSG_DONTWAIT, (struct sockaddr *)&sa, salen) < 0)
 		return -errno;
 	return 0;
 }

@@ -1,5 +1,9 @@
 /* udp.c - the encapsulation sockets (RFC 6951): one per address family, bound to the
- * local encapsulation port, receiving in batches with the local address and TOS. */
+ * local encapsulation port, receiving in batches with the local address and TOS.
+ *
+ * Datagrams go out with DF and are never fragmented by the gateway (IP_PMTUDISC_DO):
+ * a packet that does not fit fails with EMSGSIZE and the internal host is told the MTU
+ * instead. ICMP errors about our datagrams wait in the error queue (IP_RECVERR). */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -7,6 +11,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <linux/errqueue.h>
 
 #include "udp.h"
 
@@ -19,7 +25,7 @@ static int udp_open_family(int family, uint16_t port, uint32_t mark, char *err, 
 		struct sockaddr_in6 v6;
 	} sa;
 	socklen_t salen;
-	int fd, one = 1, bufsz = UDP_SOCKBUF;
+	int fd, one = 1, bufsz = UDP_SOCKBUF, pmtu4 = IP_PMTUDISC_DO, pmtu6 = IPV6_PMTUDISC_DO;
 
 	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
 	if (fd < 0) {
@@ -33,6 +39,8 @@ static int udp_open_family(int family, uint16_t port, uint32_t mark, char *err, 
 		salen = sizeof(sa.v4);
 		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
 		setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu4, sizeof(pmtu4));
 	} else {
 		sa.v6.sin6_family = AF_INET6;
 		sa.v6.sin6_port = htons(port);
@@ -40,6 +48,8 @@ static int udp_open_family(int family, uint16_t port, uint32_t mark, char *err, 
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
 		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtu6, sizeof(pmtu6));
 	}
 	/* Big buffers: bursts from many associations arrive between two loop turns. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsz, sizeof(bufsz)) < 0)
@@ -162,8 +172,23 @@ int udp_recv_batch(int fd, struct udp_dgram *dg, unsigned n, size_t cap)
 		mm[i].msg_hdr.msg_controllen = sizeof(cbuf[i]);
 	}
 	got = recvmmsg(fd, mm, n, MSG_DONTWAIT, NULL);
-	if (got < 0)
-		return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
+	if (got < 0) {
+		/* With IP_RECVERR an ICMP error is also reported once as the socket's
+		 * pending error when the queue is empty; the error queue has the details. */
+		switch (errno) {
+		case EAGAIN:
+		case ECONNREFUSED:
+		case EHOSTUNREACH:
+		case ENETUNREACH:
+		case EHOSTDOWN:
+		case EMSGSIZE:
+		case ENOPROTOOPT:
+		case EPROTO:
+		case EACCES:
+			return 0;
+		}
+		return -errno;
+	}
 
 	for (int i = 0; i < got; i++) {
 		struct msghdr *mh = &mm[i].msg_hdr;
@@ -208,4 +233,111 @@ int udp_recv_batch(int fd, struct udp_dgram *dg, unsigned n, size_t cap)
 		}
 	}
 	return got;
+}
+
+static void sockaddr_to_addr(const struct sockaddr_in6 *sa, struct gw_addr *a, uint16_t *port)
+{
+	memset(a, 0, sizeof(*a));
+	if (sa->sin6_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+
+		addr_from_v4(a, s4->sin_addr.s_addr);
+		if (port)
+			*port = ntohs(s4->sin_port);
+	} else if (sa->sin6_family == AF_INET6) {
+		a->family = AF_INET6;
+		a->v6 = sa->sin6_addr;
+		if (port)
+			*port = ntohs(sa->sin6_port);
+	}
+}
+
+int udp_recv_error(int fd, struct udp_err *e, uint8_t *buf, size_t cap)
+{
+	struct sockaddr_in6 to;
+	/* struct sock_extended_err is followed by the offender's address; for ICMP errors
+	 * the kernel puts IP_PKTINFO / IP_TOS (we asked for them) before it. */
+	union {
+		char buf[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6)) +
+			 CMSG_SPACE(sizeof(struct in6_pktinfo)) + 2 * CMSG_SPACE(sizeof(int)) + 64];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = { .iov_base = buf, .iov_len = cap };
+	struct msghdr mh = {
+		.msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
+	};
+	ssize_t n;
+	bool found = false;
+
+	memset(&to, 0, sizeof(to));
+	memset(e, 0, sizeof(*e));
+	n = recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT);
+	if (n < 0)
+		return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
+	e->payload = buf;
+	e->len = (size_t)n;
+	sockaddr_to_addr(&to, &e->dst, &e->dst_port);
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		struct sock_extended_err ee;
+		struct sockaddr_in6 off;
+		size_t room;
+
+		if (!((cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_RECVERR) ||
+		      (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_RECVERR)))
+			continue;
+		if (cm->cmsg_len < CMSG_LEN(sizeof(ee)))
+			continue;
+		memcpy(&ee, CMSG_DATA(cm), sizeof(ee));
+		e->errnum = ee.ee_errno;
+		e->origin = ee.ee_origin;
+		e->type = ee.ee_type;
+		e->code = ee.ee_code;
+		e->info = ee.ee_info;
+		room = cm->cmsg_len - CMSG_LEN(sizeof(ee));
+		memset(&off, 0, sizeof(off));
+		memcpy(&off, CMSG_DATA(cm) + sizeof(ee), room < sizeof(off) ? room : sizeof(off));
+		sockaddr_to_addr(&off, &e->offender, NULL);
+		found = true;
+	}
+	if (!found)
+		e->origin = SO_EE_ORIGIN_NONE;
+	return 1;
+}
+
+int udp_path_mtu(const struct gw_addr *dst, uint32_t mark)
+{
+	union {
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} sa;
+	socklen_t salen, ol;
+	int fd, mtu = 0, rc;
+
+	memset(&sa, 0, sizeof(sa));
+	if (dst->family == AF_INET) {
+		sa.v4.sin_family = AF_INET;
+		sa.v4.sin_port = htons(9); /* any port: connect only looks up the route */
+		sa.v4.sin_addr = dst->v4;
+		salen = sizeof(sa.v4);
+	} else {
+		sa.v6.sin6_family = AF_INET6;
+		sa.v6.sin6_port = htons(9);
+		sa.v6.sin6_addr = dst->v6;
+		salen = sizeof(sa.v6);
+	}
+	fd = socket(dst->family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (fd < 0)
+		return -errno;
+	if (mark)
+		setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark));
+	ol = sizeof(mtu);
+	if (connect(fd, (struct sockaddr *)&sa, salen) < 0 ||
+	    getsockopt(fd, dst->family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+		       dst->family == AF_INET ? IP_MTU : IPV6_MTU, &mtu, &ol) < 0)
+		rc = -errno;
+	else
+		rc = mtu;
+	close(fd);
+	return rc;
 }
