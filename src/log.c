@@ -34,8 +34,10 @@ static void log_vemit(int prio, const char *errstr, const char *fmt, va_list ap)
 	if (errstr && (size_t)n < sizeof(msg))
 		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", errstr);
 	if (log_journal) {
-		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio, "SYSLOG_IDENTIFIER=sctp-udp-gw",
-				NULL);
+		/* Detached on a host without journald: syslog is all that is left. */
+		if (sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio,
+				    "SYSLOG_IDENTIFIER=sctp-udp-gw", NULL) < 0)
+			syslog(prio, "%s", msg);
 	} else {
 		fprintf(stderr, "sctp-udp-gw: %s\n", msg);
 	}

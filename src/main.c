@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "build-config.h"
@@ -9,6 +10,14 @@
 #include "ctlproto.h"
 #include "gw.h"
 #include "log.h"
+
+/* The file `make install` puts in place: under the configured sysconfdir, which is
+ * /etc for a packaged build and /usr/local/etc with the autoconf default. */
+#ifdef SYSCONFDIR
+#define GW_CONF_PATH SYSCONFDIR "/sctp-udp-gw/sctp-udp-gw.conf"
+#else
+#define GW_CONF_PATH CONF_DEFAULT_PATH
+#endif
 
 static void usage(FILE *out)
 {
@@ -20,7 +29,7 @@ static void usage(FILE *out)
 		"  -s SOCKET  control socket (default %s)\n"
 		"  -d         debug logging\n"
 		"  -V         print the version and exit\n",
-		CONF_DEFAULT_PATH, CTL_DEFAULT_SOCKET);
+		GW_CONF_PATH, CTL_DEFAULT_SOCKET);
 }
 
 static int check_config(const char *path, bool dump)
@@ -45,9 +54,24 @@ static int check_config(const char *path, bool dump)
 	return rc;
 }
 
+/* systemd sets JOURNAL_STREAM to "DEV:INODE" of the stream it connected stderr to; a
+ * child that inherited the variable but writes elsewhere must keep using stderr. */
+static bool stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!env || sscanf(env, "%llu:%llu", &dev, &ino) != 2)
+		return false;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 int main(int argc, char **argv)
 {
-	struct gw_opts opts = { .conf_path = CONF_DEFAULT_PATH, .ctl_path = CTL_DEFAULT_SOCKET };
+	struct gw_opts opts = { .conf_path = GW_CONF_PATH, .ctl_path = CTL_DEFAULT_SOCKET };
 	bool check_only = false;
 	int ch;
 
@@ -91,6 +115,6 @@ int main(int argc, char **argv)
 		perror("sctp-udp-gw: daemon");
 		return 1;
 	}
-	log_init(opts.debug, !opts.foreground || getenv("JOURNAL_STREAM") != NULL);
+	log_init(opts.debug, !opts.foreground || stderr_is_journal());
 	return gw_main(&opts);
 }
