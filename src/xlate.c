@@ -158,9 +158,13 @@ static struct assoc *relearn_outbound(struct xlate_ctx *x, const struct pkt_ip *
 	if (!conf_match_encap(x->conf, &iph->dst, s->dst_port))
 		return NULL;
 	/* The same endpoints with a live association and another tag: a stale or forged
-	 * packet, not a lost association. */
+	 * packet, not a lost association. The same tag from another address of the
+	 * internal host (a multi-homed host, e.g. dual-stack, heartbeating a peer address
+	 * the association does not use): the gateway carries one internal address per
+	 * association, so it is dropped, as before re-learning existed. */
 	while ((a = assoc_pair_next(x->tab, s->src_port, s->dst_port, a)) != NULL)
-		if (a->iport == s->src_port && addr_equal(&a->iaddr, &iph->src))
+		if (a->iport == s->src_port &&
+		    (addr_equal(&a->iaddr, &iph->src) || a->rtag == s->vtag))
 			return NULL;
 	a = assoc_create(x->tab, &iph->src, s->src_port, s->src_port, s->dst_port, 0, s->vtag,
 			 ASSOC_FROM_INSIDE, now_ms);
@@ -386,6 +390,11 @@ void xlate_inbound(struct xlate_ctx *x, const struct gw_addr *peer, uint16_t udp
 				assoc_set_rtag(x->tab, a, s.init_tag);
 		}
 	}
+
+	/* A peer address of the other family (a dual-stack peer heartbeating from it)
+	 * cannot be injected toward this internal host. */
+	if (a->iaddr.family != peer->family)
+		return set_drop(x, res, DROP_IN_FAMILY, 0);
 
 	/* RFC 6951 5.4: follow the peer's UDP port, per remote address, but only for a
 	 * packet whose tag matched (above) and whose checksum verified. */

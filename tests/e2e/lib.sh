@@ -18,6 +18,19 @@
 #   E2E_KEEP=1        keep the artifact directory even when the test passes
 #   E2E_VALGRIND=1    run the daemon under valgrind (errors fail gw_stop)
 #   E2E_GW_DEBUG=0    do not pass -d to the daemon
+#
+# Topology options, set by a test before topo_up (all off by default):
+#   TOPO_IN2=1        a second internal host IN2 (10.10.1.3); GW's int0 and int1 are
+#                     then ports of a bridge br0 that holds 10.10.1.1
+#   TOPO_PEER_NAT=1   the peer sits behind its own NAT (namespace PNAT): PEER has the
+#                     private 192.168.77.2, PNAT the public 203.0.113.2 (PEER_ADDR),
+#                     masquerades UDP into PNAT_PORT_LO-HI and forwards UDP 9899 to PEER
+#   TOPO_PEER_ADDR2=1 the peer is multi-homed: a second address 203.0.113.3 behind a
+#                     port forward (UDP PEER_ADDR2_PORT, 9911, to the peer's 9899); see
+#                     peer_addr2_rules for how its answers leave from that address
+#   TOPO_IPV6=1       IPv6 as well (dual stack): fd00:10::/64 inside, fd00:64::/64
+#                     between GW and NAT, 2001:db8:113::/64 outside; NAT66 masquerade
+#                     and the DNAT of UDP 9899 in the same inet table as for IPv4
 
 set -u -o pipefail
 
@@ -36,10 +49,35 @@ NAT_IN_ADDR=100.64.0.1
 NAT_OUT_ADDR=203.0.113.1
 PEER_ADDR=203.0.113.2
 ENCAPS_PORT=9899
+# More UDP ports the outside checks accept as SCTP encapsulation (a test whose peer
+# listens elsewhere adds its port; tshark decodes only 9899 as SCTP by itself).
+CAP_EXTRA_PORTS=()
 # The NAT translates UDP source ports into this range, so a port the peer or the
 # gateway learns is visibly not the one the sender chose.
 NAT_PORT_LO=40000
 NAT_PORT_HI=40999
+
+# Optional parts (see the topology options above).
+IN2_ADDR=10.10.1.3
+PEER_ADDR2=203.0.113.3
+PEER_ADDR2_PORT=9911
+# The legacy NAT maps flows toward PEER_ADDR2 into their own range (peer_addr2_rules).
+NAT_PORT2_LO=41000
+NAT_PORT2_HI=41999
+PEER_PRIV_ADDR=192.168.77.2
+PNAT_IN_ADDR=192.168.77.1
+PNAT_PORT_LO=50000
+PNAT_PORT_HI=50999
+IN_ADDR6=fd00:10::2
+GW_INT_ADDR6=fd00:10::1
+GW_EXT_ADDR6=fd00:64::2
+NAT_IN_ADDR6=fd00:64::1
+NAT_OUT_ADDR6=2001:db8:113::1
+PEER_ADDR6=2001:db8:113::2
+TOPO_IN2=${TOPO_IN2:-0}
+TOPO_PEER_NAT=${TOPO_PEER_NAT:-0}
+TOPO_PEER_ADDR2=${TOPO_PEER_ADDR2:-0}
+TOPO_IPV6=${TOPO_IPV6:-0}
 
 E2E_PIDS=()
 E2E_FIFO_FDS=()
@@ -65,6 +103,8 @@ e2e_init()
 	NS_GW="$NS_PFX-gw"
 	NS_NAT="$NS_PFX-nat"
 	NS_PEER="$NS_PFX-peer"
+	NS_IN2="$NS_PFX-in2"
+	NS_PNAT="$NS_PFX-pnat"
 	if [ -n "${E2E_LOGDIR:-}" ]; then
 		mkdir -p "$E2E_LOGDIR"
 		E2E_TMP=$(mktemp -d "$E2E_LOGDIR/$E2E_NAME.XXXXXX")
@@ -235,9 +275,18 @@ ns_add()
 	ip netns add "$1" || e2e_skip "cannot create network namespace $1 (kernel without netns?)"
 	E2E_NS+=("$1")
 	nsx "$1" ip link set lo up
-	# IPv4 only for now: no router solicitations or MLD in the captures.
-	nsx "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	if [ "$TOPO_IPV6" = 1 ]; then
+		# No duplicate address detection (addresses usable at once), no autoconf.
+		nsx "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+			net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0
+	else
+		# IPv4 only: no router solicitations or MLD in the captures.
+		nsx "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	fi
 }
+
+# addr6 NS ADDR/LEN DEV: an IPv6 address usable at once (testing-notes.md).
+addr6() { nsx "$1" ip -6 addr add "$2" dev "$3" nodad; }
 
 # veth NS1 IF1 NS2 IF2: a veth pair created directly inside the two namespaces, with TX
 # checksum offload off so captures show the checksums really sent (testing-notes.md).
@@ -264,6 +313,7 @@ table inet legacy_nat {
 	chain prerouting {
 		type nat hook prerouting priority dstnat; policy accept;
 		iifname "out0" ip daddr $NAT_OUT_ADDR udp dport $ENCAPS_PORT dnat ip to $GW_EXT_ADDR:$ENCAPS_PORT
+		iifname "out0" ip6 daddr $NAT_OUT_ADDR6 udp dport $ENCAPS_PORT dnat ip6 to [$GW_EXT_ADDR6]:$ENCAPS_PORT
 	}
 	chain postrouting {
 		type nat hook postrouting priority srcnat; policy accept;
@@ -287,21 +337,107 @@ for o in json.load(sys.stdin)["nftables"]:
 print(n)'
 }
 
+# The peer's own NAT (TOPO_PEER_NAT=1), a home router in front of it: masquerade out of
+# "pub0" with UDP source ports in PNAT_PORT_LO-HI, UDP 9899 to its public address
+# forwarded to PEER, and unsolicited UDP dropped silently (no port unreachable), as such
+# NATs do. pnat_rebind moves the range.
+pnat_rules()
+{
+	nsx "$NS_PNAT" nft -f - <<EOF
+table inet peer_nat {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		iifname "pub0" meta l4proto udp counter drop comment "no port unreachable"
+	}
+	chain prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		iifname "pub0" ip daddr $PEER_ADDR udp dport $ENCAPS_PORT dnat ip to $PEER_PRIV_ADDR:$ENCAPS_PORT
+	}
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "pub0" meta l4proto udp masquerade to :$PNAT_PORT_LO-$PNAT_PORT_HI
+		oifname "pub0" masquerade
+	}
+}
+EOF
+}
+
+# pnat_rebind LO HI: the peer's NAT forgets its mappings and uses new UDP ports from now
+# on (changing the range alone does not move existing flows: flush conntrack as well).
+pnat_rebind()
+{
+	PNAT_PORT_LO=$1
+	PNAT_PORT_HI=$2
+	nsx "$NS_PNAT" nft flush chain inet peer_nat postrouting &&
+		nsx "$NS_PNAT" nft add rule inet peer_nat postrouting oifname "pub0" \
+			meta l4proto udp masquerade to ":$PNAT_PORT_LO-$PNAT_PORT_HI" &&
+		nsx "$NS_PNAT" nft add rule inet peer_nat postrouting oifname "pub0" masquerade &&
+		nsx "$NS_PNAT" conntrack -F 2>/dev/null
+}
+
+# The multi-homed peer (TOPO_PEER_ADDR2=1). usrsctp sends its UDP-encapsulated packets
+# from a socket bound to the wildcard address, so the kernel picks the source address
+# by route: every answer to the NAT's one public address would leave from PEER_ADDR,
+# including heartbeat answers for PEER_ADDR2, and the gateway would never hear from
+# PEER_ADDR2 (a property of that peer, not of SCTP). To model a peer that answers from
+# the address it was probed on, the NAT maps flows toward PEER_ADDR2 into their own
+# port range, and PEER rewrites, statelessly, what it sends into that range to come
+# from PEER_ADDR2:PEER_ADDR2_PORT (and what arrives there to its own port 9899), so
+# the second address also sits behind a port forward: its UDP port is not 9899.
+peer_addr2_rules()
+{
+	nsx "$NS_NAT" nft insert rule inet legacy_nat postrouting oifname "out0" \
+		ip daddr "$PEER_ADDR2" meta l4proto udp masquerade to ":$NAT_PORT2_LO-$NAT_PORT2_HI" ||
+		return 1
+	nsx "$NS_PEER" nft -f - <<EOF
+table ip peer_addr2 {
+	chain prerouting {
+		type filter hook prerouting priority raw; policy accept;
+		ip daddr $PEER_ADDR2 udp dport $PEER_ADDR2_PORT udp dport set $ENCAPS_PORT
+	}
+	chain output {
+		type filter hook output priority raw; policy accept;
+		ip saddr $PEER_ADDR ip daddr $NAT_OUT_ADDR udp sport $ENCAPS_PORT udp dport $NAT_PORT2_LO-$NAT_PORT2_HI ip saddr set $PEER_ADDR2 udp sport set $PEER_ADDR2_PORT
+	}
+}
+EOF
+}
+
 topo_up()
 {
 	need_cmd ip nft ethtool python3
+	[ "$TOPO_PEER_NAT" = 1 ] && need_cmd conntrack
 	ns_add "$NS_IN"
 	ns_add "$NS_GW"
 	ns_add "$NS_NAT"
 	ns_add "$NS_PEER"
+	[ "$TOPO_IN2" = 1 ] && ns_add "$NS_IN2"
+	[ "$TOPO_PEER_NAT" = 1 ] && ns_add "$NS_PNAT"
 	veth "$NS_IN" eth0 "$NS_GW" int0
 	veth "$NS_GW" ext0 "$NS_NAT" in0
-	veth "$NS_NAT" out0 "$NS_PEER" eth0
+	if [ "$TOPO_PEER_NAT" = 1 ]; then
+		veth "$NS_NAT" out0 "$NS_PNAT" pub0
+		veth "$NS_PNAT" priv0 "$NS_PEER" eth0
+	else
+		veth "$NS_NAT" out0 "$NS_PEER" eth0
+	fi
 
 	nsx "$NS_IN" ip addr add "$IN_ADDR/24" dev eth0
 	nsx "$NS_IN" ip route add default via "$GW_INT_ADDR"
 
-	nsx "$NS_GW" ip addr add "$GW_INT_ADDR/24" dev int0
+	local gw_int=int0
+	if [ "$TOPO_IN2" = 1 ]; then
+		# Both internal hosts on one LAN: a bridge in GW.
+		veth "$NS_IN2" eth0 "$NS_GW" int1
+		nsx "$NS_GW" ip link add br0 type bridge
+		nsx "$NS_GW" ip link set int0 master br0
+		nsx "$NS_GW" ip link set int1 master br0
+		nsx "$NS_GW" ip link set br0 up
+		gw_int=br0
+		nsx "$NS_IN2" ip addr add "$IN2_ADDR/24" dev eth0
+		nsx "$NS_IN2" ip route add default via "$GW_INT_ADDR"
+	fi
+	nsx "$NS_GW" ip addr add "$GW_INT_ADDR/24" dev "$gw_int"
 	nsx "$NS_GW" ip addr add "$GW_EXT_ADDR/24" dev ext0
 	nsx "$NS_GW" ip route add default via "$NAT_IN_ADDR"
 	nsx "$NS_GW" sysctl -qw net.ipv4.ip_forward=1
@@ -312,14 +448,52 @@ topo_up()
 	nsx "$NS_NAT" sysctl -qw net.ipv4.ip_forward=1
 	nat_rules || e2e_fail "cannot install the NAT ruleset"
 
-	nsx "$NS_PEER" ip addr add "$PEER_ADDR/24" dev eth0
+	if [ "$TOPO_PEER_NAT" = 1 ]; then
+		nsx "$NS_PNAT" ip addr add "$PEER_ADDR/24" dev pub0
+		nsx "$NS_PNAT" ip addr add "$PNAT_IN_ADDR/24" dev priv0
+		nsx "$NS_PNAT" sysctl -qw net.ipv4.ip_forward=1
+		pnat_rules || e2e_fail "cannot install the peer NAT's ruleset"
+		nsx "$NS_PEER" ip addr add "$PEER_PRIV_ADDR/24" dev eth0
+		nsx "$NS_PEER" ip route add default via "$PNAT_IN_ADDR"
+	else
+		nsx "$NS_PEER" ip addr add "$PEER_ADDR/24" dev eth0
+		if [ "$TOPO_PEER_ADDR2" = 1 ]; then
+			nsx "$NS_PEER" ip addr add "$PEER_ADDR2/24" dev eth0
+			peer_addr2_rules || e2e_fail "cannot install the second peer address's rules"
+		fi
+	fi
+
+	if [ "$TOPO_IPV6" = 1 ]; then
+		addr6 "$NS_IN" "$IN_ADDR6/64" eth0
+		nsx "$NS_IN" ip -6 route add default via "$GW_INT_ADDR6"
+		addr6 "$NS_GW" "$GW_INT_ADDR6/64" "$gw_int"
+		addr6 "$NS_GW" "$GW_EXT_ADDR6/64" ext0
+		nsx "$NS_GW" ip -6 route add default via "$NAT_IN_ADDR6"
+		nsx "$NS_GW" sysctl -qw net.ipv6.conf.all.forwarding=1
+		addr6 "$NS_NAT" "$NAT_IN_ADDR6/64" in0
+		addr6 "$NS_NAT" "$NAT_OUT_ADDR6/64" out0
+		nsx "$NS_NAT" ip -6 route add fd00:10::/64 via "$GW_EXT_ADDR6"
+		nsx "$NS_NAT" sysctl -qw net.ipv6.conf.all.forwarding=1
+		if [ "$TOPO_PEER_NAT" != 1 ]; then
+			addr6 "$NS_PEER" "$PEER_ADDR6/64" eth0
+		fi
+	fi
 
 	# Plain IP reachability end to end, when ping is there (it is not a dependency).
 	if command -v ping >/dev/null 2>&1; then
 		nsx "$NS_IN" ping -c1 -W2 "$PEER_ADDR" >/dev/null ||
 			e2e_fail "topology: $IN_ADDR cannot ping $PEER_ADDR"
 	fi
-	e2e_log "topology up: IN $IN_ADDR - GW $GW_INT_ADDR/$GW_EXT_ADDR - NAT $NAT_IN_ADDR/$NAT_OUT_ADDR - PEER $PEER_ADDR"
+	e2e_log "topology up: IN $IN_ADDR - GW $GW_INT_ADDR/$GW_EXT_ADDR - NAT $NAT_IN_ADDR/$NAT_OUT_ADDR - PEER $PEER_ADDR$(topo_extras)"
+}
+
+topo_extras()
+{
+	[ "$TOPO_IN2" = 1 ] && printf '; IN2 %s' "$IN2_ADDR"
+	[ "$TOPO_PEER_NAT" = 1 ] && printf '; PEER %s behind PNAT %s' "$PEER_PRIV_ADDR" "$PEER_ADDR"
+	[ "$TOPO_PEER_ADDR2" = 1 ] && printf '; PEER also %s' "$PEER_ADDR2"
+	[ "$TOPO_IPV6" = 1 ] && printf '; IPv6 IN %s - PEER %s' "$IN_ADDR6" "$PEER_ADDR6"
+	return 0
 }
 
 # ---- the daemon ----------------------------------------------------------------------
@@ -446,6 +620,8 @@ echo_client_start()
 {
 	local name=$1 ns=$2 fifo
 	shift 2
+	# Keep the current client's count before this one becomes current.
+	[ "${ECHO_NAME:-}" ] && [ "${ECHO_SAVED[$ECHO_NAME]+x}" ] && echo_save
 	fifo="$E2E_TMP/$name.fifo"
 	mkfifo "$fifo"
 	exec {ECHO_FD}<>"$fifo"
@@ -458,7 +634,20 @@ echo_client_start()
 		<"$fifo" >"$ECHO_OUT" 2>"$E2E_TMP/$name.err" &
 	ECHO_PID=$!
 	E2E_PIDS+=("$ECHO_PID")
+	echo_save
 	e2e_log "client $name in $ns: client $*"
+}
+
+# Several clients at once: echo_client_start makes the new one current; echo_select
+# NAME makes an earlier one current again for echo_send / echo_wait / echo_close.
+declare -A ECHO_SAVED=()
+echo_save() { ECHO_SAVED[$ECHO_NAME]="$ECHO_FD $ECHO_PID $ECHO_SENT"; }
+echo_select()
+{
+	[ "${ECHO_NAME:-}" ] && [ "${ECHO_SAVED[$ECHO_NAME]+x}" ] && echo_save
+	read -r ECHO_FD ECHO_PID ECHO_SENT <<<"${ECHO_SAVED[$1]}"
+	ECHO_NAME=$1
+	ECHO_OUT="$E2E_TMP/$1.out"
 }
 
 # echo_send COUNT: COUNT unique tokens, one message each.
@@ -469,6 +658,7 @@ echo_send()
 		printf 'tok-%s-%d-%d\n' "$ECHO_NAME" "$$" "$((ECHO_SENT + i))" >&"$ECHO_FD"
 	done
 	ECHO_SENT=$((ECHO_SENT + $1))
+	echo_save
 }
 
 # echo_count: distinct tokens of this client echoed back so far.
@@ -552,6 +742,9 @@ cap_fields()
 	for x in "$@"; do
 		args+=(-e "$x")
 	done
+	for x in "${CAP_EXTRA_PORTS[@]}"; do
+		args+=(-d "udp.port==$x,sctp")
+	done
 	if ! out=$(tshark -n -r "$f" -o sctp.checksum:CRC-32C -o udp.check_checksum:TRUE \
 		-Y "$filter" -T fields -E separator=/t "${args[@]}" 2>"$E2E_TMP/tshark.err"); then
 		echo "tshark failed on filter '$filter': $(grep -v 'Running as user' "$E2E_TMP/tshark.err" | head -n 3)" >&2
@@ -573,24 +766,35 @@ cap_count()
 cap_summary()
 {
 	echo "---- capture $1 ($(cap_count "$1" "frame") frames, first 30) ----"
-	tshark -n -r "$1" -o sctp.checksum:CRC-32C -o udp.check_checksum:TRUE 2>/dev/null |
-		head -n 30
+	local x dec=()
+	for x in "${CAP_EXTRA_PORTS[@]}"; do
+		dec+=(-d "udp.port==$x,sctp")
+	done
+	tshark -n -r "$1" -o sctp.checksum:CRC-32C -o udp.check_checksum:TRUE "${dec[@]}" \
+		2>/dev/null | head -n 30
 }
 
 # cap_check_outside FILE: what may cross the outside of the gateway. Prints one line per
 # violation and a summary; returns the number of violations (0 = clean).
-#  - only IPv4 UDP with port ENCAPS_PORT on one side, each datagram decoded as SCTP
+#  - only UDP with port ENCAPS_PORT (or one of CAP_EXTRA_PORTS) on one side (IPv4 or
+#    IPv6), each datagram decoded
+#    as SCTP; besides that only ARP and IPv6 neighbour discovery / MLD
 #  - no native SCTP (IP protocol 132)
 #  - every SCTP CRC32c good, every UDP checksum good
 # CAP_SCTP is the number of SCTP-in-UDP packets seen.
 cap_check_outside()
 {
-	local f=$1 bad=0 n
+	local f=$1 bad=0 n p ports="udp.port == $ENCAPS_PORT"
+	for p in "${CAP_EXTRA_PORTS[@]}"; do
+		ports+=" || udp.port == $p"
+	done
 	CAP_SCTP=$(cap_count "$f" "udp && sctp")
 	n=$(cap_count "$f" "ip.proto == 132")
 	[ "$n" = 0 ] || { echo "  $n native SCTP packets (IP protocol 132)"; bad=$((bad + 1)); }
-	n=$(cap_count "$f" "!(udp.port == $ENCAPS_PORT) && !arp")
-	[ "$n" = 0 ] || { echo "  $n packets other than UDP port $ENCAPS_PORT (and ARP)"; bad=$((bad + 1)); }
+	n=$(cap_count "$f" "ipv6.nxt == 132")
+	[ "$n" = 0 ] || { echo "  $n native SCTP packets over IPv6"; bad=$((bad + 1)); }
+	n=$(cap_count "$f" "!($ports) && !arp && !(icmpv6.type == 133 || icmpv6.type == 134 || icmpv6.type == 135 || icmpv6.type == 136 || icmpv6.type == 143)")
+	[ "$n" = 0 ] || { echo "  $n packets other than UDP port $ENCAPS_PORT ${CAP_EXTRA_PORTS[*]} (and ARP, ND)"; bad=$((bad + 1)); }
 	n=$(cap_count "$f" "udp && !sctp")
 	[ "$n" = 0 ] || { echo "  $n UDP datagrams not decoded as SCTP"; bad=$((bad + 1)); }
 	n=$(cap_count "$f" "sctp && sctp.checksum.status != 1")
@@ -628,22 +832,29 @@ PYEOF
 	rm -f "$2.tmp"
 }
 
-# cap_leaks FILE ADDR: frames that show the IPv4 address ADDR: in an IP header (also
-# one quoted in ICMP), in an SCTP address parameter, or anywhere in the raw bytes outside
-# a State Cookie. The cookie is opaque to the gateway (built and HMAC-signed by the
-# endpoint that answers the INIT, which may write its own addresses into it), so the
+# cap_leaks FILE ADDR: frames that show the IPv4 or IPv6 address ADDR: in an IP header
+# (also one quoted in ICMP), in an SCTP address parameter, or anywhere in the raw bytes
+# outside a State Cookie. The cookie is opaque to the gateway (built and HMAC-signed by
+# the endpoint that answers the INIT, which may write its own addresses into it), so the
 # gateway cannot and must not rewrite it. Prints what it found; echoes the count.
 cap_leaks()
 {
-	local f=$1 a=$2 hex n o1 o2 o3 o4
-	IFS=. read -r o1 o2 o3 o4 <<<"$a"
-	hex=$(printf '%02x:%02x:%02x:%02x' "$o1" "$o2" "$o3" "$o4")
-	n=$(cap_count "$f" "ip.addr == $a || sctp.parameter_ipv4_address == $a ||
+	local f=$1 a=$2 hex n hdr
+	hex=$(python3 -c '
+import ipaddress, sys
+print(":".join("%02x" % b for b in ipaddress.ip_address(sys.argv[1]).packed))' "$a") ||
+		{ echo error; return 1; }
+	if [[ $a == *:* ]]; then
+		hdr="ipv6.addr == $a || sctp.parameter_ipv6_address == $a"
+	else
+		hdr="ip.addr == $a || sctp.parameter_ipv4_address == $a"
+	fi
+	n=$(cap_count "$f" "$hdr ||
 		(frame contains $hex && !(sctp.parameter_state_cookie contains $hex ||
 		 sctp.cookie contains $hex))")
 	if [ "$n" != 0 ]; then
-		cap_fields "$f" "frame contains $hex" frame.number ip.src ip.dst sctp.chunk_type \
-			sctp.parameter_type | head -n 10 >&2
+		cap_fields "$f" "frame contains $hex" frame.number ip.src ip.dst ipv6.src ipv6.dst \
+			sctp.chunk_type sctp.parameter_type | head -n 10 >&2
 	fi
 	echo "$n"
 }

@@ -638,6 +638,12 @@ START_TEST(lost_associations_are_relearned_from_traffic)
 	ck_assert_uint_eq(res.udp_port, 9899);
 	ck_assert_uint_eq(st.assoc_relearned, 1);
 
+	/* The association's own tag from another address of the internal host (a
+	 * dual-stack host heartbeating the peer's other address) makes no phantom entry. */
+	outbound("10.0.0.9", 5000, "198.51.100.2", 7, 0x2222, &c, 1, 9000);
+	ck_assert_int_eq(res.verdict, XV_DROP);
+	ck_assert_uint_eq(assoc_table_count(tab), 1);
+
 	/* A forged tag for the same endpoints does not make a second entry. */
 	outbound(INSIDE, 5000, PEER, 7, 0x3333, &c, 1, 9001);
 	ck_assert_int_eq(res.verdict, XV_DROP);
