@@ -39,6 +39,7 @@ enum sctp_chunk_type {
 #define SCTP_CAUSE_RESTART_NEW_ADDR 11
 #define SCTP_CAUSE_PROTOCOL_VIOLATION 13
 #define SCTP_CAUSE_PORT_UNREACH 14 /* used by Linux for "INIT would change encaps port" */
+#define SCTP_CAUSE_VTAG_COLLISION 0x00b0 /* draft-ietf-tsvwg-natsupp: VTag and port collision */
 
 enum pkt_err {
 	PKT_OK = 0,

@@ -25,6 +25,7 @@ enum gw_drop {
 	DROP_IN_FAMILY,        /* peer and internal host of different address families */
 	DROP_OUT_NO_PORT,      /* port collision and no free port to translate to */
 	DROP_IN_INIT_RATE,     /* INIT from outside over the init-rate limits */
+	DROP_IN_TAG_COLLISION, /* INIT colliding with a live association's ports and tag */
 	DROP_ICMP_UNVERIFIED,  /* ICMP error naming no association (ports, tag) or too short */
 	DROP_ICMP_IGNORED,     /* ICMP error of a type / code not translated */
 	DROP_ICMP_RATE,        /* ICMP error for an internal host over the rate limit */

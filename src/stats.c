@@ -21,6 +21,7 @@ static const char *const drop_names[DROP_COUNT] = {
 	[DROP_IN_FAMILY] = "in_family_mismatch",
 	[DROP_OUT_NO_PORT] = "out_no_free_port",
 	[DROP_IN_INIT_RATE] = "in_init_rate_limited",
+	[DROP_IN_TAG_COLLISION] = "in_tag_collision",
 	[DROP_ICMP_UNVERIFIED] = "icmp_unverified",
 	[DROP_ICMP_IGNORED] = "icmp_not_translated",
 	[DROP_ICMP_RATE] = "icmp_rate_limited",

@@ -346,6 +346,15 @@ void xlate_inbound(struct xlate_ctx *x, const struct gw_addr *peer, uint16_t udp
 		if (!verified)
 			return set_drop(x, res, DROP_IN_UNVERIFIED, 0);
 		a = assoc_lookup_remote(x->tab, s.dst_port, s.src_port, s.init_tag, false);
+		if (a && !assoc_path_find(a, peer) && a->state != ASSOC_CLOSED) {
+			/* Another peer address with the same ports and initiate tag as a live
+			 * association: a tag collision (draft-ietf-tsvwg-natsupp). Refuse it
+			 * rather than mix two associations; the peer retries with a new tag. */
+			x->st->drops[DROP_IN_TAG_COLLISION]++;
+			reply_abort(res, peer, udp_port, &s, s.init_tag, false,
+				    SCTP_CAUSE_VTAG_COLLISION);
+			return;
+		}
 		if (a) {
 			path = assoc_path_find(a, peer);
 			/* draft-tuexen-tsvwg-sctp-udp-encaps-cons 4: an INIT must not move the

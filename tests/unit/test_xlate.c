@@ -376,6 +376,15 @@ START_TEST(inbound_init_forward_rule)
 	ck_assert_int_eq(res.verdict, XV_INJECT);
 	ck_assert(!res.created);
 	ck_assert_uint_eq(assoc_table_count(tab), 1);
+
+	/* Another peer with the same ports and initiate tag: a collision, refused with
+	 * an ABORT, never mixed into this association. */
+	inbound("198.51.100.50", 9899, 6000, 3868, 0, &c, 1, 1050);
+	ck_assert_int_eq(res.verdict, XV_REPLY_UDP);
+	ck_assert_uint_eq(st.drops[DROP_IN_TAG_COLLISION], 1);
+	ck_assert_uint_eq(sctp_port(res.reply, 16), SCTP_CAUSE_VTAG_COLLISION);
+	ck_assert_uint_eq(a->npaths, 1);
+	ck_assert_uint_eq(assoc_table_count(tab), 1);
 }
 END_TEST
 
