@@ -31,12 +31,15 @@ enum ctl_type {
 	CTL_REQ_SET_PORT = 4,    /* payload: struct ctl_set_port */
 	CTL_REQ_FLUSH = 5,       /* payload: none */
 	CTL_REQ_SHOW_CONFIG = 6, /* payload: none */
+	CTL_REQ_SHOW_RULES = 7,  /* payload: none */
 
-	CTL_REP_ASSOC = 101,   /* payload: struct ctl_assoc_rec */
-	CTL_REP_STAT = 102,    /* payload: struct ctl_stat_rec */
-	CTL_REP_CONFIG = 103,  /* payload: the configuration in file syntax (not NUL-terminated) */
-	CTL_REP_DONE = 199,    /* payload: none, or struct ctl_done */
-	CTL_REP_ERROR = 200,   /* payload: message text (not NUL-terminated), status = -errno */
+	CTL_REP_ASSOC = 101,     /* payload: struct ctl_assoc_rec */
+	CTL_REP_STAT = 102,      /* payload: struct ctl_stat_rec */
+	CTL_REP_CONFIG = 103,    /* payload: the configuration in file syntax (not NUL-terminated) */
+	CTL_REP_RULES_HDR = 104, /* payload: struct ctl_rules_hdr, once, before the rules */
+	CTL_REP_RULE = 105,      /* payload: struct ctl_rule_rec, one per rule, in file order */
+	CTL_REP_DONE = 199,      /* payload: none, or struct ctl_done */
+	CTL_REP_ERROR = 200,     /* payload: message text (not NUL-terminated), status = -errno */
 };
 
 struct ctl_addr {
@@ -75,6 +78,36 @@ struct ctl_assoc_filter {
 struct ctl_stat_rec {
 	char name[CTL_STAT_NAME_LEN]; /* snake_case, NUL-terminated */
 	uint64_t value;
+};
+
+/* show rules: how the daemon queues outbound SCTP. */
+#define CTL_QUEUE_MECH_LEN 48
+struct ctl_rules_hdr {
+	char queue_mechanism[CTL_QUEUE_MECH_LEN]; /* nft_queue_kind_name(), NUL-terminated */
+	uint16_t queue_num;
+	uint16_t pad;
+	uint32_t mark;
+};
+
+enum ctl_rule_kind {
+	CTL_RULE_INTERNAL = 1,    /* internal PREFIX: addr, prefix_len */
+	CTL_RULE_ENCAPSULATE = 2, /* encapsulate to PREFIX|any [port] [remote-udp-port] */
+	CTL_RULE_FORWARD = 3,     /* forward port P to ADDR [port Q]: addr is ADDR */
+};
+
+struct ctl_rule_rec {
+	uint8_t kind;             /* enum ctl_rule_kind */
+	uint8_t any;              /* encapsulate to any (addr unused) */
+	uint8_t prefix_len;       /* internal, encapsulate */
+	uint8_t pad;
+	struct ctl_addr addr;     /* internal, encapsulate: the prefix; forward: ADDR */
+	uint16_t port;            /* encapsulate: SCTP destination port, 0 = any; forward: P */
+	uint16_t remote_udp_port; /* encapsulate */
+	uint16_t to_port;         /* forward: Q */
+	uint16_t pad2;
+	uint32_t line;            /* in the configuration file; 0 for internal */
+	uint32_t pad3;
+	uint64_t hits;            /* associations created through it since start or reload */
 };
 
 struct ctl_set_port {

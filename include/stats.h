@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "conf.h"
+
 enum gw_drop {
 	DROP_OUT_MALFORMED,    /* queued packet did not parse */
 	DROP_OUT_BAD_CRC,      /* queued packet with a wrong CRC32c */
@@ -49,6 +51,12 @@ struct gw_stats {
 	uint64_t nfq_enobufs;           /* queue overruns seen by the socket */
 	uint64_t icmp_received;         /* ICMP errors about our datagrams (error queue) */
 	uint64_t icmp_sent;             /* ICMP errors sent to internal hosts */
+	/* Associations created or re-learned through each rule, indexed like conf->encap /
+	 * conf->forward. A reload zeroes them: the indexes then name other rules. */
+	struct gw_rule_hits {
+		uint64_t encap[CONF_MAX_ENCAP];
+		uint64_t forward[CONF_MAX_FORWARD];
+	} rule_hits;
 };
 
 #endif

@@ -310,6 +310,66 @@ static int ctl_show_config(struct ctl_client *c)
 	return err ? err : ctl_put_done(c, 0);
 }
 
+static int ctl_put_rule(struct ctl_client *c, const struct ctl_rule_rec *r)
+{
+	return ctl_put(c, CTL_REP_RULE, 0, r, sizeof(*r));
+}
+
+/* What the daemon applies: the queueing mechanism, then every rule in file order with
+ * the associations created through it. */
+static int ctl_show_rules(struct ctl_client *c)
+{
+	const struct gw *gw = ctl.gw;
+	const struct gw_conf *conf = gw->conf;
+	struct ctl_rules_hdr h;
+	struct ctl_rule_rec r;
+	uint32_t n = 0;
+	int err;
+
+	memset(&h, 0, sizeof(h));
+	snprintf(h.queue_mechanism, sizeof(h.queue_mechanism), "%s",
+		 nft_queue_kind_name(gw->queue_kind));
+	h.queue_num = conf->queue_num;
+	h.mark = conf->mark;
+	err = ctl_put(c, CTL_REP_RULES_HDR, 0, &h, sizeof(h));
+	for (unsigned i = 0; i < conf->ninternal && !err; i++, n++) {
+		memset(&r, 0, sizeof(r));
+		r.kind = CTL_RULE_INTERNAL;
+		ctl_addr_from(&r.addr, &conf->internal[i].addr);
+		r.prefix_len = conf->internal[i].len;
+		err = ctl_put_rule(c, &r);
+	}
+	for (unsigned i = 0; i < conf->nencap && !err; i++, n++) {
+		const struct conf_encap *e = &conf->encap[i];
+
+		memset(&r, 0, sizeof(r));
+		r.kind = CTL_RULE_ENCAPSULATE;
+		r.any = e->any;
+		if (!e->any) {
+			ctl_addr_from(&r.addr, &e->dst.addr);
+			r.prefix_len = e->dst.len;
+		}
+		r.port = e->port;
+		r.remote_udp_port = e->remote_udp_port;
+		r.line = e->line;
+		r.hits = gw->stats.rule_hits.encap[i];
+		err = ctl_put_rule(c, &r);
+	}
+	for (unsigned i = 0; i < conf->nforward && !err; i++, n++) {
+		const struct conf_forward *f = &conf->forward[i];
+
+		memset(&r, 0, sizeof(r));
+		r.kind = CTL_RULE_FORWARD;
+		ctl_addr_from(&r.addr, &f->to);
+		r.port = f->port;
+		r.to_port = f->to_port;
+		r.line = f->line;
+		r.hits = gw->stats.rule_hits.forward[i];
+		err = ctl_put_rule(c, &r);
+	}
+	return err ? err : ctl_put_done(c, n);
+}
+
 static int ctl_set_port(struct ctl_client *c, const struct ctl_set_port *sp)
 {
 	struct assoc_table *t = ctl.gw->tab;
@@ -360,6 +420,7 @@ static long ctl_request_len(uint16_t type, uint32_t len)
 	case CTL_REQ_RELOAD:
 	case CTL_REQ_FLUSH:
 	case CTL_REQ_SHOW_CONFIG:
+	case CTL_REQ_SHOW_RULES:
 		return 0;
 	default:
 		return -1;
@@ -395,6 +456,8 @@ static int ctl_dispatch(struct ctl_client *c)
 		return ctl_show_stats(c);
 	case CTL_REQ_SHOW_CONFIG:
 		return ctl_show_config(c);
+	case CTL_REQ_SHOW_RULES:
+		return ctl_show_rules(c);
 	case CTL_REQ_RELOAD:
 		log_info("reload requested over the control socket");
 		if (gw_reload(ctl.gw, err, sizeof(err)) < 0)

@@ -57,6 +57,7 @@ struct gw_priv {
 	uint64_t watchdog_usec;
 	uint64_t last_watchdog_ms;
 	struct ratelimit rl_drop, rl_send, rl_inject, rl_abort, rl_icmp;
+	struct ratelimit rl_full; /* table full: a warning, not a debug line */
 	uint8_t *rxmem; /* GW_UDP_BATCH * (GW_HEADROOM + GW_DGRAM_CAP) */
 	struct udp_dgram dg[GW_UDP_BATCH];
 };
@@ -99,6 +100,14 @@ static void log_drop(struct gw *gw, const struct xlate_result *r, const char *di
 	uint64_t supp = 0;
 	char a[GW_ADDRSTRLEN];
 
+	if (r->reason == DROP_OUT_TABLE_FULL || r->reason == DROP_IN_TABLE_FULL) {
+		if (ratelimit_ok(&gw->priv->rl_full, now_monotonic_ms(), &supp))
+			log_warnx("association table full (%u of %u, none evictable): new "
+				  "association refused%s; raise max-associations?",
+				  assoc_table_count(gw->tab), assoc_table_capacity(gw->tab),
+				  supp ? " (and earlier ones suppressed)" : "");
+		return;
+	}
 	if (!ratelimit_ok(&gw->priv->rl_drop, now_monotonic_ms(), &supp))
 		return;
 	log_debug("%s: dropped (%s%s%s) peer %s%s", dir, stats_drop_name(r->reason),
@@ -446,6 +455,7 @@ int gw_reload(struct gw *gw, char *err, size_t errlen)
 	gw->conf = neu;
 	gw->priv->x.conf = neu;
 	gw->queue_kind = kind;
+	memset(&gw->stats.rule_hits, 0, sizeof(gw->stats.rule_hits));
 	log_info("configuration reloaded from %s; %u associations kept", gw->opts.conf_path,
 		 assoc_table_count(gw->tab));
 	sd_notify(0, "READY=1");
@@ -546,6 +556,7 @@ int gw_main(const struct gw_opts *opts)
 	p->rl_send = (struct ratelimit)RATELIMIT_INIT(1000, 5);
 	p->rl_inject = (struct ratelimit)RATELIMIT_INIT(1000, 5);
 	p->rl_abort = (struct ratelimit)RATELIMIT_INIT(1000, 100);
+	p->rl_full = (struct ratelimit)RATELIMIT_INIT(10000, 1);
 	p->rl_icmp = (struct ratelimit)RATELIMIT_INIT(1000, 100);
 	gw.started_ms = now_monotonic_ms();
 

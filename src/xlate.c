@@ -134,6 +134,7 @@ static struct assoc *relearn_outbound(struct xlate_ctx *x, const struct pkt_ip *
 				      const struct pkt_sctp *s, uint64_t now_ms)
 {
 	const struct conf_forward *f;
+	const struct conf_encap *e;
 	struct assoc *a = NULL;
 
 	/* The other half of an entry re-learned from outside: the remote tag is missing. */
@@ -155,7 +156,8 @@ static struct assoc *relearn_outbound(struct xlate_ctx *x, const struct pkt_ip *
 			}
 		}
 	}
-	if (!conf_match_encap(x->conf, &iph->dst, s->dst_port))
+	e = conf_match_encap(x->conf, &iph->dst, s->dst_port);
+	if (!e)
 		return NULL;
 	/* The same endpoints with a live association and another tag: a stale or forged
 	 * packet, not a lost association. The same tag from another address of the
@@ -171,6 +173,7 @@ static struct assoc *relearn_outbound(struct xlate_ctx *x, const struct pkt_ip *
 	if (a) {
 		a->state = ASSOC_ESTABLISHED;
 		x->st->assoc_relearned++;
+		x->st->rule_hits.encap[e - x->conf->encap]++;
 	}
 	return a;
 }
@@ -197,6 +200,7 @@ static struct assoc *relearn_inbound(struct xlate_ctx *x, const struct gw_addr *
 	if (a) {
 		a->state = ASSOC_ESTABLISHED;
 		x->st->assoc_relearned++;
+		x->st->rule_hits.forward[f - x->conf->forward]++;
 	}
 	return a;
 }
@@ -235,12 +239,14 @@ void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_m
 		/* A retransmitted INIT carries the same initiate tag. */
 		a = assoc_lookup_local(x->tab, &iph.src, s.src_port, s.dst_port, s.init_tag, true);
 		if (!a) {
-			if (!conf_match_encap(x->conf, &iph.dst, s.dst_port)) {
+			const struct conf_encap *e = conf_match_encap(x->conf, &iph.dst, s.dst_port);
+			uint16_t seen;
+
+			if (!e) {
 				res->verdict = XV_ACCEPT;
 				x->st->out_accepted++;
 				return;
 			}
-			uint16_t seen;
 
 			if (!verified)
 				return set_drop(x, res, DROP_OUT_UNVERIFIED, 0);
@@ -253,6 +259,7 @@ void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_m
 			if (!a)
 				return set_drop(x, res, DROP_OUT_TABLE_FULL, 0);
 			x->st->assoc_created++;
+			x->st->rule_hits.encap[e - x->conf->encap]++;
 			if (seen != s.src_port)
 				x->st->ports_translated++;
 			res->created = true;
@@ -384,6 +391,7 @@ void xlate_inbound(struct xlate_ctx *x, const struct gw_addr *peer, uint16_t udp
 			if (!a)
 				return set_drop(x, res, DROP_IN_TABLE_FULL, 0);
 			x->st->assoc_created++;
+			x->st->rule_hits.forward[f - x->conf->forward]++;
 			res->created = true;
 		}
 	} else {

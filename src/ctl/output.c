@@ -64,6 +64,16 @@ static const char *fmt_duration(uint64_t ms, char *buf, size_t len)
 	return buf;
 }
 
+/* addr/len; "-" for a missing address. */
+static const char *fmt_prefix(const struct ctl_addr *a, uint8_t len, char *buf, size_t blen)
+{
+	char ab[INET6_ADDRSTRLEN];
+
+	fmt_addr(a, ab, sizeof(ab));
+	snprintf(buf, blen, "%s/%u", ab, len);
+	return buf;
+}
+
 static unsigned rec_npaths(const struct ctl_assoc_rec *r)
 {
 	return r->npaths < ASSOC_MAX_PATHS ? r->npaths : ASSOC_MAX_PATHS;
@@ -113,9 +123,9 @@ static unsigned text_lines(const struct ctl_assoc_rec *r)
 	return rec_npaths(r) > 1 ? rec_npaths(r) : 1;
 }
 
-static void text_print_row(FILE *f, const char *const *cells, const size_t *width)
+static void text_print_row_n(FILE *f, const char *const *cells, const size_t *width, int ncol)
 {
-	int last = NCOL - 1;
+	int last = ncol - 1;
 
 	/* No trailing blanks on continuation lines. */
 	while (last > 0 && !cells[last][0])
@@ -123,6 +133,11 @@ static void text_print_row(FILE *f, const char *const *cells, const size_t *widt
 	for (int i = 0; i < last; i++)
 		fprintf(f, "%-*s  ", (int)width[i], cells[i]);
 	fprintf(f, "%s\n", cells[last]);
+}
+
+static void text_print_row(FILE *f, const char *const *cells, const size_t *width)
+{
+	text_print_row_n(f, cells, width, NCOL);
 }
 
 static int text_assoc_list(FILE *f, const struct ctl_assoc_rec *recs, size_t n)
@@ -219,6 +234,80 @@ static int text_config(FILE *f, const char *text, size_t len)
 	return fwrite(text, 1, len, f) == len ? 0 : -1;
 }
 
+enum { RCOL_LINE, RCOL_RULE, RCOL_MATCH, RCOL_ACTION, RCOL_ASSOC, NRCOL };
+
+static const char *const rcol_head[NRCOL] = {
+	"LINE", "RULE", "MATCH", "ACTION", "ASSOCIATIONS",
+};
+
+/* One encapsulate or forward rule as table cells, worded like the configuration. */
+static void text_rule_cells(const struct ctl_rule_rec *r, char cells[NRCOL][CELL_LEN])
+{
+	char b[INET6_ADDRSTRLEN + 8], port[16] = "";
+
+	snprintf(cells[RCOL_LINE], CELL_LEN, "%u", r->line);
+	snprintf(cells[RCOL_ASSOC], CELL_LEN, "%" PRIu64, r->hits);
+	if (r->kind == CTL_RULE_ENCAPSULATE) {
+		if (r->port)
+			snprintf(port, sizeof(port), " port %u", r->port);
+		snprintf(cells[RCOL_RULE], CELL_LEN, "encapsulate");
+		snprintf(cells[RCOL_MATCH], CELL_LEN, "to %s%s",
+			 r->any ? "any" : fmt_prefix(&r->addr, r->prefix_len, b, sizeof(b)), port);
+		snprintf(cells[RCOL_ACTION], CELL_LEN, "remote-udp-port %u", r->remote_udp_port);
+	} else {
+		snprintf(cells[RCOL_RULE], CELL_LEN, "forward");
+		snprintf(cells[RCOL_MATCH], CELL_LEN, "port %u", r->port);
+		snprintf(cells[RCOL_ACTION], CELL_LEN, "to %s port %u",
+			 fmt_addr(&r->addr, b, sizeof(b)), r->to_port);
+	}
+}
+
+static bool rule_in_table(const struct ctl_rule_rec *r)
+{
+	return r->kind == CTL_RULE_ENCAPSULATE || r->kind == CTL_RULE_FORWARD;
+}
+
+static int text_rules(FILE *f, const struct ctl_rules_hdr *h, const struct ctl_rule_rec *recs,
+		      size_t n)
+{
+	char cells[NRCOL][CELL_LEN], b[CELL_LEN];
+	const char *row[NRCOL];
+	size_t width[NRCOL];
+
+	fprintf(f, "%-16s %s\n", "queue mechanism:", h->queue_mechanism);
+	fprintf(f, "%-16s %u\n", "queue:", h->queue_num);
+	fprintf(f, "%-16s 0x%08x\n", "mark:", h->mark);
+	for (size_t k = 0; k < n; k++) {
+		if (recs[k].kind == CTL_RULE_INTERNAL)
+			fprintf(f, "%-16s %s\n", "internal:",
+				fmt_prefix(&recs[k].addr, recs[k].prefix_len, b, sizeof(b)));
+	}
+	fputc('\n', f);
+	for (int i = 0; i < NRCOL; i++)
+		width[i] = strlen(rcol_head[i]);
+	for (size_t k = 0; k < n; k++) {
+		if (!rule_in_table(&recs[k]))
+			continue;
+		text_rule_cells(&recs[k], cells);
+		for (int i = 0; i < NRCOL; i++) {
+			size_t l = strlen(cells[i]);
+
+			if (l > width[i])
+				width[i] = l;
+		}
+	}
+	text_print_row_n(f, rcol_head, width, NRCOL);
+	for (int i = 0; i < NRCOL; i++)
+		row[i] = cells[i];
+	for (size_t k = 0; k < n; k++) {
+		if (!rule_in_table(&recs[k]))
+			continue;
+		text_rule_cells(&recs[k], cells);
+		text_print_row_n(f, row, width, NRCOL);
+	}
+	return 0;
+}
+
 static int text_result(FILE *f, enum output_action what, uint32_t count)
 {
 	const char *noun = count == 1 ? "association" : "associations";
@@ -242,6 +331,7 @@ const struct output output_text = {
 	.assoc_detail = text_assoc_detail,
 	.stats = text_stats,
 	.config = text_config,
+	.rules = text_rules,
 	.result = text_result,
 };
 
@@ -365,6 +455,73 @@ static int json_config(FILE *f, const char *text, size_t len)
 	return json_emit(f, root, ok);
 }
 
+static json_t *json_prefix(const struct ctl_addr *a, uint8_t len)
+{
+	char b[CELL_LEN];
+
+	return json_string(fmt_prefix(a, len, b, sizeof(b)));
+}
+
+static json_t *json_rule(const struct ctl_rule_rec *r)
+{
+	json_t *o = json_object();
+	int err = 0;
+
+	if (!o)
+		return NULL;
+	if (r->kind == CTL_RULE_ENCAPSULATE) {
+		err |= json_object_set_new(o, "to", r->any ? json_string("any") :
+					   json_prefix(&r->addr, r->prefix_len));
+		err |= json_object_set_new(o, "port", json_integer(r->port));
+		err |= json_object_set_new(o, "remote_udp_port", json_integer(r->remote_udp_port));
+	} else {
+		err |= json_object_set_new(o, "port", json_integer(r->port));
+		err |= json_object_set_new(o, "to", json_addr(&r->addr));
+		err |= json_object_set_new(o, "to_port", json_integer(r->to_port));
+	}
+	err |= json_object_set_new(o, "line", json_integer(r->line));
+	err |= json_object_set_new(o, "associations", json_u64(r->hits));
+	if (err) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int json_rules(FILE *f, const struct ctl_rules_hdr *h, const struct ctl_rule_rec *recs,
+		      size_t n)
+{
+	json_t *root = json_object(), *rules = json_object();
+	json_t *internal = json_array(), *encap = json_array(), *fwd = json_array();
+	bool ok = root && rules && internal && encap && fwd;
+
+	if (ok) {
+		ok = json_object_set_new(rules, "queue_mechanism",
+					 json_string(h->queue_mechanism)) == 0 &&
+		     json_object_set_new(rules, "queue", json_integer(h->queue_num)) == 0 &&
+		     json_object_set_new(rules, "mark", json_integer(h->mark)) == 0;
+	}
+	for (size_t i = 0; ok && i < n; i++) {
+		const struct ctl_rule_rec *r = &recs[i];
+
+		if (r->kind == CTL_RULE_INTERNAL)
+			ok = json_array_append_new(internal,
+						   json_prefix(&r->addr, r->prefix_len)) == 0;
+		else if (r->kind == CTL_RULE_ENCAPSULATE)
+			ok = json_array_append_new(encap, json_rule(r)) == 0;
+		else if (r->kind == CTL_RULE_FORWARD)
+			ok = json_array_append_new(fwd, json_rule(r)) == 0;
+	}
+	/* set_new takes the reference even when it fails, so every call is made: each
+	 * array is then released exactly once, with root. */
+	if ((json_object_set_new(rules, "internal", internal) |
+	     json_object_set_new(rules, "encapsulate", encap) |
+	     json_object_set_new(rules, "forward", fwd) |
+	     json_object_set_new(root, "rules", rules)) != 0)
+		ok = false;
+	return json_emit(f, root, ok);
+}
+
 static int json_result(FILE *f, enum output_action what, uint32_t count)
 {
 	json_t *root = json_object();
@@ -380,6 +537,7 @@ const struct output output_json = {
 	.assoc_detail = json_assoc_detail,
 	.stats = json_stats,
 	.config = json_config,
+	.rules = json_rules,
 	.result = json_result,
 };
 

@@ -24,6 +24,9 @@ struct output {
 	int (*assoc_detail)(FILE *f, const struct ctl_assoc_rec *r);
 	int (*stats)(FILE *f, const struct ctl_stat_rec *recs, size_t n);
 	int (*config)(FILE *f, const char *text, size_t len);
+	/* show rules: the queueing header and the rules in the daemon's order */
+	int (*rules)(FILE *f, const struct ctl_rules_hdr *h, const struct ctl_rule_rec *recs,
+		     size_t n);
 	int (*result)(FILE *f, enum output_action what, uint32_t count);
 };
 

@@ -10,12 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "assoc.h"
 #include "build-config.h"
 #include "ctlproto.h"
 #include "output.h"
@@ -39,6 +41,12 @@ struct ctl {
 struct vec {
 	void *p;
 	size_t n, cap, size;
+};
+
+/* Where the records of one reply type go. */
+struct sink {
+	uint16_t type;
+	struct vec *v;
 };
 
 static int vec_push(struct vec *v, const void *rec)
@@ -168,6 +176,10 @@ static long ctl_reply_len(uint16_t type, uint32_t len)
 		return sizeof(struct ctl_assoc_rec);
 	case CTL_REP_STAT:
 		return sizeof(struct ctl_stat_rec);
+	case CTL_REP_RULES_HDR:
+		return sizeof(struct ctl_rules_hdr);
+	case CTL_REP_RULE:
+		return sizeof(struct ctl_rule_rec);
 	case CTL_REP_DONE:
 		return len == 0 ? 0 : (long)sizeof(struct ctl_done);
 	case CTL_REP_CONFIG:
@@ -224,12 +236,14 @@ static void ctl_print_error(const struct ctl *c, const struct ctl_hdr *h)
 		fprintf(stderr, "sctpgwctl: %s\n", strerror(h->status < 0 ? -h->status : EIO));
 }
 
-/* Send one request and read the reply: each message of data_type is appended to data (a
- * vec of records, or raw bytes for CONFIG), until DONE (its count in *count) or ERROR. */
+/* Send one request and read the reply: each data message is appended to the vec of the
+ * sink for its type (records, or raw bytes for CONFIG), until DONE (its count in *count)
+ * or ERROR. A type without a sink is a protocol error. */
 static int ctl_transact(struct ctl *c, uint16_t type, const void *payload, size_t len,
-			uint16_t data_type, struct vec *data, uint32_t *count)
+			const struct sink *sinks, size_t nsinks, uint32_t *count)
 {
 	struct ctl_hdr h;
+	struct vec *data;
 	bool pending = false;
 	int rc = ctl_connect(c);
 
@@ -262,11 +276,17 @@ static int ctl_transact(struct ctl *c, uint16_t type, const void *payload, size_
 			if (count)
 				*count = d.count;
 			break;
-		} else if (!data || h.type != data_type) {
+		}
+		data = NULL;
+		for (size_t i = 0; i < nsinks && !data; i++) {
+			if (sinks[i].type == h.type)
+				data = sinks[i].v;
+		}
+		if (!data) {
 			fprintf(stderr, "sctpgwctl: unexpected reply type %u from the daemon\n",
 				h.type);
 			rc = EXIT_FAILURE;
-		} else if (data_type == CTL_REP_CONFIG) {
+		} else if (h.type == CTL_REP_CONFIG) {
 			for (uint32_t i = 0; i < h.len && !rc; i++)
 				rc = vec_push(data, &c->payload[i]) ? EXIT_FAILURE : 0;
 			if (rc)
@@ -297,12 +317,142 @@ static int parse_u32(const char *s, unsigned long min, unsigned long max, uint32
 	return 0;
 }
 
+#define ASSOC_FILTER_USAGE "[state STATE] [internal ADDRESS] [remote ADDRESS] [port PORT]"
+
+/* show associations filters, all of which must match. The daemon sends every
+ * association and the CLI selects: the table is read once either way. */
+struct assoc_filter {
+	bool has_state, has_internal, has_remote, has_port;
+	uint8_t state;
+	struct gw_addr internal, remote;
+	uint16_t port;
+};
+
+static void gw_addr_from_ctl(struct gw_addr *out, const struct ctl_addr *a)
+{
+	memset(out, 0, sizeof(*out));
+	out->family = a->family;
+	memcpy(out->bytes, a->bytes, sizeof(out->bytes));
+}
+
+static int parse_state(const char *s, uint8_t *out)
+{
+	for (int i = 0; i < ASSOC_STATE_COUNT; i++) {
+		if (!strcasecmp(s, assoc_state_name((enum assoc_state)i))) {
+			*out = (uint8_t)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Keyword / value pairs; a message and EXIT_USAGE on anything else. */
+static int assoc_filter_parse(struct assoc_filter *f, int argc, char **argv)
+{
+	memset(f, 0, sizeof(*f));
+	for (int i = 0; i < argc; i += 2) {
+		const char *key = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		bool known = !strcmp(key, "state") || !strcmp(key, "internal") ||
+			     !strcmp(key, "remote") || !strcmp(key, "port");
+		bool *seen = NULL;
+		uint32_t port;
+		int bad = 0;
+
+		if (!known) {
+			fprintf(stderr, "sctpgwctl: unknown filter \"%s\" "
+					"(state, internal, remote or port)\n", key);
+			goto usage;
+		}
+		if (!val) {
+			fprintf(stderr, "sctpgwctl: filter \"%s\" needs a value\n", key);
+			goto usage;
+		}
+		switch (key[0]) {
+		case 's':
+			seen = &f->has_state;
+			if (parse_state(val, &f->state) < 0) {
+				fprintf(stderr, "sctpgwctl: invalid state \"%s\" (closed, init, "
+						"cookie, established or shutdown)\n", val);
+				bad = 1;
+			}
+			break;
+		case 'i':
+		case 'r':
+			seen = key[0] == 'i' ? &f->has_internal : &f->has_remote;
+			if (addr_parse(val, key[0] == 'i' ? &f->internal : &f->remote) < 0) {
+				fprintf(stderr, "sctpgwctl: invalid %s address \"%s\"\n", key, val);
+				bad = 1;
+			}
+			break;
+		case 'p':
+			seen = &f->has_port;
+			if (parse_u32(val, 1, 65535, &port) < 0) {
+				fprintf(stderr, "sctpgwctl: invalid SCTP port \"%s\" (1-65535)\n", val);
+				bad = 1;
+			} else {
+				f->port = (uint16_t)port;
+			}
+			break;
+		}
+		if (bad)
+			return EXIT_USAGE;
+		if (*seen) {
+			fprintf(stderr, "sctpgwctl: filter \"%s\" given twice\n", key);
+			return EXIT_USAGE;
+		}
+		*seen = true;
+	}
+	return 0;
+usage:
+	fprintf(stderr, "usage: sctpgwctl show associations " ASSOC_FILTER_USAGE "\n");
+	return EXIT_USAGE;
+}
+
+static bool assoc_filter_match(const struct assoc_filter *f, const struct ctl_assoc_rec *r)
+{
+	struct gw_addr a;
+	bool found;
+
+	if (f->has_state && r->state != f->state)
+		return false;
+	if (f->has_internal) {
+		gw_addr_from_ctl(&a, &r->iaddr);
+		if (!addr_equal(&a, &f->internal))
+			return false;
+	}
+	if (f->has_remote) {
+		found = false;
+		for (unsigned i = 0; i < r->npaths && i < ASSOC_MAX_PATHS && !found; i++) {
+			gw_addr_from_ctl(&a, &r->paths[i].addr);
+			found = addr_equal(&a, &f->remote);
+		}
+		if (!found)
+			return false;
+	}
+	if (f->has_port && r->iport != f->port && r->seen_port != f->port &&
+	    r->rport != f->port)
+		return false;
+	return true;
+}
+
 static int cmd_show_associations(struct ctl *c, int argc, char **argv)
 {
 	struct vec v = { .size = sizeof(struct ctl_assoc_rec) };
-	int rc = ctl_transact(c, CTL_REQ_SHOW_ASSOC, NULL, 0, CTL_REP_ASSOC, &v, NULL);
+	const struct sink sink = { CTL_REP_ASSOC, &v };
+	struct assoc_filter f;
+	struct ctl_assoc_rec *recs;
+	size_t n = 0;
+	int rc = assoc_filter_parse(&f, argc, argv);
 
-	if (!rc && c->out->assoc_list(stdout, v.p, v.n) < 0)
+	if (rc)
+		return rc;
+	rc = ctl_transact(c, CTL_REQ_SHOW_ASSOC, NULL, 0, &sink, 1, NULL);
+	recs = v.p;
+	for (size_t i = 0; !rc && i < v.n; i++) {
+		if (assoc_filter_match(&f, &recs[i]))
+			recs[n++] = recs[i];
+	}
+	if (!rc && c->out->assoc_list(stdout, recs, n) < 0)
 		rc = EXIT_FAILURE;
 	free(v.p);
 	return rc;
@@ -312,13 +462,14 @@ static int cmd_show_association(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_assoc_filter f;
 	struct vec v = { .size = sizeof(struct ctl_assoc_rec) };
+	const struct sink sink = { CTL_REP_ASSOC, &v };
 	int rc;
 
 	if (parse_u32(argv[0], 1, UINT32_MAX, &f.id) < 0) {
 		fprintf(stderr, "sctpgwctl: invalid association id \"%s\"\n", argv[0]);
 		return EXIT_USAGE;
 	}
-	rc = ctl_transact(c, CTL_REQ_SHOW_ASSOC, &f, sizeof(f), CTL_REP_ASSOC, &v, NULL);
+	rc = ctl_transact(c, CTL_REQ_SHOW_ASSOC, &f, sizeof(f), &sink, 1, NULL);
 	if (!rc && v.n != 1) {
 		fprintf(stderr, "sctpgwctl: the daemon sent %zu records for association %u\n",
 			v.n, f.id);
@@ -333,6 +484,7 @@ static int cmd_show_association(struct ctl *c, int argc, char **argv)
 static int cmd_show_stats(struct ctl *c, int argc, char **argv)
 {
 	struct vec v = { .size = sizeof(struct ctl_stat_rec) };
+	const struct sink sink = { CTL_REP_STAT, &v };
 	bool prom = false;
 	int rc;
 
@@ -343,7 +495,7 @@ static int cmd_show_stats(struct ctl *c, int argc, char **argv)
 		}
 		prom = true;
 	}
-	rc = ctl_transact(c, CTL_REQ_SHOW_STATS, NULL, 0, CTL_REP_STAT, &v, NULL);
+	rc = ctl_transact(c, CTL_REQ_SHOW_STATS, NULL, 0, &sink, 1, NULL);
 	if (!rc) {
 		struct ctl_stat_rec *s = v.p;
 
@@ -360,7 +512,8 @@ static int cmd_show_stats(struct ctl *c, int argc, char **argv)
 static int cmd_show_config(struct ctl *c, int argc, char **argv)
 {
 	struct vec v = { .size = 1 };
-	int rc = ctl_transact(c, CTL_REQ_SHOW_CONFIG, NULL, 0, CTL_REP_CONFIG, &v, NULL);
+	const struct sink sink = { CTL_REP_CONFIG, &v };
+	int rc = ctl_transact(c, CTL_REQ_SHOW_CONFIG, NULL, 0, &sink, 1, NULL);
 
 	if (!rc && c->out->config(stdout, v.p ? v.p : "", v.n) < 0) {
 		fprintf(stderr, "sctpgwctl: cannot print the configuration\n");
@@ -370,9 +523,32 @@ static int cmd_show_config(struct ctl *c, int argc, char **argv)
 	return rc;
 }
 
+static int cmd_show_rules(struct ctl *c, int argc, char **argv)
+{
+	struct vec hv = { .size = sizeof(struct ctl_rules_hdr) };
+	struct vec rv = { .size = sizeof(struct ctl_rule_rec) };
+	const struct sink sinks[] = { { CTL_REP_RULES_HDR, &hv }, { CTL_REP_RULE, &rv } };
+	int rc = ctl_transact(c, CTL_REQ_SHOW_RULES, NULL, 0, sinks, 2, NULL);
+
+	if (!rc && hv.n != 1) {
+		fprintf(stderr, "sctpgwctl: the daemon sent %zu rule headers, expected 1\n", hv.n);
+		rc = EXIT_FAILURE;
+	}
+	if (!rc) {
+		struct ctl_rules_hdr *h = hv.p;
+
+		h->queue_mechanism[CTL_QUEUE_MECH_LEN - 1] = '\0';
+		if (c->out->rules(stdout, h, rv.p, rv.n) < 0)
+			rc = EXIT_FAILURE;
+	}
+	free(hv.p);
+	free(rv.p);
+	return rc;
+}
+
 static int cmd_reload(struct ctl *c, int argc, char **argv)
 {
-	int rc = ctl_transact(c, CTL_REQ_RELOAD, NULL, 0, 0, NULL, NULL);
+	int rc = ctl_transact(c, CTL_REQ_RELOAD, NULL, 0, NULL, 0, NULL);
 
 	if (!rc && c->out->result(stdout, OUTPUT_RELOADED, 0) < 0)
 		rc = EXIT_FAILURE;
@@ -382,7 +558,7 @@ static int cmd_reload(struct ctl *c, int argc, char **argv)
 static int cmd_flush(struct ctl *c, int argc, char **argv)
 {
 	uint32_t n = 0;
-	int rc = ctl_transact(c, CTL_REQ_FLUSH, NULL, 0, 0, NULL, &n);
+	int rc = ctl_transact(c, CTL_REQ_FLUSH, NULL, 0, NULL, 0, &n);
 
 	if (!rc && c->out->result(stdout, OUTPUT_FLUSHED, n) < 0)
 		rc = EXIT_FAILURE;
@@ -412,7 +588,7 @@ static int cmd_set_port(struct ctl *c, int argc, char **argv)
 	sp.addr.family = a.family;
 	memcpy(sp.addr.bytes, a.bytes, sizeof(sp.addr.bytes));
 	sp.udp_port = (uint16_t)port;
-	rc = ctl_transact(c, CTL_REQ_SET_PORT, &sp, sizeof(sp), 0, NULL, &n);
+	rc = ctl_transact(c, CTL_REQ_SET_PORT, &sp, sizeof(sp), NULL, 0, &n);
 	if (!rc && c->out->result(stdout, OUTPUT_UPDATED, n) < 0)
 		rc = EXIT_FAILURE;
 	return rc;
@@ -427,14 +603,16 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
-	{ { "show", "associations" }, "", 0, 0, cmd_show_associations,
-	  "list associations" },
+	{ { "show", "associations" }, "[FILTER...]", 0, 8, cmd_show_associations,
+	  "list associations (FILTER: state, internal, remote, port)" },
 	{ { "show", "association" }, "ID", 1, 1, cmd_show_association,
 	  "every detail of one association" },
 	{ { "show", "stats" }, "[--prometheus]", 0, 1, cmd_show_stats,
 	  "counters (--prometheus: Prometheus text format)" },
 	{ { "show", "config" }, "", 0, 0, cmd_show_config,
 	  "the running configuration" },
+	{ { "show", "rules" }, "", 0, 0, cmd_show_rules,
+	  "queueing mechanism and rules, with associations per rule" },
 	{ { "reload" }, "", 0, 0, cmd_reload,
 	  "re-read the configuration file; keeps it on error" },
 	{ { "flush", "associations" }, "", 0, 0, cmd_flush,

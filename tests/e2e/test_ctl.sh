@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # sctpgwctl against a running daemon: every subcommand in text and JSON while one
-# association is up, `show config` as a golden round trip of `sctp-udp-gw -n -d`,
-# `set remote-udp-port` moving the next outbound datagrams to another port (seen in a
-# capture), `flush associations`, `reload`; then the error paths: no daemon (exit 1),
-# a socket the caller may not open (exit 1, permission message), usage errors (exit 2).
+# association is up, `show associations` filters (each kind, combined, no match),
+# `show rules` with its per-rule association counters (moved by an association from
+# inside and one from outside, reset by a reload), `show config` as a golden round trip
+# of `sctp-udp-gw -n -d`, `set remote-udp-port` moving the next outbound datagrams to
+# another port (seen in a capture), `flush associations`, `reload`; then the error
+# paths: no daemon (exit 1), a socket the caller may not open (exit 1, permission
+# message), usage errors and bad filters (exit 2).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -50,6 +53,77 @@ ctl_ok()
 		fail_ctl "sctpgwctl $*: unexpected stderr: $(cat "$E2E_TMP/$name.stderr")"
 }
 
+# ---- show rules ----------------------------------------------------------------------
+line_of() { grep -nx -- "$1" "$conf" | cut -d: -f1; }
+L_ENC1=$(line_of "encapsulate to 203.0.113.0/24 remote-udp-port $ENCAPS_PORT")
+L_ENC2=$(line_of "encapsulate to any")
+L_FWD=$(line_of "forward port 7 to $IN_ADDR")
+
+# rules_check TAG N_ENC1 N_ENC2 N_FWD: show rules, text and JSON, state what the daemon
+# applies, and that the three rules have created N_* associations each.
+rules_check()
+{
+	local tag=$1 n1=$2 n2=$3 nf=$4
+	ctl_ok "rules-$tag.json" -j show rules
+	json_check "$E2E_TMP/rules-$tag.json" "
+r = d.get('rules', {})
+m = r.get('queue_mechanism')
+check(m in ('nft queue', 'xt NFQUEUE via nft_compat'), 'queue_mechanism %r' % m)
+check(('queue 0 (%s)' % m) in open('$GW_LOG').read(),
+      'queue_mechanism %r is not the one the daemon logged at start' % m)
+check(r.get('queue') == 0, 'queue %r' % r.get('queue'))
+check(r.get('mark') == 0x5c7b0000, 'mark %r, expected the default 0x5c7b0000' % r.get('mark'))
+check(r.get('internal') == ['10.10.1.0/24', '10.20.0.0/16'], 'internal %r' % r.get('internal'))
+check(r.get('encapsulate') == [
+    {'to': '203.0.113.0/24', 'port': 0, 'remote_udp_port': $ENCAPS_PORT, 'line': $L_ENC1, 'associations': $n1},
+    {'to': 'any', 'port': 0, 'remote_udp_port': 9899, 'line': $L_ENC2, 'associations': $n2}],
+    'encapsulate %r' % r.get('encapsulate'))
+check(r.get('forward') == [
+    {'port': 7, 'to': '$IN_ADDR', 'to_port': 7, 'line': $L_FWD, 'associations': $nf}],
+    'forward %r' % r.get('forward'))
+open('$E2E_TMP/rules.mech', 'w').write(str(m))
+" || { cat "$E2E_TMP/rules-$tag.json"; fail_ctl "-j show rules ($tag)"; }
+
+	ctl_ok "rules-$tag.txt" show rules
+	python3 - "$E2E_TMP/rules-$tag.txt" "$(cat "$E2E_TMP/rules.mech")" \
+		"$L_ENC1" "$L_ENC2" "$L_FWD" "$n1" "$n2" "$nf" "$IN_ADDR" "$ENCAPS_PORT" <<'EOF' ||
+import re, sys
+path, mech, l1, l2, lf, n1, n2, nf, inaddr, eport = sys.argv[1:]
+lines = open(path).read().split("\n")
+bad = []
+head = ["queue mechanism: " + mech, "queue: 0", "mark: 0x5c7b0000",
+        "internal: 10.10.1.0/24", "internal: 10.20.0.0/16", ""]
+got = [re.sub(r" +", " ", l) for l in lines[:len(head)]]
+if got != head:
+    bad.append("header %r, expected %r" % (got, head))
+table = [l for l in lines[len(head):] if l]
+rows = [
+    r"%s +encapsulate +to 203\.0\.113\.0/24 +remote-udp-port %s +%s" % (l1, eport, n1),
+    r"%s +encapsulate +to any +remote-udp-port 9899 +%s" % (l2, n2),
+    r"%s +forward +port 7 +to %s port 7 +%s" % (lf, re.escape(inaddr), nf),
+]
+if len(table) != 4 or not re.fullmatch(r"LINE +RULE +MATCH +ACTION +ASSOCIATIONS", table[0]):
+    bad.append("expected a heading and 3 rules: %r" % table)
+else:
+    for want, l in zip(rows, table[1:]):
+        if not re.fullmatch(want, l):
+            bad.append("row %r does not match /%s/" % (l, want))
+    # Aligned: every column starts where its heading does.
+    starts = [m.start() for m in re.finditer(r"\S+", table[0])]
+    for l in table[1:]:
+        for c in starts[1:]:
+            if len(l) <= c or l[c] == " " or l[c - 1] != " ":
+                bad.append("row %r not aligned with the heading at column %d" % (l, c))
+for b in bad:
+    print("  " + b)
+sys.exit(1 if bad else 0)
+EOF
+		fail_ctl "show rules ($tag): $(cat "$E2E_TMP/rules-$tag.txt")"
+}
+
+# Nothing has used a rule yet.
+rules_check start 0 0 0
+
 # ---- one association up ---------------------------------------------------------------
 echo_server_start "$NS_PEER" "$ENCAPS_PORT" "$ENCAPS_PORT"
 echo_client_start c1 "$NS_IN" "$PEER_ADDR" 7 0 0 0
@@ -73,6 +147,9 @@ open('$E2E_TMP/assoc.vars', 'w').write('AID=%s\nIPORT=%s\n' % (a['id'], a['inter
 # shellcheck disable=SC1091
 . "$E2E_TMP/assoc.vars"
 e2e_log "association $AID from $IN_ADDR:$IPORT"
+
+# The INIT to PEER_ADDR matched the first encapsulate rule, and only that one.
+rules_check one-assoc 1 0 0
 
 # Text: a header and one row with the same facts.
 ctl_ok assoc.txt show associations
@@ -107,6 +184,49 @@ for j in "" -j; do
 	grep -q "no association 999999" "$E2E_TMP/none.err" ||
 		fail_ctl "sctpgwctl $j show association 999999: message $(cat "$E2E_TMP/none.err")"
 done
+
+# ---- show associations filters -------------------------------------------------------
+# filter_ids EXPECTED FILTER...: -j show associations FILTER lists exactly the ids
+# EXPECTED (space-separated, "" for none); the text form shows the same rows, or
+# "no associations".
+filter_ids()
+{
+	local want=$1 n
+	shift
+	ctl_ok filter.json -j show associations "$@"
+	json_check "$E2E_TMP/filter.json" "
+ids = [a['id'] for a in d.get('associations', [])]
+check(ids == [int(x) for x in '$want'.split()], 'filter $*: ids %r, expected [$want]' % ids)
+" || fail_ctl "-j show associations $*"
+	ctl_ok filter.txt show associations "$@"
+	if [ -z "$want" ]; then
+		[ "$(cat "$E2E_TMP/filter.txt")" = "no associations" ] ||
+			fail_ctl "show associations $*: expected \"no associations\": $(cat "$E2E_TMP/filter.txt")"
+	else
+		n=$(grep -Ec "^[0-9]+ " "$E2E_TMP/filter.txt")
+		if [ "$n" != "$(wc -w <<<"$want")" ] || ! grep -Eq "^$want " "$E2E_TMP/filter.txt"; then
+			fail_ctl "show associations $*: expected [$want]: $(cat "$E2E_TMP/filter.txt")"
+		fi
+	fi
+}
+filter_ids "$AID"
+filter_ids "$AID" state established
+filter_ids "$AID" state ESTABLISHED
+filter_ids "" state init
+filter_ids "" state shutdown
+filter_ids "$AID" internal "$IN_ADDR"
+filter_ids "" internal "$IN2_ADDR"
+filter_ids "" internal "$PEER_ADDR"
+filter_ids "$AID" remote "$PEER_ADDR"
+filter_ids "" remote "$IN_ADDR"
+filter_ids "" remote "$PEER_ADDR6"
+filter_ids "$AID" port 7
+filter_ids "$AID" port "$IPORT"
+filter_ids "" port 9
+filter_ids "$AID" state established internal "$IN_ADDR" remote "$PEER_ADDR" port 7
+filter_ids "$AID" port "$IPORT" remote "$PEER_ADDR"
+filter_ids "" state established internal "$IN_ADDR" remote "$PEER_ADDR" port 9
+filter_ids "" remote "$PEER_ADDR" state cookie
 
 # ---- stats: text, JSON and Prometheus agree ------------------------------------------
 ctl_ok stats.json -j show stats
@@ -238,6 +358,8 @@ grep -qx "timeout established 400" "$E2E_TMP/showconf2.txt" ||
 	fail_ctl "after reload, show config does not show the new timeout"
 ctl_ok reload.json -j reload
 json_check "$E2E_TMP/reload.json" "check(d == {'result': 'ok'}, 'reply %r' % d)" || fail_ctl "-j reload"
+# A reload starts the rules' counters again: the file's rules may be other rules now.
+rules_check reloaded 0 0 0
 ctl_ok assoc-reload.json -j show associations
 json_check "$E2E_TMP/assoc-reload.json" "
 check([a['id'] for a in d['associations']] == [$AID], 'associations after reload: %r' % d)
@@ -255,6 +377,24 @@ ctl_ok flush.json -j flush associations
 json_check "$E2E_TMP/flush.json" "check(d == {'result': 'ok', 'count': 0}, 'reply %r' % d)" ||
 	fail_ctl "-j flush associations on an empty table"
 echo_close 3 || true
+
+# ---- an association from outside through the forward rule ----------------------------
+# The peer's client, from its own encapsulation port (its echo server holds 9899), to
+# the NAT's public address, forwarded to a native echo server in IN.
+echo_server_start "$NS_IN" 0 0
+echo_client_start fromoutside "$NS_PEER" "$NAT_OUT_ADDR" 7 0 9911 "$ENCAPS_PORT"
+echo_send 5
+echo_wait 5 20 || fail_ctl "peer through the forward rule: $ECHO_GOT of 5 echoes"
+ctl_ok rules-fwd.json -j show rules
+json_check "$E2E_TMP/rules-fwd.json" "
+f = d['rules']['forward']
+check(len(f) == 1 and f[0].get('associations') == 1,
+      'forward rule after one association from outside: %r' % f)
+" || fail_ctl "-j show rules: the forward rule did not count the association from outside"
+ctl_ok rules-fwd.txt show rules
+grep -Eq "^$L_FWD +forward +port 7 +to $IN_ADDR port 7 +1\$" "$E2E_TMP/rules-fwd.txt" ||
+	fail_ctl "show rules does not count the association from outside: $(cat "$E2E_TMP/rules-fwd.txt")"
+echo_close 5 || true
 
 # ---- errors --------------------------------------------------------------------------
 # re_quote STRING: STRING as an extended regular expression (paths may hold [ ] and spaces).
@@ -280,7 +420,17 @@ expect_fail 2 "^usage: sctpgwctl" ctl
 expect_fail 2 "unknown command \"frobnicate\"" ctl frobnicate
 expect_fail 2 "unknown command \"show nothing\"" ctl show nothing
 expect_fail 2 "^usage: sctpgwctl show association ID" ctl show association
-expect_fail 2 "^usage: sctpgwctl show associations" ctl show associations extra
+expect_fail 2 "unknown filter \"extra\"" ctl show associations extra
+expect_fail 2 "^usage: sctpgwctl show associations \[state STATE\]" ctl show associations extra
+expect_fail 2 "invalid state \"bogus\" \(closed, init, cookie, established or shutdown\)" \
+	ctl show associations state bogus
+expect_fail 2 "invalid internal address \"10\.10\.1\"" ctl show associations internal 10.10.1
+expect_fail 2 "invalid remote address \"peer\"" ctl -j show associations remote peer
+expect_fail 2 "invalid SCTP port \"0\"" ctl show associations port 0
+expect_fail 2 "invalid SCTP port \"65536\"" ctl show associations state init port 65536
+expect_fail 2 "filter \"port\" needs a value" ctl show associations state init port
+expect_fail 2 "filter \"state\" given twice" ctl show associations state init state closed
+expect_fail 2 "^usage: sctpgwctl show rules" ctl show rules extra
 expect_fail 2 "invalid association id \"abc\"" ctl show association abc
 expect_fail 2 "invalid association id \"0\"" ctl show association 0
 expect_fail 2 "show stats \[--prometheus\]" ctl show stats --bogus
@@ -316,4 +466,4 @@ gw_stop TERM || e2e_fail "daemon did not stop on SIGTERM"
 [ ! -e "$GW_SOCK" ] || e2e_fail "control socket $GW_SOCK left behind after exit"
 expect_fail 1 "cannot reach the daemon at $(re_quote "$GW_SOCK"): No such file or directory" ctl show stats
 
-e2e_pass "every subcommand in text and JSON; show config is the normalized file and a fixed point; set remote-udp-port moved datagrams to $ALT_PORT and back; errors exit 1 (no daemon, permission) and 2 (usage)"
+e2e_pass "every subcommand in text and JSON; show associations filters; show rules counted associations per rule and a reload reset them; show config is the normalized file and a fixed point; set remote-udp-port moved datagrams to $ALT_PORT and back; errors exit 1 (no daemon, permission) and 2 (usage)"
