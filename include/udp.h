@@ -17,9 +17,14 @@ struct udp_sock {
  * port is busy, e.g. by a kernel SCTP net.sctp.udp_port). */
 int udp_open(struct udp_sock *u, uint16_t port, uint32_t mark, char *err, size_t errlen);
 void udp_close(struct udp_sock *u);
-/* Send one datagram; 0 or -errno. */
+/* Send one datagram; 0 or -errno. A send that only returned the pending error an ICMP
+ * message left on the socket is tried once more. */
 int udp_send(struct udp_sock *u, const struct gw_addr *dst, uint16_t port, uint8_t tos,
 	     const void *buf, size_t len);
+/* The same, but the kernel may fragment this one datagram to the path MTU (IPv4: DF
+ * clear); the socket keeps refusing to fragment every other. 0 or -errno. */
+int udp_send_frag(struct udp_sock *u, const struct gw_addr *dst, uint16_t port, uint8_t tos,
+		  const void *buf, size_t len);
 
 struct udp_dgram {
 	uint8_t *buf;   /* payload (caller-provided, with headroom before it) */

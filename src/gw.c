@@ -202,20 +202,45 @@ static uint32_t gw_udp_errors(struct gw *gw, int fd, const struct gw_addr *want,
 	return mtu;
 }
 
-/* A queued packet whose datagram exceeded the path MTU: the gateway never fragments, so
- * the internal host is told the MTU its packets must fit, as tunnels do. */
-static void gw_too_big(struct gw *gw, const struct nfqueue_packet *qp,
-		       const struct xlate_result *r, uint64_t now)
+/* An IPv4 packet without DF: its sender allows routers to fragment it. IPv6 has no such
+ * bit (only the source fragments), so an IPv6 packet never qualifies. */
+static bool gw_inner_may_fragment(const uint8_t *ip, size_t len)
+{
+	return len >= 20 && ip[0] >> 4 == 4 && !(ip[6] & 0x40);
+}
+
+/* A queued packet whose datagram exceeded the path MTU. If the packet itself allowed
+ * fragmentation, its datagram goes out fragmented, as IP-in-IP and GRE tunnels do
+ * (RFC 4459 3): a host that retransmits without DF (usrsctp does, after a timeout)
+ * gets through. With DF the gateway never fragments: the internal host is told the MTU
+ * its packets must fit, as tunnels do. Returns 1 when the packet is dropped, else the
+ * fragmenting send's 0 or -errno. */
+static int gw_too_big(struct gw *gw, const struct nfqueue_packet *qp,
+		      const struct xlate_result *r, uint64_t now)
 {
 	struct gw_priv *p = gw->priv;
+	int fd = r->peer.family == AF_INET ? p->udp.fd4 : p->udp.fd6;
 	uint8_t msg[ICMP_MAX_MSG];
 	uint32_t mtu;
 	int n;
 
+	if (gw_inner_may_fragment(qp->data, qp->len)) {
+		/* The refused send left an EMSGSIZE entry in the error queue: read it now
+		 * rather than wake up for it, and learn the MTU for the log. */
+		mtu = gw_udp_errors(gw, fd, &r->peer, now);
+		n = udp_send_frag(&p->udp, &r->peer, r->udp_port, r->tos, r->sctp, r->sctp_len);
+		if (!n && ratelimit_ok(&p->rl_drop, now, NULL)) {
+			char a[GW_ADDRSTRLEN];
+
+			log_debug("association %u: %zu-byte packet without DF over the path MTU "
+				  "%u to %s; sent fragmented", r->assoc->id, qp->len, mtu,
+				  addr_format(&r->peer, a, sizeof(a)));
+		}
+		return n;
+	}
 	gw->stats.drops[DROP_OUT_TOO_BIG]++;
 	/* The kernel put the path MTU in the error queue (IP_RECVERR) as it refused. */
-	mtu = gw_udp_errors(gw, r->peer.family == AF_INET ? p->udp.fd4 : p->udp.fd6, &r->peer,
-			    now);
+	mtu = gw_udp_errors(gw, fd, &r->peer, now);
 	if (!mtu) {
 		n = udp_path_mtu(&r->peer, gw->conf->mark);
 		mtu = n > 0 ? (uint32_t)n : 0;
@@ -226,7 +251,7 @@ static void gw_too_big(struct gw *gw, const struct nfqueue_packet *qp,
 		if (ratelimit_ok(&p->rl_send, now, NULL))
 			log_warnx("gw_too_big: no ICMP for a packet too big (path MTU %u): %d",
 				  mtu, n);
-		return;
+		return 1;
 	}
 	if (ratelimit_ok(&p->rl_drop, now, NULL)) {
 		char a[GW_ADDRSTRLEN];
@@ -235,6 +260,7 @@ static void gw_too_big(struct gw *gw, const struct nfqueue_packet *qp,
 			  "host", r->assoc->id, qp->len, mtu, addr_format(&r->peer, a, sizeof(a)));
 	}
 	gw_icmp_to_host(gw, &r->inner, msg, (size_t)n, now);
+	return 1;
 }
 
 /* One queued native packet: exactly one verdict is returned for it. */
@@ -253,8 +279,9 @@ static unsigned gw_on_queued(struct nfqueue_packet *qp, void *arg)
 	case XV_ENCAP:
 		err = udp_send(&p->udp, &r.peer, r.udp_port, r.tos, r.sctp, r.sctp_len);
 		if (err == -EMSGSIZE) {
-			gw_too_big(gw, qp, &r, now);
-			return NF_DROP; /* the host sends it again, smaller */
+			err = gw_too_big(gw, qp, &r, now);
+			if (err > 0)
+				return NF_DROP; /* the host sends it again, smaller */
 		}
 		if (err) {
 			gw->stats.drops[DROP_OUT_SEND]++;

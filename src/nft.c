@@ -21,6 +21,7 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/xt_NFQUEUE.h>
@@ -247,6 +248,31 @@ static bool nft_expr_bitwise(struct nftnl_rule *r, const void *mask, uint32_t le
 	return nft_rule_add(r, e);
 }
 
+/*
+ * [ct load state] [bitwise & every state bit] [cmp != 0]: "ct state invalid,established,
+ * related,new,untracked", true for every packet, so it changes no verdict. It is there for
+ * its side effect: a ct expression makes the kernel track connections in this namespace,
+ * and tracking reassembles IP fragments before the forward hook, so the queue gets whole
+ * packets (a host may fragment SCTP sent without DF; the gateway cannot use fragments).
+ * A narrower match such as "ct state != invalid" would let packets the SCTP tracker
+ * calls invalid (say, a verification tag it did not expect) pass natively, unqueued.
+ */
+static bool nft_expr_ct_any(struct nftnl_rule *r)
+{
+	uint32_t every = NF_CT_STATE_INVALID_BIT | NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
+			 NF_CT_STATE_BIT(IP_CT_RELATED) | NF_CT_STATE_BIT(IP_CT_NEW) |
+			 NF_CT_STATE_UNTRACKED_BIT;
+	uint32_t none = 0;
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	return nft_rule_add(r, e) && nft_expr_bitwise(r, &every, sizeof(every)) &&
+	       nft_expr_cmp(r, NFT_CMP_NEQ, &none, sizeof(none));
+}
+
 static bool nft_expr_queue(struct nftnl_rule *r, enum nft_queue_kind kind, uint16_t num)
 {
 	struct xt_NFQ_info_v3 *info;
@@ -281,8 +307,9 @@ static bool nft_expr_queue(struct nftnl_rule *r, enum nft_queue_kind kind, uint1
 
 /*
  * [meta nfproto] [payload saddr + bitwise when the prefix is not byte aligned + cmp]
- * [meta l4proto sctp] [meta mark != mark] [queue]. This is the order nft itself emits for
- * "ip saddr P meta l4proto sctp ...", so `nft list` prints it back in that short form.
+ * [meta l4proto sctp] [meta mark != mark] [ct state: any] [queue]. This is the order nft
+ * itself emits for "ip saddr P meta l4proto sctp ...", so `nft list` prints it back in
+ * that short form.
  */
 static int nft_batch_rule(struct nft_batch *nb, const struct gw_conf *conf,
 			  const struct conf_prefix *pfx, enum nft_queue_kind kind)
@@ -330,7 +357,7 @@ static int nft_batch_rule(struct nft_batch *nb, const struct gw_conf *conf,
 	     nft_expr_cmp(r, NFT_CMP_EQ, &l4proto, sizeof(l4proto)) &&
 	     nft_expr_meta(r, NFT_META_MARK) &&
 	     nft_expr_cmp(r, NFT_CMP_NEQ, &conf->mark, sizeof(conf->mark)) &&
-	     nft_expr_queue(r, kind, conf->queue_num);
+	     nft_expr_ct_any(r) && nft_expr_queue(r, kind, conf->queue_num);
 	if (!ok) {
 		nftnl_rule_free(r);
 		return -ENOMEM;

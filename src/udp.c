@@ -1,9 +1,11 @@
 /* udp.c - the encapsulation sockets (RFC 6951): one per address family, bound to the
  * local encapsulation port, receiving in batches with the local address and TOS.
  *
- * Datagrams go out with DF and are never fragmented by the gateway (IP_PMTUDISC_DO):
- * a packet that does not fit fails with EMSGSIZE and the internal host is told the MTU
- * instead. ICMP errors about our datagrams wait in the error queue (IP_RECVERR). */
+ * Datagrams go out with DF and are not fragmented by the gateway (IP_PMTUDISC_DO): a
+ * packet that does not fit fails with EMSGSIZE and the internal host is told the MTU
+ * instead. Only udp_send_frag, for an inner packet that allowed fragmentation itself,
+ * lifts that for one datagram. ICMP errors about our datagrams wait in the error queue
+ * (IP_RECVERR). */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -103,6 +105,23 @@ void udp_close(struct udp_sock *u)
 	u->fd4 = u->fd6 = -1;
 }
 
+/* The errors an ICMP message about one of our datagrams leaves on the socket. */
+static bool udp_icmp_errno(int e)
+{
+	switch (e) {
+	case ECONNREFUSED:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case EHOSTDOWN:
+	case EMSGSIZE:
+	case ENOPROTOOPT:
+	case EPROTO:
+	case EACCES:
+		return true;
+	}
+	return false;
+}
+
 int udp_send(struct udp_sock *u, const struct gw_addr *dst, uint16_t port, uint8_t tos,
 	     const void *buf, size_t len)
 {
@@ -143,9 +162,40 @@ int udp_send(struct udp_sock *u, const struct gw_addr *dst, uint16_t port, uint8
 		cm->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cm), &ecn, sizeof(ecn));
 	}
-	if (sendmsg(fd, &mh, MSG_DONTWAIT) < 0)
+	if (sendmsg(fd, &mh, MSG_DONTWAIT) >= 0)
+		return 0;
+	/* With IP_RECVERR an ICMP error about an earlier datagram also becomes the socket's
+	 * pending error, and the next send may return it instead of sending (the datagram
+	 * is then not sent at all). That send took the pending error; a second try tells a
+	 * stale error from a real one. */
+	if (!udp_icmp_errno(errno) || sendmsg(fd, &mh, MSG_DONTWAIT) < 0)
 		return -errno;
 	return 0;
+}
+
+/* No per-send cmsg switches path MTU discovery off, so the socket option is turned off
+ * around one sendmsg and back on. The datagram's fragments are built inside sendmsg, so
+ * it alone goes out without DF. Rare path: two extra system calls are fine. */
+int udp_send_frag(struct udp_sock *u, const struct gw_addr *dst, uint16_t port, uint8_t tos,
+		  const void *buf, size_t len)
+{
+	bool v4 = dst->family == AF_INET;
+	int fd = v4 ? u->fd4 : u->fd6, level = v4 ? IPPROTO_IP : IPPROTO_IPV6;
+	int opt = v4 ? IP_MTU_DISCOVER : IPV6_MTU_DISCOVER;
+	int dont = v4 ? IP_PMTUDISC_DONT : IPV6_PMTUDISC_DONT;
+	int discover = v4 ? IP_PMTUDISC_DO : IPV6_PMTUDISC_DO;
+	int err;
+
+	if (fd < 0)
+		return -EAFNOSUPPORT;
+	if (setsockopt(fd, level, opt, &dont, sizeof(dont)) < 0)
+		return -errno;
+	err = udp_send(u, dst, port, tos, buf, len);
+	/* Cannot fail with these arguments; if it ever did, say so rather than go on
+	 * fragmenting every datagram silently. */
+	if (setsockopt(fd, level, opt, &discover, sizeof(discover)) < 0)
+		return -errno;
+	return err;
 }
 
 #define UDP_MAX_BATCH 64
@@ -175,18 +225,8 @@ int udp_recv_batch(int fd, struct udp_dgram *dg, unsigned n, size_t cap)
 	if (got < 0) {
 		/* With IP_RECVERR an ICMP error is also reported once as the socket's
 		 * pending error when the queue is empty; the error queue has the details. */
-		switch (errno) {
-		case EAGAIN:
-		case ECONNREFUSED:
-		case EHOSTUNREACH:
-		case ENETUNREACH:
-		case EHOSTDOWN:
-		case EMSGSIZE:
-		case ENOPROTOOPT:
-		case EPROTO:
-		case EACCES:
+		if (errno == EAGAIN || udp_icmp_errno(errno))
 			return 0;
-		}
 		return -errno;
 	}
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Path MTU through the gateway (RFC 6951 5.5; the gateway never fragments). A native
-# tsctp client in IN sends messages whose packets fit a 1280-byte link natively but not
-# once 8 bytes of UDP header are added.
+# Path MTU through the gateway (RFC 6951 5.5). The gateway never fragments the datagram
+# of a packet sent with DF; one sent without DF may be fragmented, as IP-in-IP and GRE
+# tunnels do (RFC 4459 3). A native tsctp client in IN sends messages whose packets fit
+# a 1280-byte link natively but not once 8 bytes of UDP header are added.
 #  1. local: the link GW - NAT has MTU 1280; IN sends 1280-byte packets (1232-byte
 #     messages). The kernel forwards them (they fit the route), the gateway's UDP send
 #     fails with EMSGSIZE, and it answers IN with "fragmentation needed", MTU 1272,
@@ -13,20 +14,35 @@
 #     IN MTU 1272, quoting IN's packet.
 #  3. the same small link, IN sends packets of exactly the MTU it was told (1272 bytes,
 #     1224-byte messages): they fill the 1280-byte link exactly and all arrive.
+#  4. the same small link, the native echo client in IN sends 1400-byte lines (its
+#     1472-byte packets carry 15 of the client's 79-byte messages): every line is
+#     echoed. IN's DF packet is refused with frag-needed, usrsctp retransmits it
+#     without DF, IN's kernel fragments it to 1272, the gateway's kernel reassembles it
+#     before the queue (the daemon's rules load conntrack), the daemon sends the
+#     datagram fragmented to the 1280-byte path MTU, and the NAT and the peer reassemble.
 # 1 and 2: the ICMP on IN's link names IN's address and port and the peer's tag, the
-# counters move; in every phase no IP fragment and no datagram above 1280 bytes crosses
-# the outside. What the usrsctp client does after the ICMP is logged: it is the peer's
-# business, not the gateway's. Observed with libusrsctp-examples on Debian 12: usrsctp
-# over raw sockets ignores the ICMP and keeps its packet size (it takes neither the
-# interface MTU nor ICMP into account); its T3 retransmissions of the too-big chunk
-# clear DF, so IN's kernel, which did learn the MTU from the ICMP, fragments them, and
-# the gateway drops IP fragments (out_malformed): those messages never arrive.
+# counters move. In every phase no datagram above 1280 bytes crosses a small link, and
+# each fragmented datagram of the gateway (and of the NAT after it) carries an SCTP
+# packet IN sent without DF (matched by CRC32c, one IN packet per datagram): the
+# gateway never fragments for a DF packet. Phase 3 sees no fragment at all, phase 4
+# sees IN's fragments and the gateway's, and the queue never gets a fragment
+# (out_malformed stays 0).
+# What usrsctp (libusrsctp-examples on Debian 12, over raw sockets) does is its own
+# business, logged per phase: it ignores ICMP and never shrinks its packets; only its
+# T3 retransmissions clear DF. Once IN's kernel has learned the path MTU it refuses
+# usrsctp's next DF packet above it locally (EMSGSIZE, IpFragFails), before the gateway
+# sees it, and usrsctp retries that packet with DF forever. So in phases 1 and 2 only
+# the first message gets through, and phase 4 makes IN forget the path MTU (route cache
+# flush, as the expiry of a learned MTU would) before each line. A kernel SCTP stack
+# takes the MTU from the ICMP and needs none of this.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 SMALL_MTU=1280
 MSG_COUNT=5
 TSCTP_PORT=5001
+ECHO_LINES=4
+ECHO_LINE_LEN=1400
 
 e2e_init
 need_usrsctp
@@ -45,6 +61,7 @@ gw_start "$conf"
 
 # The receiving end: tsctp in server mode, SCTP over UDP.
 bg tsctp_server "$NS_PEER" "$USRSCTP_DIR/tsctp" -E "$ENCAPS_PORT" -U "$ENCAPS_PORT" -p "$TSCTP_PORT"
+TSCTP_SERVER_PID=$BG_PID
 e2e_until 5 port_bound "$NS_PEER" "$ENCAPS_PORT" || e2e_fail "tsctp server does not listen on UDP $ENCAPS_PORT"
 
 # Several captures at once (lib.sh's cap_start keeps one): pcap NS IF NAME.
@@ -158,28 +175,64 @@ check(s.get('drop_icmp_send_error', 0) == 0, 'drop_icmp_send_error %r' % s.get('
 " || fail_phase "counters"
 }
 
-# check_outside NAME: the gateway never fragments (no fragment on either link), and no
-# datagram above the small MTU crossed a small link (GW - NAT in phase "local", the NAT's
-# outside always: the NAT never fragments either, the DF bit is the gateway's).
+# df_frags NAME: every datagram the gateway sent fragmented (GW - NAT link), and every one
+# the NAT passed on fragmented toward the peer, carries an SCTP packet that IN sent
+# without DF: matched by CRC32c (the gateway changes no byte of a DATA packet), no more
+# fragmented datagrams per CRC32c than IN sent such packets, so no DF packet's datagram
+# was fragmented. tshark reassembles: the last fragment's frame has the SCTP fields.
+# Sets FRAG_DGRAMS (fragmented datagrams of the gateway) and IN_FRAGS (IN's fragments).
+df_frags()
+{
+	local p=$1 in="$E2E_TMP/$1-in.pcapng" ext="$E2E_TMP/$1-ext.pcapng" out="$E2E_TMP/$1-out.pcapng"
+	local res
+	cap_fields "$in" "ip.src == $IN_ADDR && sctp" ip.flags.df sctp.checksum >"$E2E_TMP/$p-in-df.txt" &&
+		cap_fields "$ext" "ip.src == $GW_EXT_ADDR && udp && sctp && ip.frag_offset > 0" \
+			sctp.checksum >"$E2E_TMP/$p-ext-frag.txt" &&
+		cap_fields "$out" "ip.dst == $PEER_ADDR && udp && sctp && ip.frag_offset > 0" \
+			sctp.checksum >"$E2E_TMP/$p-out-frag.txt" || fail_phase "tshark failed"
+	res=$(python3 - "$E2E_TMP/$p-in-df.txt" "$E2E_TMP/$p-ext-frag.txt" "$E2E_TMP/$p-out-frag.txt" <<'PYEOF'
+import collections, sys
+def rows(path):
+    return [l.rstrip("\n").split("\t") for l in open(path) if l.strip()]
+nodf = collections.Counter(r[1].split(",")[0] for r in rows(sys.argv[1])
+                           if len(r) > 1 and r[0].split(",")[0] in ("0", "False"))
+bad = []
+for path, name in ((sys.argv[2], "GW - NAT"), (sys.argv[3], "NAT - PEER")):
+    frag = collections.Counter(r[0].split(",")[0] for r in rows(path))
+    bad += ["%s: %d fragmented datagram(s) with CRC32c %s, IN sent %d such packet(s) without DF"
+            % (name, n, c, nodf[c]) for c, n in frag.items() if n > nodf[c]]
+print(len(rows(sys.argv[2])), sum(nodf.values()), "; ".join(bad) or "ok")
+PYEOF
+	) || fail_phase "df_frags: python failed"
+	read -r FRAG_DGRAMS NODF_PKTS res <<<"$res"
+	[ "$res" = ok ] || fail_phase "a DF packet's datagram was fragmented: $res"
+	IN_FRAGS=$(cap_count "$in" "ip.src == $IN_ADDR && (ip.flags.mf == 1 || ip.frag_offset > 0)")
+	e2e_log "$p: IN sent $NODF_PKTS SCTP packets without DF ($IN_FRAGS fragments); the gateway sent $FRAG_DGRAMS datagrams fragmented, each matching one of them"
+}
+
+# check_outside NAME: fragmented datagrams only for packets IN sent without DF (df_frags),
+# and no datagram above the small MTU crossed a small link (GW - NAT in phase "local", the
+# NAT's outside always).
 check_outside()
 {
 	local p=$1 ext="$E2E_TMP/$1-ext.pcapng" out="$E2E_TMP/$1-out.pcapng" n big f small
 	small=("$out")
 	[ "$p" = local ] && small+=("$ext")
-	for f in "$ext" "$out"; do
-		n=$(cap_count "$f" "ip.flags.mf == 1 || ip.frag_offset > 0")
-		[ "$n" = 0 ] || fail_phase "$n IP fragments in $(basename "$f")"
-	done
+	df_frags "$p"
 	for f in "${small[@]}"; do
 		big=$(cap_count "$f" "udp && !icmp && ip.len > $SMALL_MTU")
 		[ "$big" = 0 ] || fail_phase "$big datagrams above $SMALL_MTU bytes in $(basename "$f")"
 	done
 	n=$(cap_count "$out" "udp && sctp")
-	e2e_log "$p: $n SCTP-in-UDP packets on the NAT's outside, no fragments, none above $SMALL_MTU bytes"
+	e2e_log "$p: $n SCTP-in-UDP packets on the NAT's outside, none above $SMALL_MTU bytes"
 	e2e_log "$p: stats: $(python3 -c '
 import json, sys
 s = json.load(open(sys.argv[1]))["stats"]
-print(" ".join("%s=%s" % (k, s.get(k)) for k in ("out_packets", "in_packets", "icmp_received", "icmp_sent", "drop_out_too_big", "drop_icmp_unverified", "drop_icmp_rate_limited")))' "$E2E_TMP/$p-stats.json")"
+print(" ".join("%s=%s" % (k, s.get(k)) for k in ("out_packets", "in_packets", "icmp_received", "icmp_sent", "drop_out_too_big", "drop_out_malformed", "drop_icmp_unverified", "drop_icmp_rate_limited")))' "$E2E_TMP/$p-stats.json")"
+	json_check "$E2E_TMP/$p-stats.json" "
+s = d.get('stats', {})
+check(s.get('drop_out_malformed', 0) == 0, 'drop_out_malformed %r: the queue got IP fragments' % s.get('drop_out_malformed'))
+" || fail_phase "counters"
 }
 
 # What the usrsctp client made of it: the server's report and the packet sizes it sent.
@@ -189,6 +242,8 @@ client_report()
 	e2e_log "$p: client exit: $CLIENT_STATUS; IN's packets to the peer (count, IP length, MF, offset, DF):"
 	cap_fields "$in" "ip.src == $IN_ADDR && ip.proto == 132" ip.len ip.flags.mf \
 		ip.frag_offset ip.flags.df | sort | uniq -c | sed 's/^/    /' | head -n 10
+	e2e_log "$p: IN's sends refused by its own kernel (IpFragFails): $(nsx "$NS_IN" nstat -az IpFragFails | awk '/IpFragFails/ { print $2 }')"
+	[ "$p" = echo ] && return
 	server_report
 	e2e_log "$p: tsctp server: ${SERVER_LINES:-nothing}"
 }
@@ -237,6 +292,10 @@ len=$((SMALL_MTU - 8 - 20 - 12 - 16))
 run_phase exact "$len" 0
 check_outside exact
 client_report exact
+for f in "$E2E_TMP/exact-ext.pcapng" "$E2E_TMP/exact-out.pcapng"; do
+	n=$(cap_count "$f" "ip.flags.mf == 1 || ip.frag_offset > 0")
+	[ "$n" = 0 ] || fail_phase "$n IP fragments in $(basename "$f"), where every packet fits"
+done
 [ "$CLIENT_STATUS" = 0 ] || fail_phase "the client did not finish (status $CLIENT_STATUS)"
 n=$(grep -acE "^$len, $MSG_COUNT, " "$E2E_TMP/tsctp_server.out")
 [ "$n" -ge 1 ] || fail_phase "the server did not report $MSG_COUNT messages of $len bytes: ${SERVER_LINES:-nothing}"
@@ -244,6 +303,45 @@ n=$(cap_count "$E2E_TMP/exact-out.pcapng" "udp && ip.len == $SMALL_MTU && sctp.c
 num_ge "$n" "$MSG_COUNT" ||
 	fail_phase "expected $MSG_COUNT full-size ($SMALL_MTU-byte) datagrams outside, saw $n"
 
+# ---- 4. large messages without DF: fragmented by IN, reassembled, fragmented by GW -------
+PHASE=echo
+# The echo server needs the peer's UDP port 9899, which the tsctp server holds.
+kill -TERM "$TSCTP_SERVER_PID" 2>/dev/null
+e2e_wait_pid "$TSCTP_SERVER_PID" 3 || kill -KILL "$TSCTP_SERVER_PID" 2>/dev/null
+echo_server_start "$NS_PEER" "$ENCAPS_PORT" "$ENCAPS_PORT"
+pcap "$NS_IN" eth0 echo-in
+pcap "$NS_GW" ext0 echo-ext
+pcap "$NS_NAT" out0 echo-out
+echo_client_start big "$NS_IN" "$PEER_ADDR" 7 0 0 0
+pad=$(printf '%*s' "$ECHO_LINE_LEN" '' | tr ' ' x)
+t0=$(date +%s%N)
+for ((i = 1; i <= ECHO_LINES; i++)); do
+	# usrsctp never shrinks its packets: make IN forget the path MTU, or its kernel
+	# refuses the line's first big packet itself (see the top of this file).
+	nsx "$NS_IN" ip route flush cache
+	line="tok-$ECHO_NAME-$$-$i-$pad"
+	printf '%s\n' "${line:0:$((ECHO_LINE_LEN - 1))}" >&"$ECHO_FD"
+	ECHO_SENT=$i
+	echo_save
+	echo_wait "$i" 10 || fail_phase "line $i of $ECHO_LINE_LEN bytes not echoed within 10 s ($ECHO_GOT of $i lines back)"
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+CLIENT_STATUS=0
+echo_close 5 || CLIENT_STATUS="killed after EOF"
+stats_now && cp "$E2E_TMP/stats.json" "$E2E_TMP/echo-stats.json"
+pcap_stop_all
+e2e_log "echo: $ECHO_GOT/$ECHO_LINES lines of $ECHO_LINE_LEN bytes echoed in $ms ms"
+check_outside echo
+client_report echo
+num_ge "$IN_FRAGS" "$((2 * ECHO_LINES))" ||
+	fail_phase "IN sent $IN_FRAGS fragments; expected each line's big packet fragmented (>= $((2 * ECHO_LINES)))"
+num_ge "$FRAG_DGRAMS" "$ECHO_LINES" ||
+	fail_phase "the gateway sent $FRAG_DGRAMS fragmented datagrams, expected >= $ECHO_LINES (one per line)"
+n=$(cap_count "$E2E_TMP/echo-ext.pcapng" "ip.src == $GW_EXT_ADDR && (ip.flags.mf == 1 || ip.frag_offset > 0) && ip.flags.df == 1")
+[ "$n" = 0 ] || fail_phase "$n fragments from the gateway with DF set"
+n=$(cap_count "$E2E_TMP/echo-out.pcapng" "ip.dst == $PEER_ADDR && udp && sctp && ip.frag_offset > 0 && ip.len <= $SMALL_MTU")
+num_ge "$n" "$ECHO_LINES" || fail_phase "only $n fragmented datagrams crossed the NAT's outside toward the peer"
+
 gw_stop TERM || e2e_fail "daemon did not stop on SIGTERM"
 [ "$GW_STATUS" = 0 ] || e2e_fail "daemon exit status $GW_STATUS on SIGTERM"
-e2e_pass "IN told MTU $((SMALL_MTU - 8)) quoting its own packet, for a small local link and for one beyond the NAT; $MSG_COUNT/$MSG_COUNT packets of exactly $((SMALL_MTU - 8)) bytes through; no fragments outside"
+e2e_pass "IN told MTU $((SMALL_MTU - 8)) quoting its own packet, for a small local link and for one beyond the NAT; $MSG_COUNT/$MSG_COUNT packets of exactly $((SMALL_MTU - 8)) bytes through; $ECHO_LINES/$ECHO_LINES lines of $ECHO_LINE_LEN bytes echoed in $ms ms through IN's fragments, reassembled and sent as $FRAG_DGRAMS fragmented datagrams; no DF packet's datagram fragmented"
