@@ -5,7 +5,7 @@
 #
 #   scripts/test.sh [--e2e-only] [--no-deps] [--quick] [--builddir DIR] [PATTERN...]
 #
-#   --e2e-only    skip deps, build and make check (use an existing build)
+#   --e2e-only    skip deps, builds, make check and the extra lanes (use an existing build)
 #   --no-deps     do not run scripts/deps.sh
 #   --quick       skip the fuzzing and the sanitizer (ASan + UBSan) lanes
 #   --builddir    where the build is (default: the source tree)
@@ -27,7 +27,7 @@ do_extra=1
 patterns=()
 while [ $# -gt 0 ]; do
 	case $1 in
-	--e2e-only) do_deps=0; do_build=0 ;;
+	--e2e-only) do_deps=0; do_build=0; do_extra=0 ;;
 	--no-deps) do_deps=0 ;;
 	--quick) do_extra=0 ;;
 	--builddir) builddir=$2; shift ;;

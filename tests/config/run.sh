@@ -103,11 +103,14 @@ printf 'sctp-udp-gw: does-not-exist.conf: No such file or directory\n[exit 1]\n'
 same "$tmp/missing.expected" "$tmp/missing.out"
 result "missing file" $?
 
-# The shipped example must stay valid.
-(cd "$srcdir/conf" && run "$tmp/example.out" -n -c sctp-udp-gw.conf)
+# Every shipped example must stay valid.
 printf 'configuration OK\n[exit 0]\n' >"$tmp/example.expected"
-same "$tmp/example.expected" "$tmp/example.out"
-result "example conf/sctp-udp-gw.conf" $?
+for example in "$srcdir"/conf/*.conf; do
+	name=$(basename "$example")
+	(cd "$srcdir/conf" && run "$tmp/example.out" -n -c "$name")
+	same "$tmp/example.expected" "$tmp/example.out"
+	result "example conf/$name" $?
+done
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
