@@ -11,6 +11,7 @@
 
 #include <linux/errqueue.h>
 
+#include "bytes.h"
 #include "icmp.h"
 #include "pkt.h"
 
@@ -32,30 +33,6 @@
 #define ICMP6_UNRECOGNIZED_NH 1
 #define IP6_NEXT_HEADER_OFF 6 /* the field a parameter problem points at */
 #define IPV4_MIN_MTU 68
-
-static inline uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /* RFC 1071 sum, not yet folded, so the IPv6 pseudo-header can be added in. */
 static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)

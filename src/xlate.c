@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "bytes.h"
 #include "pkt.h"
 #include "xlate.h"
 
@@ -18,12 +19,6 @@ static void set_drop(struct xlate_ctx *x, struct xlate_result *res, enum gw_drop
 	res->reason = why;
 	res->pkt_err = err;
 	x->st->drops[why]++;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
 }
 
 /* Advance the association's state from the chunks of a packet whose tag matched. */
