@@ -861,6 +861,20 @@ print(":".join("%02x" % b for b in ipaddress.ip_address(sys.argv[1]).packed))' "
 
 # ---- JSON from sctpgwctl -------------------------------------------------------------
 
+# e2e_fail_dump MESSAGE: stop the capture and show what explains a failed exchange (the
+# capture summary, the counters, the associations, and anything the test put in
+# E2E_FAIL_HOOK), then fail.
+E2E_FAIL_HOOK=""
+e2e_fail_dump()
+{
+	cap_stop
+	[ -n "${CAP_FILE:-}" ] && cap_summary "$CAP_FILE"
+	ctl -j show stats 2>&1 | grep -v ': 0,\?$' | head -n 60
+	ctl show associations 2>&1 | head -n 20
+	[ -z "$E2E_FAIL_HOOK" ] || $E2E_FAIL_HOOK
+	e2e_fail "$*"
+}
+
 # json_check FILE PYTHON: run assertions on the parsed document `d`; each failed
 # `check(cond, msg)` prints msg; exit status 1 if any failed.
 json_check()

@@ -26,23 +26,14 @@ gw_table_present || e2e_fail "daemon running but its nftables table is missing"
 echo_server_start "$NS_PEER" "$ENCAPS_PORT" "$ENCAPS_PORT"
 cap_start "$NS_NAT" out0 outside
 
-fail_exchange()
-{
-	cap_stop
-	[ -n "${CAP_FILE:-}" ] && cap_summary "$CAP_FILE"
-	ctl -j show stats 2>&1 | head -n 40
-	ctl show associations 2>&1 | head -n 20
-	e2e_fail "$*"
-}
-
 echo_client_start native "$NS_IN" "$PEER_ADDR" 7 0 0 0
 echo_send "$COUNT"
-echo_wait "$COUNT" 20 || fail_exchange "native client through the gateway: $ECHO_GOT of $COUNT echoes"
+echo_wait "$COUNT" 20 || e2e_fail_dump "native client through the gateway: $ECHO_GOT of $COUNT echoes"
 e2e_log "all $COUNT tokens echoed through the gateway"
 
 # While the association is up: exactly one, established, as the outside sees it.
 ctl -j show associations >"$E2E_TMP/assoc.json" 2>"$E2E_TMP/ctl.err" ||
-	fail_exchange "sctpgwctl -j show associations failed: $(cat "$E2E_TMP/ctl.err")"
+	e2e_fail_dump "sctpgwctl -j show associations failed: $(cat "$E2E_TMP/ctl.err")"
 json_check "$E2E_TMP/assoc.json" "
 a = d.get('associations', [])
 if check(len(a) == 1, 'expected 1 association, got %d: %s' % (len(a), a)):
@@ -66,19 +57,19 @@ if check(len(a) == 1, 'expected 1 association, got %d: %s' % (len(a), a)):
         check(r.get('udp_port') == $ENCAPS_PORT, 'learned udp_port %r, expected $ENCAPS_PORT' % r.get('udp_port'))
         check(r.get('packets_in', 0) > 0, 'no packets counted from $PEER_ADDR')
         check(r.get('idle_ms', 10**9) < 30000, 'idle_ms %r' % r.get('idle_ms'))
-" || { cat "$E2E_TMP/assoc.json"; fail_exchange "association table does not match the exchange"; }
+" || { cat "$E2E_TMP/assoc.json"; e2e_fail_dump "association table does not match the exchange"; }
 
 ctl -j show stats >"$E2E_TMP/stats.json" 2>"$E2E_TMP/ctl.err" ||
-	fail_exchange "sctpgwctl -j show stats failed: $(cat "$E2E_TMP/ctl.err")"
+	e2e_fail_dump "sctpgwctl -j show stats failed: $(cat "$E2E_TMP/ctl.err")"
 json_check "$E2E_TMP/stats.json" "
 s = d.get('stats', {})
 check(s.get('out_packets', 0) >= 3, 'out_packets %r, expected >= 3' % s.get('out_packets'))
 check(s.get('in_packets', 0) >= 3, 'in_packets %r, expected >= 3' % s.get('in_packets'))
 check(s.get('associations_created', 1) == 1, 'associations_created %r' % s.get('associations_created'))
-" || { cat "$E2E_TMP/stats.json"; fail_exchange "counters do not match the exchange"; }
+" || { cat "$E2E_TMP/stats.json"; e2e_fail_dump "counters do not match the exchange"; }
 
 # EOF: the client sends SHUTDOWN; it must complete through the gateway.
-echo_close 10 || fail_exchange "client did not finish its SHUTDOWN within 10 s"
+echo_close 10 || e2e_fail_dump "client did not finish its SHUTDOWN within 10 s"
 
 # The association leaves "established" (shutdown, closed, or already gone).
 # shellcheck disable=SC2317 # called through e2e_until
@@ -92,7 +83,7 @@ for a in d.get('associations', []):
 }
 e2e_until 5 assoc_done || {
 	cat "$E2E_TMP/assoc-after.json"
-	fail_exchange "association not shut down after the client's EOF"
+	e2e_fail_dump "association not shut down after the client's EOF"
 }
 cap_stop
 

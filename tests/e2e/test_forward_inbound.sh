@@ -28,23 +28,14 @@ gw_start "$conf"
 echo_server_start "$NS_IN" 0 0
 cap_start "$NS_NAT" out0 outside
 
-fail_exchange()
-{
-	cap_stop
-	[ -n "${CAP_FILE:-}" ] && cap_summary "$CAP_FILE"
-	ctl -j show stats 2>&1 | head -n 40
-	ctl show associations 2>&1 | head -n 20
-	e2e_fail "$*"
-}
-
 echo_client_start fromoutside "$NS_PEER" "$NAT_OUT_ADDR" 7 0 "$PEER_ENCAPS" "$ENCAPS_PORT"
 echo_send "$COUNT"
 echo_wait "$COUNT" 20 ||
-	fail_exchange "peer to $NAT_OUT_ADDR:7 through NAT and gateway: $ECHO_GOT of $COUNT echoes"
+	e2e_fail_dump "peer to $NAT_OUT_ADDR:7 through NAT and gateway: $ECHO_GOT of $COUNT echoes"
 e2e_log "all $COUNT tokens echoed by the native server in IN"
 
 ctl -j show associations >"$E2E_TMP/assoc.json" 2>"$E2E_TMP/ctl.err" ||
-	fail_exchange "sctpgwctl -j show associations failed: $(cat "$E2E_TMP/ctl.err")"
+	e2e_fail_dump "sctpgwctl -j show associations failed: $(cat "$E2E_TMP/ctl.err")"
 json_check "$E2E_TMP/assoc.json" "
 a = d.get('associations', [])
 if check(len(a) == 1, 'expected 1 association, got %d: %s' % (len(a), a)):
@@ -62,9 +53,9 @@ if check(len(a) == 1, 'expected 1 association, got %d: %s' % (len(a), a)):
     if check(len(r) == 1, 'remote address $PEER_ADDR not listed: %s' % a.get('remote_addresses')):
         check(r[0].get('udp_port') == $PEER_ENCAPS,
               'udp_port %r, expected the port the peer sent from ($PEER_ENCAPS)' % r[0].get('udp_port'))
-" || { cat "$E2E_TMP/assoc.json"; fail_exchange "association table does not match the exchange"; }
+" || { cat "$E2E_TMP/assoc.json"; e2e_fail_dump "association table does not match the exchange"; }
 
-echo_close 10 || fail_exchange "peer's client did not finish its SHUTDOWN within 10 s"
+echo_close 10 || e2e_fail_dump "peer's client did not finish its SHUTDOWN within 10 s"
 cap_stop
 
 if ! cap_check_outside "$CAP_FILE"; then

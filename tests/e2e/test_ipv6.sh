@@ -34,15 +34,6 @@ gw_start "$conf"
 gw_table_present || e2e_fail "daemon running but its nftables table is missing"
 cap_start "$NS_NAT" out0 outside
 
-fail_exchange()
-{
-	cap_stop
-	[ -n "${CAP_FILE:-}" ] && cap_summary "$CAP_FILE"
-	ctl -j show stats 2>&1 | head -n 60
-	ctl show associations 2>&1 | head -n 20
-	e2e_fail "$*"
-}
-
 # shellcheck disable=SC2317 # called through e2e_until
 assocs_closed()
 {
@@ -57,11 +48,11 @@ for a in d.get('associations', []):
 echo_server_start "$NS_PEER" "$ENCAPS_PORT" "$ENCAPS_PORT"
 echo_client_start out6 "$NS_IN" "$PEER_ADDR6" 7 0 0 0
 echo_send "$COUNT"
-echo_wait "$COUNT" 20 || fail_exchange "outbound over IPv6: $ECHO_GOT of $COUNT echoes"
+echo_wait "$COUNT" 20 || e2e_fail_dump "outbound over IPv6: $ECHO_GOT of $COUNT echoes"
 e2e_log "outbound: $COUNT/$COUNT echoes over IPv6"
 
 ctl -j show associations >"$E2E_TMP/assoc-out.json" 2>"$E2E_TMP/ctl.err" ||
-	fail_exchange "sctpgwctl -j show associations failed: $(cat "$E2E_TMP/ctl.err")"
+	e2e_fail_dump "sctpgwctl -j show associations failed: $(cat "$E2E_TMP/ctl.err")"
 why=$(json_check "$E2E_TMP/assoc-out.json" "
 # IN is dual stack and also heartbeats the peer's IPv4 address (listed in the INIT-ACK)
 # from 10.10.1.2: those packets belong to this association, they must not make another.
@@ -83,22 +74,22 @@ if check(len(a) == 1, 'expected 1 association for $IN_ADDR6, got %d: %s' % (len(
 ") || {
 	printf '%s\n' "$why"
 	cat "$E2E_TMP/assoc-out.json"
-	fail_exchange "outbound association table:$(head -n 1 <<<"$why")"
+	e2e_fail_dump "outbound association table:$(head -n 1 <<<"$why")"
 }
 
-echo_close 10 || fail_exchange "client did not finish its SHUTDOWN within 10 s"
-e2e_until 5 assocs_closed || { cat "$E2E_TMP/assoc-closed.json"; fail_exchange "outbound association not shut down"; }
+echo_close 10 || e2e_fail_dump "client did not finish its SHUTDOWN within 10 s"
+e2e_until 5 assocs_closed || { cat "$E2E_TMP/assoc-closed.json"; e2e_fail_dump "outbound association not shut down"; }
 kill "$ECHO_SERVER_PID" 2>/dev/null
 
 # ---- 2. inbound through a forward rule ----
 echo_server_start "$NS_IN" 0 0
 echo_client_start in6 "$NS_PEER" "$NAT_OUT_ADDR6" 7 0 "$PEER_ENCAPS" "$ENCAPS_PORT"
 echo_send "$COUNT"
-echo_wait "$COUNT" 20 || fail_exchange "inbound over IPv6: $ECHO_GOT of $COUNT echoes"
+echo_wait "$COUNT" 20 || e2e_fail_dump "inbound over IPv6: $ECHO_GOT of $COUNT echoes"
 e2e_log "inbound: $COUNT/$COUNT echoes over IPv6 from the native server in IN"
 
 ctl -j show associations >"$E2E_TMP/assoc-in.json" 2>"$E2E_TMP/ctl.err" ||
-	fail_exchange "sctpgwctl -j show associations failed: $(cat "$E2E_TMP/ctl.err")"
+	e2e_fail_dump "sctpgwctl -j show associations failed: $(cat "$E2E_TMP/ctl.err")"
 json_check "$E2E_TMP/assoc-in.json" "
 a = [x for x in d.get('associations', []) if x.get('origin') == 'outside']
 if check(len(a) == 1, 'expected 1 association from outside, got %s' % d.get('associations')):
@@ -109,10 +100,10 @@ if check(len(a) == 1, 'expected 1 association from outside, got %s' % d.get('ass
     r = [x for x in a.get('remote_addresses', []) if x.get('address') == '$PEER_ADDR6']
     if check(len(r) == 1, 'remote address $PEER_ADDR6 not listed: %s' % a.get('remote_addresses')):
         check(r[0].get('udp_port') == $PEER_ENCAPS, 'udp_port %r, expected $PEER_ENCAPS' % r[0].get('udp_port'))
-" || { cat "$E2E_TMP/assoc-in.json"; fail_exchange "inbound association table"; }
+" || { cat "$E2E_TMP/assoc-in.json"; e2e_fail_dump "inbound association table"; }
 
 ctl -j show stats >"$E2E_TMP/stats.json" 2>"$E2E_TMP/ctl.err" ||
-	fail_exchange "sctpgwctl -j show stats failed: $(cat "$E2E_TMP/ctl.err")"
+	e2e_fail_dump "sctpgwctl -j show stats failed: $(cat "$E2E_TMP/ctl.err")"
 json_check "$E2E_TMP/stats.json" "
 s = d.get('stats', {})
 check(s.get('associations_created') == 2, 'associations_created %r, expected 2' % s.get('associations_created'))
@@ -121,9 +112,9 @@ check(s.get('associations_created') == 2, 'associations_created %r, expected 2' 
 # for the association it has from fd00:10::2.
 check(s.get('associations_relearned', 0) == 0, 'associations_relearned %r, expected 0' % s.get('associations_relearned'))
 check(s.get('out_packets', 0) >= 6 and s.get('in_packets', 0) >= 6, 'packets %r/%r' % (s.get('out_packets'), s.get('in_packets')))
-" || { cat "$E2E_TMP/stats.json"; fail_exchange "counters"; }
+" || { cat "$E2E_TMP/stats.json"; e2e_fail_dump "counters"; }
 
-echo_close 10 || fail_exchange "peer's client did not finish its SHUTDOWN within 10 s"
+echo_close 10 || e2e_fail_dump "peer's client did not finish its SHUTDOWN within 10 s"
 cap_stop
 
 if ! cap_check_outside "$CAP_FILE"; then

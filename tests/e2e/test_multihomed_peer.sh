@@ -37,18 +37,9 @@ gw_start "$conf"
 echo_server_start "$NS_PEER" "$ENCAPS_PORT" "$ENCAPS_PORT"
 cap_start "$NS_NAT" out0 outside
 
-fail_exchange()
-{
-	cap_stop
-	[ -n "${CAP_FILE:-}" ] && cap_summary "$CAP_FILE"
-	ctl -j show stats 2>&1 | head -n 60
-	ctl show associations 2>&1 | head -n 20
-	e2e_fail "$*"
-}
-
 echo_client_start multihomed "$NS_IN" "$PEER_ADDR" 7 0 0 0
 echo_send "$COUNT"
-echo_wait "$COUNT" 15 || fail_exchange "$ECHO_GOT of $COUNT echoes"
+echo_wait "$COUNT" 15 || e2e_fail_dump "$ECHO_GOT of $COUNT echoes"
 e2e_log "$COUNT/$COUNT echoes; waiting for both peer addresses to answer heartbeats"
 
 # both_paths_heard: both remote addresses listed, each heard from (idle_ms not null).
@@ -68,16 +59,16 @@ for x in a:
 start=$SECONDS
 e2e_until "$HB_WAIT" both_paths_heard || {
 	cat "$E2E_TMP/assoc.json"
-	fail_exchange "both peer addresses not heard from within $HB_WAIT s"
+	e2e_fail_dump "both peer addresses not heard from within $HB_WAIT s"
 }
 e2e_log "both peer addresses heard from after $((SECONDS - start)) s"
 
 # Data still flows (the primary path) after the second path came up.
 echo_send "$COUNT"
-echo_wait $((2 * COUNT)) 15 || fail_exchange "after the heartbeats: $ECHO_GOT of $((2 * COUNT)) echoes"
+echo_wait $((2 * COUNT)) 15 || e2e_fail_dump "after the heartbeats: $ECHO_GOT of $((2 * COUNT)) echoes"
 
 ctl -j show associations >"$E2E_TMP/assoc.json" 2>"$E2E_TMP/ctl.err" ||
-	fail_exchange "sctpgwctl -j show associations failed: $(cat "$E2E_TMP/ctl.err")"
+	e2e_fail_dump "sctpgwctl -j show associations failed: $(cat "$E2E_TMP/ctl.err")"
 json_check "$E2E_TMP/assoc.json" "
 a = d.get('associations', [])
 if check(len(a) == 1, 'expected 1 association, got %d: %s' % (len(a), a)):
@@ -92,23 +83,23 @@ if check(len(a) == 1, 'expected 1 association, got %d: %s' % (len(a), a)):
             check(p.get('idle_ms') is not None, '%s: never heard from' % addr)
             check(p.get('packets_in', 0) > 0 and p.get('packets_out', 0) > 0,
                   '%s: packets in/out %r/%r' % (addr, p.get('packets_in'), p.get('packets_out')))
-" || { cat "$E2E_TMP/assoc.json"; fail_exchange "remote addresses do not match the two paths"; }
+" || { cat "$E2E_TMP/assoc.json"; e2e_fail_dump "remote addresses do not match the two paths"; }
 
 ctl -j show stats >"$E2E_TMP/stats.json" 2>"$E2E_TMP/ctl.err" ||
-	fail_exchange "sctpgwctl -j show stats failed: $(cat "$E2E_TMP/ctl.err")"
+	e2e_fail_dump "sctpgwctl -j show stats failed: $(cat "$E2E_TMP/ctl.err")"
 json_check "$E2E_TMP/stats.json" "
 s = d.get('stats', {})
 # Each address keeps its own port: nothing flips between 9899 and $PORT2.
 check(s.get('port_changes') == 0, 'port_changes %r, expected 0' % s.get('port_changes'))
 check(s.get('associations_created') == 1, 'associations_created %r' % s.get('associations_created'))
 check(s.get('associations_relearned', 0) == 0, 'associations_relearned %r, expected 0' % s.get('associations_relearned'))
-" || { cat "$E2E_TMP/stats.json"; fail_exchange "counters"; }
+" || { cat "$E2E_TMP/stats.json"; e2e_fail_dump "counters"; }
 
-echo_close 10 || fail_exchange "client did not finish its SHUTDOWN within 10 s"
+echo_close 10 || e2e_fail_dump "client did not finish its SHUTDOWN within 10 s"
 # The client confirmed the second address: its HEARTBEAT-ACK came back through the
 # gateway. (The client's notices are stdio-buffered: read them once it has exited.)
 grep -aq "Peer address $PEER_ADDR2 is now SCTP_ADDR_CONFIRMED" "$ECHO_OUT" ||
-	fail_exchange "the client never confirmed $PEER_ADDR2: $(grep -a 'Peer address' "$ECHO_OUT")"
+	e2e_fail_dump "the client never confirmed $PEER_ADDR2: $(grep -a 'Peer address' "$ECHO_OUT")"
 cap_stop
 
 if ! cap_check_outside "$CAP_FILE"; then

@@ -30,15 +30,6 @@ gw_start "$conf"
 echo_server_start "$NS_PEER" "$ENCAPS_PORT" "$ENCAPS_PORT"
 cap_start "$NS_NAT" out0 outside
 
-fail_exchange()
-{
-	cap_stop
-	[ -n "${CAP_FILE:-}" ] && cap_summary "$CAP_FILE"
-	ctl -j show stats 2>&1 | head -n 60
-	ctl show associations 2>&1 | head -n 20
-	e2e_fail "$*"
-}
-
 # All three at once; their INITs reach the gateway in whatever order. The two clients
 # in IN2 each see the other's packets on their raw sockets; the usrsctp examples set
 # blackhole 2, so neither answers them as out of the blue.
@@ -51,12 +42,12 @@ for c in in1 in2 in2other; do
 done
 for c in in1 in2 in2other; do
 	echo_select "$c"
-	echo_wait "$COUNT" 20 || fail_exchange "client $c: $ECHO_GOT of $COUNT echoes"
+	echo_wait "$COUNT" 20 || e2e_fail_dump "client $c: $ECHO_GOT of $COUNT echoes"
 done
 e2e_log "all three clients got $COUNT/$COUNT echoes"
 
 ctl -j show associations >"$E2E_TMP/assoc.json" 2>"$E2E_TMP/ctl.err" ||
-	fail_exchange "sctpgwctl -j show associations failed: $(cat "$E2E_TMP/ctl.err")"
+	e2e_fail_dump "sctpgwctl -j show associations failed: $(cat "$E2E_TMP/ctl.err")"
 json_check "$E2E_TMP/assoc.json" "
 a = d.get('associations', [])
 check(len(a) == 3, 'expected 3 associations, got %d' % len(a))
@@ -80,7 +71,7 @@ o = [x for x in a if x.get('internal_port') == $OTHER_PORT]
 if check(len(o) == 1, 'expected 1 association from port $OTHER_PORT, got %s' % o):
     check(o[0].get('internal_address') == '$IN2_ADDR', 'internal_address %r' % o[0].get('internal_address'))
     check(o[0].get('seen_port') == $OTHER_PORT, 'port $OTHER_PORT collides with nothing but was seen as %r' % o[0].get('seen_port'))
-" || { cat "$E2E_TMP/assoc.json"; fail_exchange "association table does not show one translated port"; }
+" || { cat "$E2E_TMP/assoc.json"; e2e_fail_dump "association table does not show one translated port"; }
 tport=$(python3 -c '
 import json, sys
 for x in json.load(open(sys.argv[1]))["associations"]:
@@ -90,17 +81,17 @@ read -r tport taddr <<<"$tport"
 e2e_log "association of $taddr:$LPORT seen by the peer from port $tport"
 
 ctl -j show stats >"$E2E_TMP/stats.json" 2>"$E2E_TMP/ctl.err" ||
-	fail_exchange "sctpgwctl -j show stats failed: $(cat "$E2E_TMP/ctl.err")"
+	e2e_fail_dump "sctpgwctl -j show stats failed: $(cat "$E2E_TMP/ctl.err")"
 json_check "$E2E_TMP/stats.json" "
 s = d.get('stats', {})
 check(s.get('ports_translated') == 1, 'ports_translated %r, expected 1' % s.get('ports_translated'))
 check(s.get('associations_created') == 3, 'associations_created %r, expected 3' % s.get('associations_created'))
 check(s.get('associations_relearned', 0) == 0, 'associations_relearned %r, expected 0' % s.get('associations_relearned'))
-" || { cat "$E2E_TMP/stats.json"; fail_exchange "counters do not show one translation"; }
+" || { cat "$E2E_TMP/stats.json"; e2e_fail_dump "counters do not show one translation"; }
 
 for c in in1 in2 in2other; do
 	echo_select "$c"
-	echo_close 10 || fail_exchange "client $c did not finish its SHUTDOWN within 10 s"
+	echo_close 10 || e2e_fail_dump "client $c did not finish its SHUTDOWN within 10 s"
 done
 cap_stop
 

@@ -39,15 +39,8 @@ gw_start "$conf"
 echo_server_start "$NS_IN" 0 0
 cap_start "$NS_NAT" out0 outside
 
-fail_exchange()
-{
-	cap_stop
-	[ -n "${CAP_FILE:-}" ] && cap_summary "$CAP_FILE"
-	ctl -j show stats 2>&1 | head -n 60
-	ctl show associations 2>&1 | head -n 20
-	nsx "$NS_PNAT" conntrack -L 2>&1 | head -n 10
-	e2e_fail "$*"
-}
+pnat_conntrack() { nsx "$NS_PNAT" conntrack -L 2>&1 | head -n 10; }
+E2E_FAIL_HOOK=pnat_conntrack
 
 # learned_port FILE: the UDP port the gateway has learned for the peer's public address.
 learned_port()
@@ -66,11 +59,11 @@ EOF
 
 echo_client_start behindnat "$NS_PEER" "$NAT_OUT_ADDR" 7 0 "$ENCAPS_PORT" "$ENCAPS_PORT"
 echo_send "$COUNT"
-echo_wait "$COUNT" 20 || fail_exchange "before the rebinding: $ECHO_GOT of $COUNT echoes"
+echo_wait "$COUNT" 20 || e2e_fail_dump "before the rebinding: $ECHO_GOT of $COUNT echoes"
 e2e_log "before the rebinding: $COUNT/$COUNT echoes"
 
 ctl -j show associations >"$E2E_TMP/assoc-before.json" 2>"$E2E_TMP/ctl.err" ||
-	fail_exchange "sctpgwctl -j show associations failed: $(cat "$E2E_TMP/ctl.err")"
+	e2e_fail_dump "sctpgwctl -j show associations failed: $(cat "$E2E_TMP/ctl.err")"
 json_check "$E2E_TMP/assoc-before.json" "
 a = d.get('associations', [])
 if check(len(a) == 1, 'expected 1 association, got %d: %s' % (len(a), a)):
@@ -81,7 +74,7 @@ if check(len(a) == 1, 'expected 1 association, got %d: %s' % (len(a), a)):
     if check(len(r) == 1, 'remote address $PEER_ADDR not listed: %s' % a.get('remote_addresses')):
         p = r[0].get('udp_port', 0)
         check($OLD_LO <= p <= $OLD_HI, 'udp_port %r, expected the peer NAT port in $OLD_LO-$OLD_HI' % p)
-" || { cat "$E2E_TMP/assoc-before.json"; fail_exchange "association before the rebinding"; }
+" || { cat "$E2E_TMP/assoc-before.json"; e2e_fail_dump "association before the rebinding"; }
 port1=$(learned_port "$E2E_TMP/assoc-before.json")
 ctl -j show stats >"$E2E_TMP/stats-before.json" 2>/dev/null
 changes1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["stats"].get("port_changes", -1))' \
@@ -89,16 +82,16 @@ changes1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["stat
 e2e_log "learned UDP port before the rebinding: $port1 (port_changes $changes1)"
 
 # The peer's NAT forgets its mapping and maps the peer into another port range.
-pnat_rebind "$NEW_LO" "$NEW_HI" || fail_exchange "cannot rebind the peer's NAT"
+pnat_rebind "$NEW_LO" "$NEW_HI" || e2e_fail_dump "cannot rebind the peer's NAT"
 e2e_log "peer NAT rebound: UDP source ports now $NEW_LO-$NEW_HI, conntrack flushed"
 
 echo_send "$COUNT"
 echo_wait $((2 * COUNT)) 30 ||
-	fail_exchange "after the rebinding: $ECHO_GOT of $((2 * COUNT)) echoes in all"
+	e2e_fail_dump "after the rebinding: $ECHO_GOT of $((2 * COUNT)) echoes in all"
 e2e_log "after the rebinding: $((2 * COUNT))/$((2 * COUNT)) echoes in all"
 
 ctl -j show associations >"$E2E_TMP/assoc-after.json" 2>"$E2E_TMP/ctl.err" ||
-	fail_exchange "sctpgwctl -j show associations failed: $(cat "$E2E_TMP/ctl.err")"
+	e2e_fail_dump "sctpgwctl -j show associations failed: $(cat "$E2E_TMP/ctl.err")"
 json_check "$E2E_TMP/assoc-after.json" "
 a = d.get('associations', [])
 if check(len(a) == 1, 'expected still 1 association, got %d: %s' % (len(a), a)):
@@ -109,21 +102,21 @@ if check(len(a) == 1, 'expected still 1 association, got %d: %s' % (len(a), a)):
         p = r[0].get('udp_port', 0)
         check($NEW_LO <= p <= $NEW_HI, 'udp_port %r, expected the new peer NAT port in $NEW_LO-$NEW_HI' % p)
         check(r[0].get('idle_ms') is not None and r[0]['idle_ms'] < 30000, 'idle_ms %r' % r[0].get('idle_ms'))
-" || { cat "$E2E_TMP/assoc-after.json"; fail_exchange "association after the rebinding"; }
+" || { cat "$E2E_TMP/assoc-after.json"; e2e_fail_dump "association after the rebinding"; }
 port2=$(learned_port "$E2E_TMP/assoc-after.json")
 
 ctl -j show stats >"$E2E_TMP/stats-after.json" 2>"$E2E_TMP/ctl.err" ||
-	fail_exchange "sctpgwctl -j show stats failed: $(cat "$E2E_TMP/ctl.err")"
+	e2e_fail_dump "sctpgwctl -j show stats failed: $(cat "$E2E_TMP/ctl.err")"
 json_check "$E2E_TMP/stats-after.json" "
 s = d.get('stats', {})
 check(s.get('port_changes', 0) >= 1, 'port_changes %r, expected >= 1' % s.get('port_changes'))
 check(s.get('port_changes', 0) > $changes1, 'port_changes did not move (%r before)' % $changes1)
 check(s.get('associations_created', 0) == 1, 'associations_created %r, expected 1' % s.get('associations_created'))
 check(s.get('associations_relearned', 0) == 0, 'associations_relearned %r, expected 0' % s.get('associations_relearned'))
-" || { cat "$E2E_TMP/stats-after.json"; fail_exchange "counters after the rebinding"; }
+" || { cat "$E2E_TMP/stats-after.json"; e2e_fail_dump "counters after the rebinding"; }
 e2e_log "learned UDP port after the rebinding: $port2"
 
-echo_close 10 || fail_exchange "peer's client did not finish its SHUTDOWN within 10 s"
+echo_close 10 || e2e_fail_dump "peer's client did not finish its SHUTDOWN within 10 s"
 cap_stop
 
 if ! cap_check_outside "$CAP_FILE"; then
