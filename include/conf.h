@@ -60,6 +60,7 @@ struct gw_conf {
 	uint32_t max_assoc;      /* max-associations N */
 	uint32_t init_rate;      /* init-rate N: new associations from outside per second */
 	uint32_t init_rate_source; /* init-rate-per-source N: the same per remote address */
+	bool queue_bypass;       /* queue-bypass yes|no: accept, not drop, with no daemon */
 	unsigned ninternal;
 	struct conf_prefix internal[CONF_MAX_INTERNAL];
 	unsigned nencap;

@@ -26,6 +26,7 @@ enum conf_single {
 	SEEN_TIMEOUT_SHUTDOWN,
 	SEEN_INIT_RATE,
 	SEEN_INIT_RATE_SOURCE,
+	SEEN_QUEUE_BYPASS,
 	SEEN_COUNT
 };
 
@@ -339,6 +340,26 @@ static int st_max_assoc(struct conf_reader *r, const struct conf_line *l)
 	return 0;
 }
 
+/* queue-bypass yes|no: what the kernel does with queued SCTP while no daemon listens. */
+static int st_queue_bypass(struct conf_reader *r, const struct conf_line *l)
+{
+	const char *tok;
+
+	if (need_arg(r, l, 1, "value", "queue-bypass") < 0)
+		return -1;
+	tok = l->tok[1];
+	if (strcmp(tok, "yes") == 0)
+		r->conf->queue_bypass = true;
+	else if (strcmp(tok, "no") == 0)
+		r->conf->queue_bypass = false;
+	else
+		return conf_error(r, "bad value %s for queue-bypass (expected yes or no)",
+				  q(tok).s);
+	if (no_extra(r, l, 2) < 0)
+		return -1;
+	return mark_seen(r, SEEN_QUEUE_BYPASS, "queue-bypass");
+}
+
 static int st_timeout(struct conf_reader *r, const struct conf_line *l)
 {
 	static const char *const kinds[] = { "init", "established", "shutdown" };
@@ -470,6 +491,7 @@ static const struct {
 } statements[] = {
 	{ "udp-port", st_udp_port },
 	{ "queue", st_queue },
+	{ "queue-bypass", st_queue_bypass },
 	{ "mark", st_mark },
 	{ "max-associations", st_max_assoc },
 	{ "init-rate", st_init_rate },
@@ -615,6 +637,7 @@ void conf_dump(const struct gw_conf *c, FILE *out)
 
 	fprintf(out, "udp-port %u\n", c->udp_port);
 	fprintf(out, "queue %u\n", c->queue_num);
+	fprintf(out, "queue-bypass %s\n", c->queue_bypass ? "yes" : "no");
 	fprintf(out, "mark 0x%x\n", c->mark);
 	fprintf(out, "max-associations %u\n", c->max_assoc);
 	fprintf(out, "init-rate %u\n", c->init_rate);

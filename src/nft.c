@@ -273,18 +273,24 @@ static bool nft_expr_ct_any(struct nftnl_rule *r)
 	       nft_expr_cmp(r, NFT_CMP_NEQ, &none, sizeof(none));
 }
 
-static bool nft_expr_queue(struct nftnl_rule *r, enum nft_queue_kind kind, uint16_t num)
+/*
+ * Without a listener on the queue (daemon crashed or killed) the kernel drops queued
+ * packets: fail closed, the default. With queue-bypass it accepts them instead and
+ * internal SCTP goes on natively (fail open).
+ */
+static bool nft_expr_queue(struct nftnl_rule *r, enum nft_queue_kind kind, uint16_t num,
+			   bool bypass)
 {
 	struct xt_NFQ_info_v3 *info;
 	struct nftnl_expr *e;
 
 	if (kind == NFT_QUEUE_NATIVE) {
-		/* no bypass flag: without a listener the kernel drops (fail closed) */
 		e = nftnl_expr_alloc("queue");
 		if (e) {
 			nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, num);
 			nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_TOTAL, 1);
-			nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS, 0);
+			nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS,
+					   bypass ? NFT_QUEUE_FLAG_BYPASS : 0);
 		}
 		return nft_rule_add(r, e);
 	}
@@ -297,7 +303,7 @@ static bool nft_expr_queue(struct nftnl_rule *r, enum nft_queue_kind kind, uint1
 	}
 	info->queuenum = num;
 	info->queues_total = 1;
-	info->flags = 0; /* fail closed, as above */
+	info->flags = bypass ? NFQ_FLAG_BYPASS : 0;
 	nftnl_expr_set_str(e, NFTNL_EXPR_TG_NAME, "NFQUEUE");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_TG_REV, 3);
 	/* the expression takes ownership of info and frees it */
@@ -357,7 +363,8 @@ static int nft_batch_rule(struct nft_batch *nb, const struct gw_conf *conf,
 	     nft_expr_cmp(r, NFT_CMP_EQ, &l4proto, sizeof(l4proto)) &&
 	     nft_expr_meta(r, NFT_META_MARK) &&
 	     nft_expr_cmp(r, NFT_CMP_NEQ, &conf->mark, sizeof(conf->mark)) &&
-	     nft_expr_ct_any(r) && nft_expr_queue(r, kind, conf->queue_num);
+	     nft_expr_ct_any(r) &&
+	     nft_expr_queue(r, kind, conf->queue_num, conf->queue_bypass);
 	if (!ok) {
 		nftnl_rule_free(r);
 		return -ENOMEM;

@@ -83,6 +83,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c->timeout_shutdown, 3);
 	ck_assert_uint_eq(c->init_rate, 1000);
 	ck_assert_uint_eq(c->init_rate_source, 50);
+	ck_assert(!c->queue_bypass); /* fail closed unless asked */
 	ck_assert_uint_eq(c->ninternal, 1);
 	check_prefix(&c->internal[0], "10.10.1.0", 24);
 	ck_assert_uint_eq(c->nencap, 1);
@@ -107,7 +108,7 @@ START_TEST(test_every_statement)
 		 "max-associations 1000\n"
 		 "init-rate 200\n"
 		 "init-rate-per-source 7\n"
-		 "\n"
+		 "queue-bypass yes\n"
 		 "timeout init 5\n"
 		 "timeout established 600\n"
 		 "timeout shutdown 4\n"
@@ -125,6 +126,7 @@ START_TEST(test_every_statement)
 	ck_assert_uint_eq(c->max_assoc, 1000);
 	ck_assert_uint_eq(c->init_rate, 200);
 	ck_assert_uint_eq(c->init_rate_source, 7);
+	ck_assert(c->queue_bypass);
 	ck_assert_uint_eq(c->timeout_init, 5);
 	ck_assert_uint_eq(c->timeout_established, 600);
 	ck_assert_uint_eq(c->timeout_shutdown, 4);
@@ -281,6 +283,12 @@ static const struct err_case err_cases[] = {
 	  "t.conf:3: bad timeout \"86401\" (expected 1-86400 seconds)" },
 	{ MIN "timeout established -1\n",
 	  "t.conf:3: bad timeout \"-1\" (expected 1-86400 seconds)" },
+	{ MIN "queue-bypass maybe\n",
+	  "t.conf:3: bad value \"maybe\" for queue-bypass (expected yes or no)" },
+	{ MIN "queue-bypass Yes\n",
+	  "t.conf:3: bad value \"Yes\" for queue-bypass (expected yes or no)" },
+	{ MIN "queue-bypass 1\n",
+	  "t.conf:3: bad value \"1\" for queue-bypass (expected yes or no)" },
 	/* missing and extra arguments */
 	{ MIN "udp-port\n", "t.conf:3: missing value after \"udp-port\"" },
 	{ MIN "queue   # comment\n", "t.conf:3: missing value after \"queue\"" },
@@ -288,6 +296,9 @@ static const struct err_case err_cases[] = {
 	{ MIN "timeout init\n", "t.conf:3: missing value after \"timeout init\"" },
 	{ MIN "udp-port 1 2\n", "t.conf:3: extra argument \"2\" to \"udp-port\"" },
 	{ MIN "timeout init 3 s\n", "t.conf:3: extra argument \"s\" to \"timeout\"" },
+	{ MIN "queue-bypass\n", "t.conf:3: missing value after \"queue-bypass\"" },
+	{ MIN "queue-bypass yes no\n",
+	  "t.conf:3: extra argument \"no\" to \"queue-bypass\"" },
 	{ "internal\n", "t.conf:1: missing network prefix after \"internal\"" },
 	{ "internal 10.0.0.0/8 10.1.0.0/16\n",
 	  "t.conf:1: extra argument \"10.1.0.0/16\" to \"internal\"" },
@@ -359,6 +370,8 @@ static const struct err_case err_cases[] = {
 	{ "udp-port 1\n" MIN "udp-port 1\n", "t.conf:4: \"udp-port\" already set on line 1" },
 	{ "queue 1\n" MIN "queue 2\n", "t.conf:4: \"queue\" already set on line 1" },
 	{ MIN "mark 1\nmark 2\n", "t.conf:4: \"mark\" already set on line 3" },
+	{ MIN "queue-bypass no\nqueue-bypass no\n",
+	  "t.conf:4: \"queue-bypass\" already set on line 3" },
 	{ MIN "max-associations 1\n#\nmax-associations 2\n",
 	  "t.conf:5: \"max-associations\" already set on line 3" },
 	{ MIN "timeout init 1\ntimeout established 2\ntimeout init 3\n",
@@ -507,7 +520,7 @@ static char *dump(const struct gw_conf *c)
 
 static const char *const round_trip_inputs[] = {
 	MIN,
-	"udp-port 9900\nqueue 3\nmark 0x1\nmax-associations 1\ntimeout init 86400\n"
+	"udp-port 9900\nqueue 3\nqueue-bypass yes\nmark 0x1\nmax-associations 1\ntimeout init 86400\n"
 	"timeout established 1\ntimeout shutdown 2\n"
 	"internal 10.10.1.0/24\ninternal 192.168.7.0/24\n"
 	"encapsulate to 198.51.100.0/24 port 5060 remote-udp-port 9900\n"
@@ -554,6 +567,7 @@ START_TEST(test_dump_text)
 	text = dump(c);
 	ck_assert_str_eq(text, "udp-port 9899\n"
 			       "queue 0\n"
+			       "queue-bypass no\n"
 			       "mark 0xff\n"
 			       "max-associations 65536\n"
 			       "init-rate 1000\n"
