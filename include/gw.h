@@ -11,6 +11,7 @@
 #include "stats.h"
 
 struct gw;
+struct privs_target;
 typedef void (*gw_fd_cb)(struct gw *gw, int fd, uint32_t events, void *arg);
 
 struct gw_opts {
@@ -18,6 +19,7 @@ struct gw_opts {
 	const char *ctl_path;
 	bool foreground;
 	bool debug;
+	const struct privs_target *privs; /* -u / -g: who to become after setup; NULL: stay */
 };
 
 struct gw {

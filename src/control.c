@@ -4,8 +4,15 @@
  * slow to send its request or to read its reply costs a slot, never loop time. Each
  * client has a deadline (2 s to send the request, 5 s without progress while we write),
  * enforced by one timerfd armed for the earliest deadline. Large replies (one record per
- * association) are produced in slices as the socket drains, so memory stays bounded. */
+ * association) are produced in slices as the socket drains, so memory stays bounded.
+ *
+ * Who may do what: the socket's mode (0660) decides who can connect; anyone who can may
+ * read (show ...). Changing something (reload, flush, set) also takes root, the daemon's
+ * own user or membership of the socket's group, judged from the credentials the kernel
+ * recorded at connect(): access granted otherwise (an ACL, CAP_DAC_OVERRIDE) stays
+ * read-only. */
 #include <errno.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +25,15 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "ctlcheck.h"
 #include "ctlproto.h"
 #include "gw.h"
 #include "log.h"
+#include "privs.h"
+
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59
+#endif
 
 #define CTL_MAX_CLIENTS 16
 #define CTL_BACKLOG 16
@@ -28,16 +41,17 @@
 #define CTL_WRITE_STALL_MS 5000
 /* Association records are generated until this much is waiting to be sent. */
 #define CTL_OUT_LOW_WATER 65536
-#define CTL_MAX_REQUEST_PAYLOAD sizeof(struct ctl_set_port)
 
 struct ctl_client {
 	int fd;
 	bool writing;
+	bool may_change; /* root, our user or the socket's group when it connected */
+	struct ucred cred;
 	uint64_t deadline_ms;
 	size_t inlen;
 	union {
 		struct ctl_hdr hdr;
-		uint8_t bytes[sizeof(struct ctl_hdr) + CTL_MAX_REQUEST_PAYLOAD];
+		uint8_t bytes[sizeof(struct ctl_hdr) + CTLCHECK_MAX_REQUEST];
 	} in;
 	uint8_t *out;
 	size_t outlen, outoff, outcap;
@@ -54,8 +68,12 @@ static struct ctl_state {
 	int lfd, tfd;
 	bool bound;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	gid_t gid;                 /* the socket's group: may change things */
+	char group[PRIVS_NAME_LEN];
+	uint64_t refused;          /* state-changing requests refused */
+	struct ratelimit rl_refused;
 	struct ctl_client *clients[CTL_MAX_CLIENTS];
-} ctl = { .lfd = -1, .tfd = -1 };
+} ctl = { .lfd = -1, .tfd = -1, .rl_refused = RATELIMIT_INIT(10000, 5) };
 
 static void ctl_arm_timer(void)
 {
@@ -266,6 +284,7 @@ static int ctl_show_stats(struct ctl_client *c)
 		{ "aborts_sent", s->aborts_sent },
 		{ "addr_params_removed", s->addr_params_removed },
 		{ "ports_translated", s->ports_translated },
+		{ "control_refused", ctl.refused },
 		{ "associations_relearned", s->assoc_relearned },
 		{ "queue_enobufs", s->nfq_enobufs },
 		{ "icmp_received", s->icmp_received },
@@ -377,8 +396,7 @@ static int ctl_set_port(struct ctl_client *c, const struct ctl_set_port *sp)
 	char abuf[GW_ADDRSTRLEN];
 	uint32_t n = 0;
 
-	if ((sp->addr.family != AF_INET && sp->addr.family != AF_INET6) || !sp->udp_port)
-		return ctl_put_error(c, EINVAL, "invalid address family or UDP port 0");
+	/* ctlcheck_request() vouched for the family and the port. */
 	memset(&addr, 0, sizeof(addr));
 	addr.family = sp->addr.family;
 	memcpy(addr.bytes, sp->addr.bytes, sizeof(addr.bytes));
@@ -408,31 +426,26 @@ static int ctl_set_port(struct ctl_client *c, const struct ctl_set_port *sp)
 	return ctl_put_done(c, n);
 }
 
-/* Expected payload size of a request, or -1 for an unknown type. */
-static long ctl_request_len(uint16_t type, uint32_t len)
-{
-	switch (type) {
-	case CTL_REQ_SHOW_ASSOC:
-		return len == sizeof(struct ctl_assoc_filter) ? (long)len : 0;
-	case CTL_REQ_SET_PORT:
-		return sizeof(struct ctl_set_port);
-	case CTL_REQ_SHOW_STATS:
-	case CTL_REQ_RELOAD:
-	case CTL_REQ_FLUSH:
-	case CTL_REQ_SHOW_CONFIG:
-	case CTL_REQ_SHOW_RULES:
-		return 0;
-	default:
-		return -1;
-	}
-}
-
 static int ctl_dispatch(struct ctl_client *c)
 {
 	const struct ctl_hdr *h = &c->in.hdr;
 	const uint8_t *payload = c->in.bytes + sizeof(*h);
 	char err[CONF_ERR_LEN + 128];
 
+	if (!ctlcheck_read_only(h->type) && !c->may_change) {
+		uint64_t supp = 0;
+
+		ctl.refused++;
+		if (ratelimit_ok(&ctl.rl_refused, now_monotonic_ms(), &supp))
+			log_warnx("control: %s refused to uid %u gid %u (pid %d): not root, the "
+				  "daemon's user or group %s (%llu refused so far%s)",
+				  ctlcheck_request_name(h->type), (unsigned)c->cred.uid,
+				  (unsigned)c->cred.gid, (int)c->cred.pid, ctl.group,
+				  (unsigned long long)ctl.refused,
+				  supp ? ", some not logged" : "");
+		return ctl_put_error(c, EPERM, "permission denied: %s needs root or group %s",
+				     ctlcheck_request_name(h->type), ctl.group);
+	}
 	switch (h->type) {
 	case CTL_REQ_SHOW_ASSOC: {
 		struct ctl_assoc_filter f = { 0 };
@@ -541,6 +554,7 @@ static void ctl_read(struct ctl_client *c)
 {
 	const struct ctl_hdr *h = &c->in.hdr;
 	size_t want = sizeof(*h);
+	char msg[128];
 	long plen;
 	int err;
 
@@ -548,32 +562,19 @@ static void ctl_read(struct ctl_client *c)
 		ssize_t n;
 
 		if (c->inlen >= sizeof(*h)) {
-			if (h->magic != CTL_MAGIC || h->version != CTL_VERSION) {
-				err = ctl_put_error(c, EPROTO,
-						    "protocol version mismatch: daemon speaks %u",
-						    CTL_VERSION);
-				goto reply;
-			}
-			if (h->len > CTL_MAX_PAYLOAD) {
-				err = ctl_put_error(c, EINVAL, "request payload too long: %u bytes",
-						    h->len);
-				goto reply;
-			}
-			plen = ctl_request_len(h->type, h->len);
+			plen = ctlcheck_request_hdr(h, msg, sizeof(msg));
 			if (plen < 0) {
-				err = ctl_put_error(c, EOPNOTSUPP, "unknown request type %u",
-						    h->type);
-				goto reply;
-			}
-			if ((long)h->len != plen) {
-				err = ctl_put_error(c, EINVAL,
-						    "wrong payload size %u for request type %u",
-						    h->len, h->type);
+				err = ctl_put_error(c, (int)-plen, "%s", msg);
 				goto reply;
 			}
 			want = sizeof(*h) + (size_t)plen;
 			if (c->inlen >= want) {
-				err = ctl_dispatch(c);
+				err = ctlcheck_request(h, c->in.bytes + sizeof(*h),
+						       (size_t)plen, msg, sizeof(msg));
+				if (err < 0)
+					err = ctl_put_error(c, -err, "%s", msg);
+				else
+					err = ctl_dispatch(c);
 				goto reply;
 			}
 		}
@@ -616,14 +617,43 @@ static void ctl_on_client(struct gw *gw, int fd, uint32_t events, void *arg)
 	ctl_arm_timer();
 }
 
-static void ctl_log_peer(int fd)
+/* Whether the peer had gid among its supplementary groups at connect(). The kernel
+ * recorded them then (SO_PEERGROUPS, Linux 4.13): no race with /proc/PID reuse. */
+static bool ctl_peer_in_group(int fd, gid_t gid)
 {
-	struct ucred cr;
-	socklen_t len = sizeof(cr);
+	gid_t small[64], *g = small;
+	socklen_t len = sizeof(small);
+	bool found = false;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0)
-		log_debug("control: client pid %d uid %u gid %u", (int)cr.pid, (unsigned)cr.uid,
-			  (unsigned)cr.gid);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) < 0) {
+		if (errno != ERANGE || !(g = malloc(len)))
+			return false;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < len / sizeof(*g) && !found; i++)
+		found = g[i] == gid;
+out:
+	if (g != small)
+		free(g);
+	return found;
+}
+
+/* Who the client is, and whether it may change things; no credentials, no changes. */
+static void ctl_identify(struct ctl_client *c)
+{
+	socklen_t len = sizeof(c->cred);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) {
+		log_warn("control: SO_PEERCRED");
+		c->cred.uid = (uid_t)-1;
+		c->cred.gid = (gid_t)-1;
+		return;
+	}
+	c->may_change = c->cred.uid == 0 || c->cred.uid == geteuid() ||
+			c->cred.gid == ctl.gid || ctl_peer_in_group(c->fd, ctl.gid);
+	log_debug("control: client pid %d uid %u gid %u%s", (int)c->cred.pid,
+		  (unsigned)c->cred.uid, (unsigned)c->cred.gid, c->may_change ? "" : ", read-only");
 }
 
 /* Tell a client we cannot serve why, rather than a bare close; a fresh socket's buffer
@@ -666,8 +696,8 @@ static void ctl_on_listen(struct gw *gw, int fd, uint32_t events, void *arg)
 						 : "out of memory");
 			continue;
 		}
-		ctl_log_peer(cfd);
 		c->fd = cfd;
+		ctl_identify(c);
 		c->deadline_ms = now_monotonic_ms() + CTL_REQUEST_TIMEOUT_MS;
 		if (gw_watch(gw, cfd, EPOLLIN, ctl_on_client, c) < 0) {
 			log_warn("control: cannot watch client");
@@ -698,12 +728,14 @@ static void ctl_on_timer(struct gw *gw, int fd, uint32_t events, void *arg)
 	ctl_arm_timer();
 }
 
-/* mkdir -p for the socket's directory; the last component gets mode 0750. */
-static int ctl_make_dir(const char *path)
+/* mkdir -p for the socket's directory; the last component gets mode 0750. *created says
+ * whether that last one is new, hence ours to hand over. */
+static int ctl_make_dir(const char *path, bool *created)
 {
 	char dir[sizeof(ctl.path)];
 	char *slash;
 
+	*created = false;
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (!slash || slash == dir)
@@ -717,7 +749,9 @@ static int ctl_make_dir(const char *path)
 			goto fail;
 		*p = '/';
 	}
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+	if (mkdir(dir, 0750) == 0)
+		*created = true;
+	else if (errno != EEXIST)
 		goto fail;
 	return 0;
 fail:
@@ -767,10 +801,54 @@ static int ctl_clear_stale(const struct sockaddr_un *sun)
 	return -1;
 }
 
+/* With -u the socket, and its directory if we made it, belong to the daemon's user and
+ * group: members reach it, and the daemon can still remove it at exit. A directory made
+ * by someone else is left alone, only checked. The socket's group is the one allowed to
+ * change things. */
+static int ctl_set_owner(const struct gw *gw, const char *path, bool dir_created)
+{
+	const struct privs_target *t = gw->opts.privs;
+	char dir[sizeof(ctl.path)];
+	const struct group *gr;
+	struct stat st;
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	if (t && chown(path, t->uid, t->gid) < 0) {
+		log_warn("control_open: chown %s", path);
+		return -1;
+	}
+	if (t && slash && slash != dir) {
+		if (dir_created && chown(dir, t->uid, t->gid) < 0) {
+			log_warn("control_open: chown %s", dir);
+			return -1;
+		}
+		if (!dir_created && stat(dir, &st) == 0 && st.st_uid != t->uid &&
+		    !(st.st_mode & S_IXOTH) && !(st.st_gid == t->gid && (st.st_mode & S_IXGRP)))
+			log_warnx("control_open: %s, made by someone else, does not let group %s "
+				  "reach the control socket", dir, t->group);
+	}
+	if (stat(path, &st) < 0) {
+		log_warn("control_open: stat %s", path);
+		return -1;
+	}
+	ctl.gid = st.st_gid;
+	gr = getgrgid(ctl.gid);
+	if (gr)
+		snprintf(ctl.group, sizeof(ctl.group), "%s", gr->gr_name);
+	else
+		snprintf(ctl.group, sizeof(ctl.group), "%u", (unsigned)ctl.gid);
+	return 0;
+}
+
 int control_open(struct gw *gw, const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	size_t len = strlen(path);
+	bool dir_created;
 
 	ctl.gw = gw;
 	if (len == 0 || len >= sizeof(sun.sun_path)) {
@@ -779,7 +857,7 @@ int control_open(struct gw *gw, const char *path)
 		return -1;
 	}
 	memcpy(sun.sun_path, path, len + 1);
-	if (ctl_make_dir(path) < 0 || ctl_clear_stale(&sun) < 0)
+	if (ctl_make_dir(path, &dir_created) < 0 || ctl_clear_stale(&sun) < 0)
 		return -1;
 
 	ctl.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -797,6 +875,8 @@ int control_open(struct gw *gw, const char *path)
 		log_warn("control_open: chmod %s", path);
 		goto fail;
 	}
+	if (ctl_set_owner(gw, path, dir_created) < 0)
+		goto fail;
 	if (listen(ctl.lfd, CTL_BACKLOG) < 0) {
 		log_warn("control_open: listen");
 		goto fail;
@@ -834,9 +914,11 @@ void control_close(struct gw *gw)
 		close(ctl.lfd);
 		ctl.lfd = -1;
 	}
-	/* Only a path we bound ourselves: never the socket of another instance. */
+	/* Only a path we bound ourselves: never the socket of another instance. After -u
+	 * a directory that is not ours may refuse; the next start clears the stale socket. */
 	if (ctl.bound) {
-		unlink(ctl.path);
+		if (unlink(ctl.path) < 0 && errno != ENOENT)
+			log_warn("control_close: cannot remove %s", ctl.path);
 		ctl.bound = false;
 	}
 }

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "nfq.h"
 #include "pkt.h"
+#include "privs.h"
 #include "udp.h"
 #include "xlate.h"
 
@@ -564,6 +565,21 @@ static void gw_loop(struct gw *gw)
 	}
 }
 
+/* -u: everything that needs root is done; keep only what reloads, the queue and the
+ * exit need (CAP_NET_ADMIN, CAP_NET_RAW). */
+static int gw_drop_privileges(const struct gw *gw, char *err, size_t errlen)
+{
+	const struct privs_target *t = gw->opts.privs;
+
+	if (privs_drop(t, err, errlen) < 0)
+		return -1;
+	log_info("running as %s (group %s) with CAP_NET_ADMIN, CAP_NET_RAW", t->user, t->group);
+	if (access(gw->opts.conf_path, R_OK) < 0)
+		log_warn("%s is not readable by %s: reloads will fail", gw->opts.conf_path,
+			 t->user);
+	return 0;
+}
+
 int gw_main(const struct gw_opts *opts)
 {
 	struct gw gw = { .opts = *opts };
@@ -624,6 +640,12 @@ int gw_main(const struct gw_opts *opts)
 	}
 	if (nft_install(gw.conf, &gw.queue_kind, err, sizeof(err)) < 0) {
 		log_err("%s", err);
+		goto out_ctl;
+	}
+	if (opts->privs && gw_drop_privileges(&gw, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		if (nft_remove(err, sizeof(err)) < 0)
+			log_err("%s", err);
 		goto out_ctl;
 	}
 	log_info("sctp-udp-gw %s started: UDP port %u, queue %u (%s), CRC32c %s, "

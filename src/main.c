@@ -10,6 +10,7 @@
 #include "ctlproto.h"
 #include "gw.h"
 #include "log.h"
+#include "privs.h"
 
 /* The file `make install` puts in place: under the configured sysconfdir, which is
  * /etc for a packaged build and /usr/local/etc with the autoconf default. */
@@ -22,11 +23,15 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: sctp-udp-gw [-c FILE] [-f] [-n] [-s SOCKET] [-d] [-V]\n"
+		"usage: sctp-udp-gw [-c FILE] [-f] [-n] [-s SOCKET] [-u USER [-g GROUP]]\n"
+		"                   [-d] [-V]\n"
 		"  -c FILE    configuration file (default %s)\n"
 		"  -f         stay in the foreground\n"
 		"  -n         check the configuration and exit (with -d: print it normalized)\n"
 		"  -s SOCKET  control socket (default %s)\n"
+		"  -u USER    after setup, run as USER with only CAP_NET_ADMIN and CAP_NET_RAW\n"
+		"  -g GROUP   with -u: run as GROUP (default USER's group); the control socket's\n"
+		"             group, whose members may reload and change the daemon\n"
 		"  -d         debug logging\n"
 		"  -V         print the version and exit\n",
 		GW_CONF_PATH, CTL_DEFAULT_SOCKET);
@@ -72,10 +77,12 @@ static bool stderr_is_journal(void)
 int main(int argc, char **argv)
 {
 	struct gw_opts opts = { .conf_path = GW_CONF_PATH, .ctl_path = CTL_DEFAULT_SOCKET };
+	const char *user = NULL, *group = NULL;
+	struct privs_target privs;
 	bool check_only = false;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "c:fns:dVh")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fns:u:g:dVh")) != -1) {
 		switch (ch) {
 		case 'c':
 			opts.conf_path = optarg;
@@ -88,6 +95,12 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			opts.ctl_path = optarg;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'g':
+			group = optarg;
 			break;
 		case 'd':
 			opts.debug = true;
@@ -107,8 +120,22 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (group && !user) {
+		fprintf(stderr, "sctp-udp-gw: -g needs -u\n");
+		return 2;
+	}
 	if (check_only)
 		return check_config(opts.conf_path, opts.debug);
+	/* Names are resolved now, while errors still reach the terminal. */
+	if (user) {
+		char err[256];
+
+		if (privs_resolve(user, group, &privs, err, sizeof(err)) < 0) {
+			fprintf(stderr, "sctp-udp-gw: %s\n", err);
+			return 1;
+		}
+		opts.privs = &privs;
+	}
 
 	/* Under systemd (or once detached) the journal gets structured priorities. */
 	if (!opts.foreground && daemon(0, 0) < 0) {

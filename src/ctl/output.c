@@ -565,6 +565,7 @@ static const struct {
 	{ "aborts_sent", "ABORTs sent for out-of-the-blue packets." },
 	{ "addr_params_removed", "Address parameters removed from INIT / INIT-ACK." },
 	{ "ports_translated", "Associations given another source port to avoid a collision." },
+	{ "control_refused", "Control requests refused: the client may not change the daemon." },
 	{ "associations_relearned", "Associations rebuilt from mid-association traffic (after a restart)." },
 	{ "queue_enobufs", "Netfilter queue overruns." },
 	{ "icmp_received", "ICMP errors received about the gateway's datagrams." },
