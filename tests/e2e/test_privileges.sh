@@ -50,6 +50,13 @@ topo_up
 # owns it and can remove its socket after the drop. The binaries are copied where the
 # other users may run them; the daemon gets -u / -g through a wrapper.
 chmod 0711 "$E2E_TMP"
+# ... and every directory above it that the harness made (scripts/test.sh keeps its
+# logs in a mktemp -d directory, mode 0700): the member must reach the socket.
+d=$(dirname "$E2E_TMP")
+while [ "$d" != / ] && [ "$d" != /tmp ]; do
+	[ -O "$d" ] && chmod o+x "$d"
+	d=$(dirname "$d")
+done
 mkdir -m 0755 "$E2E_TMP/bin"
 install -m 0755 "$CTL_BIN" "$E2E_TMP/bin/sctpgwctl"
 REAL_GW=$GW_BIN
