@@ -275,7 +275,11 @@ void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_m
 			assoc_set_itag(x->tab, a, s.init_tag);
 	}
 
-	path = assoc_path_get(a, &iph.dst, default_udp_port(x->conf, &iph.dst, s.dst_port));
+	/* The rule scan for a default port only when the address is new to the association,
+	 * not for every packet. */
+	path = assoc_path_find(a, &iph.dst);
+	if (!path)
+		path = assoc_path_get(a, &iph.dst, default_udp_port(x->conf, &iph.dst, s.dst_port));
 	if (verified)
 		track_state(x, a, &s);
 
