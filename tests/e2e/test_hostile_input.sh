@@ -10,6 +10,14 @@
 
 UDP_COUNT=${HOSTILE_UDP_COUNT:-100000}
 NATIVE_COUNT=${HOSTILE_NATIVE_COUNT:-20000}
+RSS_LIMIT_KB=1024
+if [ "${E2E_VALGRIND:-0}" = 1 ]; then
+	# Under valgrind the daemon is some 50 times slower: a full-speed burst would mostly
+	# die in the kernel's socket and queue buffers, and valgrind's own memory moves.
+	UDP_COUNT=${HOSTILE_UDP_COUNT:-7000}
+	NATIVE_COUNT=${HOSTILE_NATIVE_COUNT:-1200}
+	RSS_LIMIT_KB=16384
+fi
 
 e2e_init
 need_usrsctp
@@ -76,7 +84,7 @@ print('  inbound drops counted: %d of $UDP_COUNT sent' % total)
 
 growth=$((rss_after - rss_before))
 e2e_log "RSS ${rss_before} kB -> ${rss_after} kB"
-[ "$growth" -lt 1024 ] || e2e_fail "memory grew by $growth kB under hostile input"
+[ "$growth" -lt "$RSS_LIMIT_KB" ] || e2e_fail "memory grew by $growth kB under hostile input"
 
 echo_close 10 || e2e_log "client did not exit after EOF"
 gw_stop TERM || e2e_fail "daemon did not stop on SIGTERM"
