@@ -719,7 +719,8 @@ cap_start()
 	CAP_FILE="$E2E_TMP/$3.pcapng"
 	bg "cap.$3" "$1" tshark -n -q -i "$2" -w "$CAP_FILE"
 	CAP_PID=$BG_PID
-	e2e_until 10 grep -q "Capturing on" "$E2E_TMP/cap.$3.err" ||
+	# "Capture started" comes once dumpcap really captures; "Capturing on" comes before.
+	e2e_until 10 grep -qs "Capture started" "$E2E_TMP/cap.$3.err" ||
 		e2e_fail "tshark did not start on $1/$2: $(cat "$E2E_TMP/cap.$3.err")"
 }
 

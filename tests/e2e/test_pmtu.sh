@@ -70,7 +70,8 @@ pcap()
 {
 	bg "cap.$3" "$1" tshark -n -q -i "$2" -w "$E2E_TMP/$3.pcapng"
 	PCAP_PIDS+=("$BG_PID")
-	e2e_until 10 grep -qs "Capturing on" "$E2E_TMP/cap.$3.err" ||
+	# "Capture started" comes once dumpcap really captures; "Capturing on" comes before.
+	e2e_until 10 grep -qs "Capture started" "$E2E_TMP/cap.$3.err" ||
 		e2e_fail "tshark did not start on $1/$2: $(cat "$E2E_TMP/cap.$3.err")"
 }
 pcap_stop_all()
