@@ -60,7 +60,7 @@ int main(int argc, char **argv)
 	epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	ev.data.fd = sigfd;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, sigfd, &ev);
-	if (nft_install(&conf, &kind, err, sizeof(err)) < 0) {
+	if (nft_install(&conf, false, &kind, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		goto out;
 	}

@@ -42,6 +42,11 @@ struct assoc {
 	uint16_t rport;     /* the remote peer's SCTP port */
 	uint32_t itag;      /* tag chosen by the internal host: inbound packets carry it (0: not yet) */
 	uint32_t rtag;      /* tag chosen by the remote peer: outbound packets carry it (0: not yet) */
+	/* Relay associations (opened by the internal host to the gateway itself): the
+	 * gateway address and SCTP port the host addressed, which it must keep seeing as
+	 * its peer. relay_port 0: not a relay association. */
+	struct gw_addr relay_addr;
+	uint16_t relay_port;
 	uint64_t created_ms, last_ms;
 	uint64_t pkts_out, bytes_out, pkts_in, bytes_in;
 	struct assoc_path paths[ASSOC_MAX_PATHS];
@@ -59,6 +64,9 @@ struct assoc_table;
 /* max: capacity (>= 1). Returns NULL on allocation failure. */
 struct assoc_table *assoc_table_new(uint32_t max);
 void assoc_table_free(struct assoc_table *t);
+/* Ids first, first + step, ... (default 1, 1): tables of several workers hand out ids
+ * that never meet (worker w of n: first w + 1, step n). */
+void assoc_table_set_ids(struct assoc_table *t, uint32_t first, uint32_t step);
 uint32_t assoc_table_count(const struct assoc_table *t);
 uint32_t assoc_table_capacity(const struct assoc_table *t);
 

@@ -16,10 +16,13 @@
 #define CONF_MAX_INTERNAL 64
 #define CONF_MAX_ENCAP 256
 #define CONF_MAX_FORWARD 256
+#define CONF_MAX_RELAY 256
 #define CONF_ERR_LEN 512
 
 #define CONF_DEFAULT_UDP_PORT 9899
 #define CONF_DEFAULT_QUEUE 0
+#define CONF_DEFAULT_QUEUE_LENGTH 4096
+#define CONF_MAX_WORKERS 8
 #define CONF_DEFAULT_TIMEOUT_INIT 3
 #define CONF_DEFAULT_TIMEOUT_ESTABLISHED 210
 #define CONF_DEFAULT_TIMEOUT_SHUTDOWN 3
@@ -50,9 +53,29 @@ struct conf_forward {
 	unsigned line;
 };
 
+/* relay port P to ADDR [port Q] [remote-udp-port U]: an association an internal host
+ * opens to this gateway's own address, port P, is carried to ADDR port Q over UDP. */
+struct conf_relay {
+	uint16_t port;            /* SCTP port on the gateway the internal host addresses */
+	struct gw_addr to;        /* the remote peer */
+	uint16_t to_port;         /* its SCTP port (== port when not given) */
+	uint16_t remote_udp_port; /* its encapsulation port (default 9899) */
+	unsigned line;
+};
+
+/* relay-ingest: how native SCTP addressed to the gateway itself reaches the daemon. */
+enum conf_relay_ingest {
+	CONF_INGEST_AUTO = 0, /* raw socket when the kernel has no SCTP, else the input hook */
+	CONF_INGEST_RAW,      /* a raw IPPROTO_SCTP socket */
+	CONF_INGEST_QUEUE,    /* an input-hook chain queueing the relay ports */
+};
+const char *conf_relay_ingest_name(enum conf_relay_ingest i);
+
 struct gw_conf {
 	uint16_t udp_port;       /* udp-port N: local encapsulation port */
-	uint16_t queue_num;      /* queue N */
+	uint16_t queue_num;      /* queue N[-M]: the first queue */
+	uint16_t queue_count;    /* how many queues (M - N + 1): one worker each; 1, 2, 4, 8 */
+	uint32_t queue_length;   /* queue-length N: packets each queue may hold */
 	uint32_t mark;           /* mark M: packets the daemon injects carry it */
 	uint32_t timeout_init;   /* timeout init S */
 	uint32_t timeout_established; /* timeout established S */
@@ -61,12 +84,16 @@ struct gw_conf {
 	uint32_t init_rate;      /* init-rate N: new associations from outside per second */
 	uint32_t init_rate_source; /* init-rate-per-source N: the same per remote address */
 	bool queue_bypass;       /* queue-bypass yes|no: accept, not drop, with no daemon */
+	bool host_mode;          /* host-mode yes|no: take this host's own SCTP (output hook) */
+	uint8_t relay_ingest;    /* relay-ingest auto|raw|queue (enum conf_relay_ingest) */
 	unsigned ninternal;
 	struct conf_prefix internal[CONF_MAX_INTERNAL];
 	unsigned nencap;
 	struct conf_encap encap[CONF_MAX_ENCAP];
 	unsigned nforward;
 	struct conf_forward forward[CONF_MAX_FORWARD];
+	unsigned nrelay;
+	struct conf_relay relay[CONF_MAX_RELAY];
 };
 
 struct conf_reader {
@@ -82,8 +109,9 @@ void conf_defaults(struct gw_conf *c);
 void conf_read_init(struct conf_reader *r, struct gw_conf *c, const char *file);
 /* One line (without or with its trailing newline). 0 on success, -1 with r->err set. */
 int conf_read_line(struct conf_reader *r, const char *line);
-/* Whole-file checks (at least one internal network and one encapsulate rule, forward
- * targets inside an internal network, ...). 0 or -1 with r->err set. */
+/* Whole-file checks (something to do: internal networks, host mode or relay rules;
+ * encapsulate rules for the first two; forward targets inside an internal network
+ * unless in host mode, ...). 0 or -1 with r->err set. */
 int conf_read_finish(struct conf_reader *r);
 /* Read a whole file; 0, or -1 with err ("file:line: message" or "file: strerror"). */
 int conf_load_file(const char *path, struct gw_conf *c, char *err, size_t errlen);
@@ -97,6 +125,8 @@ const struct conf_encap *conf_match_encap(const struct gw_conf *c, const struct 
 					  uint16_t dport);
 /* Forward rule for an SCTP destination port, or NULL. */
 const struct conf_forward *conf_match_forward(const struct gw_conf *c, uint16_t port);
+/* Relay rule for the SCTP port an internal host addressed on the gateway, or NULL. */
+const struct conf_relay *conf_match_relay(const struct gw_conf *c, uint16_t port);
 bool conf_is_internal(const struct gw_conf *c, const struct gw_addr *a);
 
 #endif

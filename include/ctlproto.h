@@ -68,6 +68,9 @@ struct ctl_assoc_rec {
 	uint64_t age_ms, idle_ms;
 	uint64_t pkts_out, bytes_out, pkts_in, bytes_in;
 	struct ctl_path_rec paths[ASSOC_MAX_PATHS];
+	struct ctl_addr relay_addr; /* relay associations: the gateway address the host used */
+	uint16_t relay_port;        /* ... and its SCTP port; 0: not a relay association */
+	uint16_t pad3[3];
 };
 
 struct ctl_assoc_filter {
@@ -85,7 +88,8 @@ struct ctl_stat_rec {
 struct ctl_rules_hdr {
 	char queue_mechanism[CTL_QUEUE_MECH_LEN]; /* nft_queue_kind_name(), NUL-terminated */
 	uint16_t queue_num;
-	uint16_t pad;
+	uint8_t host_mode;    /* host-mode yes */
+	uint8_t relay_ingest; /* enum conf_relay_ingest in use; 0 (auto): no relay rule */
 	uint32_t mark;
 };
 
@@ -93,6 +97,7 @@ enum ctl_rule_kind {
 	CTL_RULE_INTERNAL = 1,    /* internal PREFIX: addr, prefix_len */
 	CTL_RULE_ENCAPSULATE = 2, /* encapsulate to PREFIX|any [port] [remote-udp-port] */
 	CTL_RULE_FORWARD = 3,     /* forward port P to ADDR [port Q]: addr is ADDR */
+	CTL_RULE_RELAY = 4,       /* relay port P to ADDR [port Q] [remote-udp-port U] */
 };
 
 struct ctl_rule_rec {
@@ -101,9 +106,10 @@ struct ctl_rule_rec {
 	uint8_t prefix_len;       /* internal, encapsulate */
 	uint8_t pad;
 	struct ctl_addr addr;     /* internal, encapsulate: the prefix; forward: ADDR */
-	uint16_t port;            /* encapsulate: SCTP destination port, 0 = any; forward: P */
-	uint16_t remote_udp_port; /* encapsulate */
-	uint16_t to_port;         /* forward: Q */
+	uint16_t port;            /* encapsulate: SCTP destination port, 0 = any; forward,
+				   * relay: P */
+	uint16_t remote_udp_port; /* encapsulate, relay */
+	uint16_t to_port;         /* forward, relay: Q */
 	uint16_t pad2;
 	uint32_t line;            /* in the configuration file; 0 for internal */
 	uint32_t pad3;

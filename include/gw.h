@@ -28,6 +28,7 @@ struct gw {
 	struct assoc_table *tab;
 	struct gw_stats stats;
 	enum nft_queue_kind queue_kind;
+	uint8_t relay_ingest;       /* in use: CONF_INGEST_RAW / _QUEUE; _AUTO: no relay rule */
 	uint64_t started_ms;
 	bool quit;
 	bool reload_pending;

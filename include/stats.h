@@ -32,6 +32,7 @@ enum gw_drop {
 	DROP_ICMP_IGNORED,     /* ICMP error of a type / code not translated */
 	DROP_ICMP_RATE,        /* ICMP error for an internal host over the rate limit */
 	DROP_ICMP_SEND,        /* sending an ICMP error to an internal host failed */
+	DROP_RELAY_NO_RULE,    /* native SCTP to the gateway itself, for a port no relay rule has */
 	DROP_COUNT
 };
 
@@ -51,11 +52,13 @@ struct gw_stats {
 	uint64_t nfq_enobufs;           /* queue overruns seen by the socket */
 	uint64_t icmp_received;         /* ICMP errors about our datagrams (error queue) */
 	uint64_t icmp_sent;             /* ICMP errors sent to internal hosts */
+	uint64_t relay_ingested;        /* native SCTP to the gateway itself read (relay) */
 	/* Associations created or re-learned through each rule, indexed like conf->encap /
-	 * conf->forward. A reload zeroes them: the indexes then name other rules. */
+	 * conf->forward / conf->relay. A reload zeroes them: the indexes then name other rules. */
 	struct gw_rule_hits {
 		uint64_t encap[CONF_MAX_ENCAP];
 		uint64_t forward[CONF_MAX_FORWARD];
+		uint64_t relay[CONF_MAX_RELAY];
 	} rule_hits;
 };
 

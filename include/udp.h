@@ -26,6 +26,26 @@ int udp_send(struct udp_sock *u, const struct gw_addr *dst, uint16_t port, uint8
 int udp_send_frag(struct udp_sock *u, const struct gw_addr *dst, uint16_t port, uint8_t tos,
 		  const void *buf, size_t len);
 
+/* The most datagrams one sendmmsg / recvmmsg call carries: udp_send_batch splits larger
+ * batches, udp_recv_batch reads at most this many. */
+#define UDP_BATCH_MAX 64
+
+/* One datagram of udp_send_batch. */
+struct udp_out {
+	struct gw_addr dst;
+	uint16_t port;
+	uint8_t tos;
+	const uint8_t *data;
+	size_t len;
+	int err;        /* out: 0 sent, or -errno for this datagram (as udp_send) */
+};
+
+/* Send n datagrams, each as udp_send would (its own destination, ECN bits, the retry
+ * after a stale ICMP error, -EMSGSIZE above the path MTU), with one sendmmsg per run of
+ * the same family (at most UDP_BATCH_MAX each). Every o[i].err is set; a failed
+ * datagram does not stop the rest. Returns how many were sent. */
+unsigned udp_send_batch(struct udp_sock *u, struct udp_out *o, unsigned n);
+
 struct udp_dgram {
 	uint8_t *buf;   /* payload (caller-provided, with headroom before it) */
 	size_t len;

@@ -31,6 +31,7 @@ struct xlate_ctx {
 	struct assoc_table *tab;
 	struct gw_stats *st;
 	struct xlate_ratelimit *rl; /* NULL: INITs from outside are not rate-limited */
+	unsigned worker;            /* which worker's table this is (conf->queue_count > 1) */
 };
 
 enum xlate_verdict {
@@ -47,7 +48,10 @@ struct xlate_result {
 	struct assoc *assoc;     /* the association, when there is one */
 	uint8_t *sctp;           /* the SCTP packet to send (inside the caller's buffer) */
 	size_t sctp_len;
-	struct gw_addr peer;     /* remote address (UDP destination / injected IP source) */
+	struct gw_addr peer;     /* remote address (UDP destination / datagram source) */
+	struct gw_addr from;     /* with XV_INJECT: the injected packet's IP source (the
+				  * peer, or for a relay association the gateway address the
+				  * internal host addressed) */
 	uint16_t udp_port;       /* remote UDP port */
 	struct gw_addr inner;    /* internal host (injected IP destination) */
 	uint8_t tos;             /* TOS / traffic class to use (ECN copied, RFC 6951 5.8) */
@@ -58,9 +62,22 @@ struct xlate_result {
 	bool created;            /* a new association */
 };
 
+/*
+ * Several workers: the worker whose table holds an association the peer sees with SCTP
+ * ports (seen_port, rport), which is where inbound datagrams are steered: (P' ^ rport) &
+ * (workers - 1), where P' is seen_port, or for a forward rule's port P its target port
+ * Q (the internal host's packets carry Q, and outbound packets are dispatched by the same
+ * XOR of their ports). 0 with one worker.
+ */
+unsigned xlate_steer(const struct gw_conf *c, uint16_t seen_port, uint16_t rport);
+
 /* A native packet (IP header first) queued from the internal side. */
 void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_ms,
 		    struct xlate_result *res);
+/* A native packet (IP header first) an internal host sent to the gateway itself (relay
+ * mode: raw SCTP socket or input hook). XV_ACCEPT when no relay rule claims its port. */
+void xlate_relay(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_ms,
+		 struct xlate_result *res);
 /* A UDP payload (SCTP common header first) from peer:udp_port, outer TOS tos. */
 void xlate_inbound(struct xlate_ctx *x, const struct gw_addr *peer, uint16_t udp_port,
 		   uint8_t tos, uint8_t *sctp, size_t len, uint64_t now_ms,

@@ -42,6 +42,7 @@ struct assoc_table {
 	uint32_t lo;             /* no slot below lo is in use */
 	uint32_t free_head;      /* freed slots below hwm, through next_local[0] */
 	uint32_t next_id;
+	uint32_t id_first, id_step; /* ids first, first + step, ...: unique across tables */
 	uint32_t pending;        /* slot + 1 last handed out: its state may have changed */
 	uint32_t age_head[AGE_COUNT], age_tail[AGE_COUNT];
 	uint64_t seed[4];        /* secret, against hash flooding from remote tags/ports */
@@ -286,7 +287,7 @@ struct assoc_table *assoc_table_new(uint32_t max)
 	t->pair = t->buckets + (size_t)nb * 4;
 	t->mask = nb - 1;
 	t->max = max;
-	t->next_id = 1;
+	t->next_id = t->id_first = t->id_step = 1;
 	return t;
 
 fail_age:
@@ -306,6 +307,12 @@ void assoc_table_free(struct assoc_table *t)
 	free(t->age);
 	free(t->slots);
 	free(t);
+}
+
+void assoc_table_set_ids(struct assoc_table *t, uint32_t first, uint32_t step)
+{
+	t->next_id = t->id_first = first ? first : 1;
+	t->id_step = step ? step : 1;
 }
 
 uint32_t assoc_table_count(const struct assoc_table *t)
@@ -447,9 +454,10 @@ struct assoc *assoc_create(struct assoc_table *t, const struct gw_addr *iaddr, u
 	slot = slot_alloc(t);
 	a = &t->slots[slot];
 	memset(a, 0, sizeof(*a));
-	a->id = t->next_id++;
-	if (t->next_id == 0)
-		t->next_id = 1;
+	a->id = t->next_id;
+	t->next_id += t->id_step;
+	if (t->next_id < a->id) /* wrapped: never 0, still ours */
+		t->next_id = t->id_first;
 	a->state = ASSOC_INIT;
 	a->origin = (uint8_t)origin;
 	a->in_use = 1;

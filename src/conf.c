@@ -27,6 +27,9 @@ enum conf_single {
 	SEEN_INIT_RATE,
 	SEEN_INIT_RATE_SOURCE,
 	SEEN_QUEUE_BYPASS,
+	SEEN_HOST_MODE,
+	SEEN_RELAY_INGEST,
+	SEEN_QUEUE_LENGTH,
 	SEEN_COUNT
 };
 
@@ -238,8 +241,9 @@ struct conf_number {
 static const struct conf_number num_udp_port = {
 	"udp-port", "port", SEEN_UDP_PORT, 1, 65535, false, "1-65535"
 };
-static const struct conf_number num_queue = {
-	"queue", "queue number", SEEN_QUEUE, 0, 65535, false, "0-65535"
+static const struct conf_number num_queue_length = {
+	"queue-length", "queue length", SEEN_QUEUE_LENGTH, 1, 1048576, false,
+	"1-1048576 packets"
 };
 static const struct conf_number num_mark = {
 	"mark", "mark", SEEN_MARK, 1, UINT32_MAX, true,
@@ -290,13 +294,51 @@ static int st_udp_port(struct conf_reader *r, const struct conf_line *l)
 	return 0;
 }
 
+/* queue N, or queue N-M: one worker per queue, 1, 2, 4 or 8 of them (an association's
+ * worker is chosen from the low bits of its SCTP ports). */
 static int st_queue(struct conf_reader *r, const struct conf_line *l)
+{
+	char first[16];
+	const char *tok, *dash;
+	uint64_t lo, hi;
+	size_t n;
+
+	if (need_arg(r, l, 1, "value", "queue") < 0)
+		return -1;
+	tok = l->tok[1];
+	dash = strchr(tok, '-');
+	n = dash ? (size_t)(dash - tok) : strlen(tok);
+	if (n >= sizeof(first))
+		return conf_error(r, "bad queue number %s (expected 0-65535, or a range N-M)",
+				  q(tok).s);
+	memcpy(first, tok, n);
+	first[n] = '\0';
+	if (parse_num(first, false, 65535, &lo) < 0 ||
+	    (dash && parse_num(dash + 1, false, 65535, &hi) < 0))
+		return conf_error(r, "bad queue number %s (expected 0-65535, or a range N-M)",
+				  q(tok).s);
+	if (!dash)
+		hi = lo;
+	if (hi < lo)
+		return conf_error(r, "bad queue range %s (the first number must not be above "
+				  "the second)", q(tok).s);
+	if (hi - lo + 1 > CONF_MAX_WORKERS || ((hi - lo + 1) & (hi - lo)) != 0)
+		return conf_error(r, "queue range %s has %u queues; a worker per queue needs "
+				  "1, 2, 4 or 8 of them", q(tok).s, (unsigned)(hi - lo + 1));
+	if (no_extra(r, l, 2) < 0)
+		return -1;
+	r->conf->queue_num = (uint16_t)lo;
+	r->conf->queue_count = (uint16_t)(hi - lo + 1);
+	return mark_seen(r, SEEN_QUEUE, "queue");
+}
+
+static int st_queue_length(struct conf_reader *r, const struct conf_line *l)
 {
 	uint64_t v;
 
-	if (st_number(r, l, 1, &num_queue, &v) < 0)
+	if (st_number(r, l, 1, &num_queue_length, &v) < 0)
 		return -1;
-	r->conf->queue_num = (uint16_t)v;
+	r->conf->queue_length = (uint32_t)v;
 	return 0;
 }
 
@@ -340,24 +382,61 @@ static int st_max_assoc(struct conf_reader *r, const struct conf_line *l)
 	return 0;
 }
 
-/* queue-bypass yes|no: what the kernel does with queued SCTP while no daemon listens. */
-static int st_queue_bypass(struct conf_reader *r, const struct conf_line *l)
+/* yes|no statements. */
+static int st_yes_no(struct conf_reader *r, const struct conf_line *l, bool *val,
+		     enum conf_single which)
 {
 	const char *tok;
 
-	if (need_arg(r, l, 1, "value", "queue-bypass") < 0)
+	if (need_arg(r, l, 1, "value", l->tok[0]) < 0)
 		return -1;
 	tok = l->tok[1];
 	if (strcmp(tok, "yes") == 0)
-		r->conf->queue_bypass = true;
+		*val = true;
 	else if (strcmp(tok, "no") == 0)
-		r->conf->queue_bypass = false;
+		*val = false;
 	else
-		return conf_error(r, "bad value %s for queue-bypass (expected yes or no)",
-				  q(tok).s);
+		return conf_error(r, "bad value %s for %s (expected yes or no)", q(tok).s,
+				  l->tok[0]);
 	if (no_extra(r, l, 2) < 0)
 		return -1;
-	return mark_seen(r, SEEN_QUEUE_BYPASS, "queue-bypass");
+	return mark_seen(r, which, l->tok[0]);
+}
+
+/* queue-bypass yes|no: what the kernel does with queued SCTP while no daemon listens. */
+static int st_queue_bypass(struct conf_reader *r, const struct conf_line *l)
+{
+	return st_yes_no(r, l, &r->conf->queue_bypass, SEEN_QUEUE_BYPASS);
+}
+
+/* host-mode yes|no: SCTP applications on the gateway host itself. */
+static int st_host_mode(struct conf_reader *r, const struct conf_line *l)
+{
+	return st_yes_no(r, l, &r->conf->host_mode, SEEN_HOST_MODE);
+}
+
+static const char *const ingest_names[] = { "auto", "raw", "queue" };
+
+const char *conf_relay_ingest_name(enum conf_relay_ingest i)
+{
+	return (unsigned)i < 3 ? ingest_names[i] : "?";
+}
+
+/* relay-ingest auto|raw|queue */
+static int st_relay_ingest(struct conf_reader *r, const struct conf_line *l)
+{
+	if (need_arg(r, l, 1, "value", "relay-ingest") < 0)
+		return -1;
+	for (unsigned i = 0; i < 3; i++) {
+		if (strcmp(l->tok[1], ingest_names[i]) != 0)
+			continue;
+		r->conf->relay_ingest = (uint8_t)i;
+		if (no_extra(r, l, 2) < 0)
+			return -1;
+		return mark_seen(r, SEEN_RELAY_INGEST, "relay-ingest");
+	}
+	return conf_error(r, "bad value %s for relay-ingest (expected auto, raw or queue)",
+			  q(l->tok[1]).s);
 }
 
 static int st_timeout(struct conf_reader *r, const struct conf_line *l)
@@ -485,12 +564,66 @@ static int st_forward(struct conf_reader *r, const struct conf_line *l)
 	return 0;
 }
 
+/* relay port P to ADDRESS [port Q] [remote-udp-port U], options in any order, once. */
+static int st_relay(struct conf_reader *r, const struct conf_line *l)
+{
+	struct gw_conf *c = r->conf;
+	struct conf_relay rl;
+	bool have_port = false, have_rport = false;
+	char after[32];
+
+	memset(&rl, 0, sizeof(rl));
+	rl.line = r->line;
+	rl.remote_udp_port = CONF_DEFAULT_REMOTE_UDP_PORT;
+	if (expect_word(r, l, 1, "port", "relay") < 0 ||
+	    need_arg(r, l, 2, "port number", "relay port") < 0 ||
+	    parse_port(r, l->tok[2], 1, &rl.port) < 0)
+		return -1;
+	snprintf(after, sizeof(after), "relay port %u", rl.port);
+	if (expect_word(r, l, 3, "to", after) < 0 ||
+	    need_arg(r, l, 4, "address", "to") < 0 || parse_addr(r, l->tok[4], &rl.to) < 0)
+		return -1;
+	rl.to_port = rl.port;
+	for (int i = 5; i < l->n; i += 2) {
+		const char *opt = l->tok[i];
+		bool *have;
+		uint16_t *val;
+
+		if (strcmp(opt, "port") == 0) {
+			have = &have_port;
+			val = &rl.to_port;
+		} else if (strcmp(opt, "remote-udp-port") == 0) {
+			have = &have_rport;
+			val = &rl.remote_udp_port;
+		} else {
+			return conf_error(r, "unknown option %s (expected \"port\" or "
+					  "\"remote-udp-port\")", q(opt).s);
+		}
+		if (*have)
+			return conf_error(r, "\"%s\" given twice", opt);
+		if (need_arg(r, l, i + 1, "port number", opt) < 0 ||
+		    parse_port(r, l->tok[i + 1], 1, val) < 0)
+			return -1;
+		*have = true;
+	}
+	for (unsigned i = 0; i < c->nrelay; i++) {
+		if (c->relay[i].port == rl.port)
+			return conf_error(r, "port %u already relayed on line %u", rl.port,
+					  c->relay[i].line);
+	}
+	if (c->nrelay >= CONF_MAX_RELAY)
+		return conf_error(r, "too many \"relay\" rules (at most %d)", CONF_MAX_RELAY);
+	c->relay[c->nrelay++] = rl;
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct conf_reader *r, const struct conf_line *l);
 } statements[] = {
 	{ "udp-port", st_udp_port },
 	{ "queue", st_queue },
+	{ "queue-length", st_queue_length },
 	{ "queue-bypass", st_queue_bypass },
 	{ "mark", st_mark },
 	{ "max-associations", st_max_assoc },
@@ -500,6 +633,9 @@ static const struct {
 	{ "internal", st_internal },
 	{ "encapsulate", st_encapsulate },
 	{ "forward", st_forward },
+	{ "host-mode", st_host_mode },
+	{ "relay", st_relay },
+	{ "relay-ingest", st_relay_ingest },
 };
 
 void conf_defaults(struct gw_conf *c)
@@ -508,6 +644,8 @@ void conf_defaults(struct gw_conf *c)
 	memset(c, 0, sizeof(*c));
 	c->udp_port = CONF_DEFAULT_UDP_PORT;
 	c->queue_num = CONF_DEFAULT_QUEUE;
+	c->queue_count = 1;
+	c->queue_length = CONF_DEFAULT_QUEUE_LENGTH;
 	c->mark = CONF_DEFAULT_MARK;
 	c->timeout_init = CONF_DEFAULT_TIMEOUT_INIT;
 	c->timeout_established = CONF_DEFAULT_TIMEOUT_ESTABLISHED;
@@ -561,25 +699,40 @@ int conf_read_finish(struct conf_reader *r)
 {
 	const struct gw_conf *c = r->conf;
 
-	if (c->ninternal == 0) {
-		snprintf(r->err, sizeof(r->err), "%s: no \"internal\" network configured",
-			 conf_file_name(r));
+	if (c->ninternal == 0 && !c->host_mode && c->nrelay == 0) {
+		snprintf(r->err, sizeof(r->err), "%s: nothing to carry: no \"internal\" network, "
+			 "no \"host-mode yes\" and no \"relay\" rule", conf_file_name(r));
 		return -1;
 	}
-	if (c->nencap == 0) {
-		snprintf(r->err, sizeof(r->err), "%s: no \"encapsulate\" rule configured",
-			 conf_file_name(r));
+	if (c->nencap == 0 && (c->ninternal || c->host_mode)) {
+		snprintf(r->err, sizeof(r->err), "%s: no \"encapsulate\" rule configured (%s "
+			 "needs one)", conf_file_name(r), c->ninternal ? "\"internal\"" :
+			 "\"host-mode yes\"");
 		return -1;
 	}
 	for (unsigned i = 0; i < c->nforward; i++) {
 		const struct conf_forward *f = &c->forward[i];
 		char abuf[GW_ADDRSTRLEN];
 
-		if (conf_is_internal(c, &f->to))
+		/* In host mode the target may be this host itself, whose addresses a pure
+		 * parser cannot know. */
+		if (c->host_mode || conf_is_internal(c, &f->to))
 			continue;
 		r->line = f->line;
 		return conf_error(r, "forward target %s is not inside an internal network",
 				  addr_format(&f->to, abuf, sizeof(abuf)));
+	}
+	for (unsigned i = 0; i < c->nrelay; i++) {
+		const struct conf_relay *rl = &c->relay[i];
+		char abuf[GW_ADDRSTRLEN];
+
+		/* The peer must be beyond the gateway: relaying to an internal host would
+		 * send its SCTP in UDP into the network that speaks it natively. */
+		if (!conf_is_internal(c, &rl->to))
+			continue;
+		r->line = rl->line;
+		return conf_error(r, "relay target %s is inside an internal network",
+				  addr_format(&rl->to, abuf, sizeof(abuf)));
 	}
 	return 0;
 }
@@ -636,8 +789,14 @@ void conf_dump(const struct gw_conf *c, FILE *out)
 	char buf[GW_ADDRSTRLEN];
 
 	fprintf(out, "udp-port %u\n", c->udp_port);
-	fprintf(out, "queue %u\n", c->queue_num);
+	if (c->queue_count > 1)
+		fprintf(out, "queue %u-%u\n", c->queue_num, c->queue_num + c->queue_count - 1);
+	else
+		fprintf(out, "queue %u\n", c->queue_num);
+	fprintf(out, "queue-length %u\n", c->queue_length);
 	fprintf(out, "queue-bypass %s\n", c->queue_bypass ? "yes" : "no");
+	fprintf(out, "host-mode %s\n", c->host_mode ? "yes" : "no");
+	fprintf(out, "relay-ingest %s\n", conf_relay_ingest_name(c->relay_ingest));
 	fprintf(out, "mark 0x%x\n", c->mark);
 	fprintf(out, "max-associations %u\n", c->max_assoc);
 	fprintf(out, "init-rate %u\n", c->init_rate);
@@ -666,6 +825,12 @@ void conf_dump(const struct gw_conf *c, FILE *out)
 		fprintf(out, "forward port %u to %s port %u\n", f->port,
 			addr_format(&f->to, buf, sizeof(buf)), f->to_port);
 	}
+	for (unsigned i = 0; i < c->nrelay; i++) {
+		const struct conf_relay *rl = &c->relay[i];
+
+		fprintf(out, "relay port %u to %s port %u remote-udp-port %u\n", rl->port,
+			addr_format(&rl->to, buf, sizeof(buf)), rl->to_port, rl->remote_udp_port);
+	}
 }
 
 const struct conf_encap *conf_match_encap(const struct gw_conf *c, const struct gw_addr *dst,
@@ -687,6 +852,15 @@ const struct conf_forward *conf_match_forward(const struct gw_conf *c, uint16_t 
 	for (unsigned i = 0; i < c->nforward; i++) {
 		if (c->forward[i].port == port)
 			return &c->forward[i];
+	}
+	return NULL;
+}
+
+const struct conf_relay *conf_match_relay(const struct gw_conf *c, uint16_t port)
+{
+	for (unsigned i = 0; i < c->nrelay; i++) {
+		if (c->relay[i].port == port)
+			return &c->relay[i];
 	}
 	return NULL;
 }

@@ -206,6 +206,10 @@ static void ctl_fill_assoc(struct ctl_assoc_rec *r, const struct assoc *a, uint6
 	r->bytes_out = a->bytes_out;
 	r->pkts_in = a->pkts_in;
 	r->bytes_in = a->bytes_in;
+	if (a->relay_port) {
+		ctl_addr_from(&r->relay_addr, &a->relay_addr);
+		r->relay_port = a->relay_port;
+	}
 	for (unsigned i = 0; i < n; i++) {
 		const struct assoc_path *p = &a->paths[i];
 		struct ctl_path_rec *pr = &r->paths[i];
@@ -289,6 +293,7 @@ static int ctl_show_stats(struct ctl_client *c)
 		{ "queue_enobufs", s->nfq_enobufs },
 		{ "icmp_received", s->icmp_received },
 		{ "icmp_sent", s->icmp_sent },
+		{ "relay_ingested", s->relay_ingested },
 		{ "uptime_seconds", ctl_since(now_monotonic_ms(), gw->started_ms) / 1000 },
 	};
 	uint32_t n = 0;
@@ -350,6 +355,8 @@ static int ctl_show_rules(struct ctl_client *c)
 		 nft_queue_kind_name(gw->queue_kind));
 	h.queue_num = conf->queue_num;
 	h.mark = conf->mark;
+	h.host_mode = conf->host_mode;
+	h.relay_ingest = gw->relay_ingest;
 	err = ctl_put(c, CTL_REP_RULES_HDR, 0, &h, sizeof(h));
 	for (unsigned i = 0; i < conf->ninternal && !err; i++, n++) {
 		memset(&r, 0, sizeof(r));
@@ -384,6 +391,19 @@ static int ctl_show_rules(struct ctl_client *c)
 		r.to_port = f->to_port;
 		r.line = f->line;
 		r.hits = gw->stats.rule_hits.forward[i];
+		err = ctl_put_rule(c, &r);
+	}
+	for (unsigned i = 0; i < conf->nrelay && !err; i++, n++) {
+		const struct conf_relay *rl = &conf->relay[i];
+
+		memset(&r, 0, sizeof(r));
+		r.kind = CTL_RULE_RELAY;
+		ctl_addr_from(&r.addr, &rl->to);
+		r.port = rl->port;
+		r.to_port = rl->to_port;
+		r.remote_udp_port = rl->remote_udp_port;
+		r.line = rl->line;
+		r.hits = gw->stats.rule_hits.relay[i];
 		err = ctl_put_rule(c, &r);
 	}
 	return err ? err : ctl_put_done(c, n);

@@ -25,6 +25,7 @@
 #include "crc32c.h"
 #include "gw.h"
 #include "icmp.h"
+#include "ingest.h"
 #include "inject.h"
 #include "log.h"
 #include "nfq.h"
@@ -52,6 +53,8 @@ struct gw_priv {
 	struct nfqueue *nfq;
 	struct udp_sock udp;
 	struct inject_sock inj;
+	struct ingest_sock ing; /* relay mode, raw ingest: fd4 -1 when not open */
+	uint8_t *ingbuf;        /* GW_DGRAM_CAP + 40: one packet read from it */
 	struct xlate_ctx x;
 	struct xlate_ratelimit init_rl;
 	struct gw_watch watch[GW_MAX_WATCH];
@@ -216,7 +219,7 @@ static bool gw_inner_may_fragment(const uint8_t *ip, size_t len)
  * gets through. With DF the gateway never fragments: the internal host is told the MTU
  * its packets must fit, as tunnels do. Returns 1 when the packet is dropped, else the
  * fragmenting send's 0 or -errno. */
-static int gw_too_big(struct gw *gw, const struct nfqueue_packet *qp,
+static int gw_too_big(struct gw *gw, const uint8_t *ip, size_t len,
 		      const struct xlate_result *r, uint64_t now)
 {
 	struct gw_priv *p = gw->priv;
@@ -225,7 +228,7 @@ static int gw_too_big(struct gw *gw, const struct nfqueue_packet *qp,
 	uint32_t mtu;
 	int n;
 
-	if (gw_inner_may_fragment(qp->data, qp->len)) {
+	if (gw_inner_may_fragment(ip, len)) {
 		/* The refused send left an EMSGSIZE entry in the error queue: read it now
 		 * rather than wake up for it, and learn the MTU for the log. */
 		mtu = gw_udp_errors(gw, fd, &r->peer, now);
@@ -234,7 +237,7 @@ static int gw_too_big(struct gw *gw, const struct nfqueue_packet *qp,
 			char a[GW_ADDRSTRLEN];
 
 			log_debug("association %u: %zu-byte packet without DF over the path MTU "
-				  "%u to %s; sent fragmented", r->assoc->id, qp->len, mtu,
+				  "%u to %s; sent fragmented", r->assoc->id, len, mtu,
 				  addr_format(&r->peer, a, sizeof(a)));
 		}
 		return n;
@@ -246,7 +249,7 @@ static int gw_too_big(struct gw *gw, const struct nfqueue_packet *qp,
 		n = udp_path_mtu(&r->peer, gw->conf->mark);
 		mtu = n > 0 ? (uint32_t)n : 0;
 	}
-	n = mtu ? icmp_too_big_reply(r->assoc, qp->data, qp->len, mtu, msg, sizeof(msg))
+	n = mtu ? icmp_too_big_reply(r->assoc, ip, len, mtu, msg, sizeof(msg))
 		: ICMP_ERR_MTU;
 	if (n < 0) {
 		if (ratelimit_ok(&p->rl_send, now, NULL))
@@ -258,54 +261,92 @@ static int gw_too_big(struct gw *gw, const struct nfqueue_packet *qp,
 		char a[GW_ADDRSTRLEN];
 
 		log_debug("association %u: %zu-byte packet over the path MTU %u to %s; told the "
-			  "host", r->assoc->id, qp->len, mtu, addr_format(&r->peer, a, sizeof(a)));
+			  "host", r->assoc->id, len, mtu, addr_format(&r->peer, a, sizeof(a)));
 	}
 	gw_icmp_to_host(gw, &r->inner, msg, (size_t)n, now);
 	return 1;
 }
 
-/* One queued native packet: exactly one verdict is returned for it. */
+/* Carry out xlate's answer for a native packet (ip, len) from inside: send its datagram,
+ * or count and log why not. Nothing here keeps the packet: a queued one gets DROP. */
+static void gw_encap(struct gw *gw, const uint8_t *ip, size_t len, const struct xlate_result *r,
+		     uint64_t now)
+{
+	struct gw_priv *p = gw->priv;
+	int err;
+
+	if (r->verdict == XV_DROP) {
+		log_drop(gw, r, "outbound");
+		return;
+	}
+	if (r->verdict != XV_ENCAP)
+		return;
+	err = udp_send(&p->udp, &r->peer, r->udp_port, r->tos, r->sctp, r->sctp_len);
+	if (err == -EMSGSIZE) {
+		err = gw_too_big(gw, ip, len, r, now);
+		if (err > 0)
+			return; /* the host sends it again, smaller */
+	}
+	if (err) {
+		gw->stats.drops[DROP_OUT_SEND]++;
+		if (ratelimit_ok(&p->rl_send, now, NULL)) {
+			char a[GW_ADDRSTRLEN];
+
+			log_warnx("gw_encap: send to %s port %u: %s",
+				  addr_format(&r->peer, a, sizeof(a)), r->udp_port,
+				  strerror(-err));
+		}
+		return;
+	}
+	gw->stats.out_pkts++;
+	gw->stats.out_bytes += r->sctp_len;
+}
+
+/* One queued native packet: exactly one verdict is returned for it. The input hook
+ * queues only SCTP to relay ports (relay-ingest queue); the forward and output hooks
+ * queue SCTP from internal hosts and from this host. */
 static unsigned gw_on_queued(struct nfqueue_packet *qp, void *arg)
 {
 	struct gw *gw = arg;
 	struct gw_priv *p = gw->priv;
 	struct xlate_result r;
 	uint64_t now = now_monotonic_ms();
-	int err;
 
-	xlate_outbound(&p->x, qp->data, qp->len, now, &r);
-	switch (r.verdict) {
-	case XV_ACCEPT:
+	if (qp->hook == NF_INET_LOCAL_IN)
+		xlate_relay(&p->x, qp->data, qp->len, now, &r);
+	else
+		xlate_outbound(&p->x, qp->data, qp->len, now, &r);
+	if (r.verdict == XV_ACCEPT)
 		return NF_ACCEPT;
-	case XV_ENCAP:
-		err = udp_send(&p->udp, &r.peer, r.udp_port, r.tos, r.sctp, r.sctp_len);
-		if (err == -EMSGSIZE) {
-			err = gw_too_big(gw, qp, &r, now);
-			if (err > 0)
-				return NF_DROP; /* the host sends it again, smaller */
-		}
-		if (err) {
-			gw->stats.drops[DROP_OUT_SEND]++;
-			if (ratelimit_ok(&p->rl_send, now, NULL)) {
-				char a[GW_ADDRSTRLEN];
+	gw_encap(gw, qp->data, qp->len, &r, now);
+	return NF_DROP; /* sent as a datagram, or dropped */
+}
 
-				log_warnx("gw_on_queued: send to %s port %u: %s",
-					  addr_format(&r.peer, a, sizeof(a)), r.udp_port,
-					  strerror(-err));
-			}
-			return NF_DROP;
+/* Relay mode, raw ingest: native SCTP to this host. The kernel has no SCTP, so nothing
+ * else answers these packets; what no relay rule claims is only counted. */
+static void gw_on_ingest(struct gw *gw, int fd, uint32_t events, void *arg)
+{
+	struct gw_priv *p = gw->priv;
+	uint64_t now = now_monotonic_ms();
+
+	for (int i = 0; i < GW_UDP_BATCH * 8; i++) {
+		struct xlate_result r;
+		size_t len;
+		int rc = ingest_recv(&p->ing, fd, p->ingbuf, GW_DGRAM_CAP + 40, &len);
+
+		if (rc == 0)
+			return;
+		if (rc < 0) {
+			gw->stats.drops[DROP_OUT_MALFORMED]++;
+			if (ratelimit_ok(&p->rl_inject, now, NULL))
+				log_warnx("gw_on_ingest: raw SCTP socket: %s", strerror(-rc));
+			if (rc != -EMSGSIZE && rc != -EPROTO)
+				return;
+			continue;
 		}
-		gw->stats.out_pkts++;
-		gw->stats.out_bytes += r.sctp_len;
-		return NF_DROP; /* the datagram carries it now */
-	case XV_DROP:
-		log_drop(gw, &r, "outbound");
-		return NF_DROP;
-	case XV_INJECT:
-	case XV_REPLY_UDP:
-		break;
+		xlate_relay(&p->x, p->ingbuf, len, now, &r);
+		gw_encap(gw, p->ingbuf, len, &r, now);
 	}
-	return NF_DROP;
 }
 
 static void gw_on_nfq(struct gw *gw, int fd, uint32_t events, void *arg)
@@ -329,7 +370,7 @@ static void gw_handle_dgram(struct gw *gw, struct udp_dgram *d, uint64_t now)
 	xlate_inbound(&p->x, &d->src, d->src_port, d->tos, d->buf, d->len, now, &r);
 	switch (r.verdict) {
 	case XV_INJECT:
-		err = inject_send(&p->inj, &r.peer, &r.inner, r.tos, r.sctp, r.sctp_len);
+		err = inject_send(&p->inj, &r.from, &r.inner, r.tos, r.sctp, r.sctp_len);
 		if (err) {
 			gw->stats.drops[DROP_IN_INJECT]++;
 			if (ratelimit_ok(&p->rl_inject, now, NULL)) {
@@ -444,13 +485,73 @@ static void gw_on_signal(struct gw *gw, int fd, uint32_t events, void *arg)
 	}
 }
 
+/* How native SCTP to relay ports reaches the daemon: CONF_INGEST_RAW or _QUEUE, or
+ * CONF_INGEST_AUTO when c has no relay rule. *why says why, for the log. */
+static enum conf_relay_ingest gw_ingest_mode(const struct gw_conf *c, const char **why)
+{
+	*why = "";
+	if (!c->nrelay)
+		return CONF_INGEST_AUTO;
+	if (c->relay_ingest != CONF_INGEST_AUTO) {
+		*why = "relay-ingest in the configuration";
+		return (enum conf_relay_ingest)c->relay_ingest;
+	}
+	if (ingest_kernel_has_sctp()) {
+		*why = "the kernel has SCTP (/proc/net/sctp), whose stack must never see them";
+		return CONF_INGEST_QUEUE;
+	}
+	*why = "the kernel has no SCTP (no /proc/net/sctp), so nothing else answers them";
+	return CONF_INGEST_RAW;
+}
+
+static void gw_log_modes(const struct gw_conf *c, enum conf_relay_ingest mode, const char *why)
+{
+	if (c->host_mode)
+		log_info("host mode: SCTP this host sends is taken in the output hook, and its "
+			 "associations' packets are delivered to the local stack");
+	if (mode == CONF_INGEST_RAW)
+		log_info("relay: %u rule(s); native SCTP to this host is read from a raw SCTP "
+			 "socket: %s", c->nrelay, why);
+	else if (mode == CONF_INGEST_QUEUE)
+		log_info("relay: %u rule(s); native SCTP to the relay ports is taken in the input "
+			 "hook: %s", c->nrelay, why);
+}
+
+/* Open or close the raw ingest sockets so that they are open exactly in raw mode. */
+static int gw_ingest_apply(struct gw *gw, enum conf_relay_ingest mode, uint32_t mark,
+			   char *err, size_t errlen)
+{
+	struct gw_priv *p = gw->priv;
+	bool have = p->ing.fd4 >= 0;
+
+	if (mode == CONF_INGEST_RAW && !have) {
+		if (ingest_open(&p->ing, mark, err, errlen) < 0)
+			return -1;
+		if (gw_watch(gw, p->ing.fd4, EPOLLIN, gw_on_ingest, NULL) < 0 ||
+		    (p->ing.fd6 >= 0 && gw_watch(gw, p->ing.fd6, EPOLLIN, gw_on_ingest, NULL) < 0)) {
+			snprintf(err, errlen, "epoll: %s", strerror(errno));
+			gw_unwatch(gw, p->ing.fd4);
+			ingest_close(&p->ing);
+			return -1;
+		}
+	} else if (mode != CONF_INGEST_RAW && have) {
+		gw_unwatch(gw, p->ing.fd4);
+		if (p->ing.fd6 >= 0)
+			gw_unwatch(gw, p->ing.fd6);
+		ingest_close(&p->ing);
+	}
+	return 0;
+}
+
 /* Changes that need sockets or memory re-created; refused on reload for now. */
 static const char *gw_reload_blocker(const struct gw_conf *old, const struct gw_conf *neu)
 {
 	if (old->udp_port != neu->udp_port)
 		return "udp-port";
-	if (old->queue_num != neu->queue_num)
+	if (old->queue_num != neu->queue_num || old->queue_count != neu->queue_count)
 		return "queue";
+	if (old->queue_length != neu->queue_length)
+		return "queue-length";
 	if (old->mark != neu->mark)
 		return "mark";
 	if (old->max_assoc != neu->max_assoc)
@@ -461,8 +562,9 @@ static const char *gw_reload_blocker(const struct gw_conf *old, const struct gw_
 int gw_reload(struct gw *gw, char *err, size_t errlen)
 {
 	struct gw_conf *neu = malloc(sizeof(*neu));
+	enum conf_relay_ingest mode, old_mode = (enum conf_relay_ingest)gw->relay_ingest;
 	enum nft_queue_kind kind;
-	const char *blocker;
+	const char *blocker, *why;
 
 	if (!neu) {
 		snprintf(err, errlen, "out of memory");
@@ -477,8 +579,19 @@ int gw_reload(struct gw *gw, char *err, size_t errlen)
 			 gw->opts.conf_path, blocker);
 		goto fail;
 	}
-	if (nft_install(neu, &kind, err, errlen) < 0)
+	mode = gw_ingest_mode(neu, &why);
+	if (gw_ingest_apply(gw, mode, neu->mark, err, errlen) < 0)
 		goto fail;
+	if (nft_install(neu, mode == CONF_INGEST_QUEUE, &kind, err, errlen) < 0) {
+		char err2[256];
+
+		if (gw_ingest_apply(gw, old_mode, gw->conf->mark, err2, sizeof(err2)) < 0)
+			log_warnx("reload: %s", err2);
+		goto fail;
+	}
+	if (mode != old_mode || neu->host_mode != gw->conf->host_mode)
+		gw_log_modes(neu, mode, why);
+	gw->relay_ingest = (uint8_t)mode;
 	free(gw->conf);
 	gw->conf = neu;
 	gw->priv->x.conf = neu;
@@ -585,6 +698,8 @@ int gw_main(const struct gw_opts *opts)
 	struct gw gw = { .opts = *opts };
 	struct gw_priv *p = calloc(1, sizeof(*p));
 	char err[CONF_ERR_LEN + 128];
+	enum conf_relay_ingest mode;
+	const char *why;
 	int rc = 1;
 
 	if (!p) {
@@ -595,6 +710,7 @@ int gw_main(const struct gw_opts *opts)
 	p->epfd = p->sigfd = p->timerfd = -1;
 	p->udp.fd4 = p->udp.fd6 = -1;
 	p->inj.fd4 = p->inj.fd6 = p->inj.icmp4 = p->inj.icmp6 = -1;
+	p->ing.fd4 = p->ing.fd6 = -1;
 	p->rl_drop = (struct ratelimit)RATELIMIT_INIT(1000, 10);
 	p->rl_send = (struct ratelimit)RATELIMIT_INIT(1000, 5);
 	p->rl_inject = (struct ratelimit)RATELIMIT_INIT(1000, 5);
@@ -608,10 +724,16 @@ int gw_main(const struct gw_opts *opts)
 		log_err("%s", gw.conf ? err : "out of memory");
 		goto out;
 	}
+	if (gw.conf->queue_count > 1) {
+		log_err("%s: queue ranges (several workers) are not supported by this build",
+			opts->conf_path);
+		goto out;
+	}
 	gw.tab = assoc_table_new(gw.conf->max_assoc);
 	p->rxmem = malloc((size_t)GW_UDP_BATCH * (GW_HEADROOM + GW_DGRAM_CAP));
+	p->ingbuf = malloc(GW_DGRAM_CAP + 40);
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!gw.tab || !p->rxmem || p->epfd < 0) {
+	if (!gw.tab || !p->rxmem || !p->ingbuf || p->epfd < 0) {
 		log_err("gw_main: cannot allocate %u associations: %s", gw.conf->max_assoc,
 			strerror(errno));
 		goto out;
@@ -629,7 +751,7 @@ int gw_main(const struct gw_opts *opts)
 		log_err("%s", err);
 		goto out_ctl;
 	}
-	p->nfq = nfqueue_open(gw.conf->queue_num, GW_QUEUE_MAXLEN, err, sizeof(err));
+	p->nfq = nfqueue_open(gw.conf->queue_num, gw.conf->queue_length, err, sizeof(err));
 	if (!p->nfq) {
 		log_err("%s", err);
 		goto out_ctl;
@@ -638,7 +760,14 @@ int gw_main(const struct gw_opts *opts)
 		log_err("%s", err);
 		goto out_ctl;
 	}
-	if (nft_install(gw.conf, &gw.queue_kind, err, sizeof(err)) < 0) {
+	mode = gw_ingest_mode(gw.conf, &why);
+	gw.relay_ingest = (uint8_t)mode;
+	if (gw_ingest_apply(&gw, mode, gw.conf->mark, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto out_ctl;
+	}
+	if (nft_install(gw.conf, mode == CONF_INGEST_QUEUE, &gw.queue_kind, err,
+			sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto out_ctl;
 	}
@@ -651,6 +780,7 @@ int gw_main(const struct gw_opts *opts)
 	log_info("sctp-udp-gw %s started: UDP port %u, queue %u (%s), CRC32c %s, "
 		 "up to %u associations", PACKAGE_VERSION, gw.conf->udp_port, gw.conf->queue_num,
 		 nft_queue_kind_name(gw.queue_kind), crc32c_impl_name(), gw.conf->max_assoc);
+	gw_log_modes(gw.conf, mode, why);
 	if (sd_watchdog_enabled(0, &p->watchdog_usec) <= 0)
 		p->watchdog_usec = 0;
 	sd_notify(0, "READY=1");
@@ -674,6 +804,7 @@ out:
 		nfqueue_close(p->nfq);
 	udp_close(&p->udp);
 	inject_close(&p->inj);
+	ingest_close(&p->ing);
 	if (p->sigfd >= 0)
 		close(p->sigfd);
 	if (p->timerfd >= 0)
@@ -683,6 +814,7 @@ out:
 	if (gw.tab)
 		assoc_table_free(gw.tab);
 	free(p->rxmem);
+	free(p->ingbuf);
 	free(gw.conf);
 	free(p);
 	return rc;

@@ -200,6 +200,7 @@ int icmp_translate(struct assoc_table *t, enum icmp_kind kind, uint32_t path_mtu
 		   uint8_t *buf, size_t cap, struct assoc **ap, struct gw_addr *to)
 {
 	uint8_t quote[ICMP_MAX_MSG];
+	const struct gw_addr *qdst;
 	struct icmp_quote q;
 	struct assoc *a;
 	uint32_t mtu = 0;
@@ -214,7 +215,9 @@ int icmp_translate(struct assoc_table *t, enum icmp_kind kind, uint32_t path_mtu
 	a = icmp_find_assoc(t, &q);
 	if (!a)
 		return ICMP_ERR_NO_ASSOC;
-	if (a->iaddr.family != raddr->family)
+	/* A relay association's host sent its packet to the gateway, not to the peer. */
+	qdst = a->relay_port ? &a->relay_addr : raddr;
+	if (a->iaddr.family != raddr->family || qdst->family != raddr->family)
 		return ICMP_ERR_FAMILY;
 	if (kind == ICMP_KIND_TOO_BIG) {
 		mtu = icmp_inner_mtu(raddr->family, path_mtu, hl);
@@ -223,10 +226,12 @@ int icmp_translate(struct assoc_table *t, enum icmp_kind kind, uint32_t path_mtu
 	}
 	/* The quoted length is all we know of the packet's: the UDP header that had the
 	 * full length is not handed to us. */
-	ql = icmp_build_quote(quote, sizeof(quote), &a->iaddr, raddr, a->iport, payload, len,
+	ql = icmp_build_quote(quote, sizeof(quote), &a->iaddr, qdst, a->iport, payload, len,
 			      len);
 	if (!ql)
 		return ICMP_ERR_SPACE;
+	if (a->relay_port)
+		put16(quote + hl + 2, a->relay_port);
 	n = icmp_build_error(buf, cap, raddr->family, kind, mtu, NULL, NULL, quote, ql);
 	if (!n)
 		return ICMP_ERR_SPACE;

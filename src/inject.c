@@ -108,41 +108,125 @@ void inject_close(struct inject_sock *s)
 	s->fd4 = s->fd6 = s->icmp4 = s->icmp6 = -1;
 }
 
-int inject_send(struct inject_sock *s, const struct gw_addr *src, const struct gw_addr *dst,
-		uint8_t tos, uint8_t *sctp, size_t len)
+union inject_sa {
+	struct sockaddr_in v4;
+	struct sockaddr_in6 v6;
+};
+
+/* Write the IP header in front of the SCTP packet at sctp and say how to send it: the
+ * whole packet in iov, to sa (salen). Returns the raw socket of dst's family, or -errno
+ * when there is nothing to send. inject_send and inject_send_batch share it. */
+static int inject_prepare(const struct inject_sock *s, const struct gw_addr *src,
+			  const struct gw_addr *dst, uint8_t tos, uint8_t *sctp, size_t len,
+			  union inject_sa *sa, socklen_t *salen, struct iovec *iov)
 {
-	union {
-		struct sockaddr_in v4;
-		struct sockaddr_in6 v6;
-	} sa;
-	socklen_t salen;
 	uint8_t *hdr;
 	size_t hl;
 	int fd;
 
-	memset(&sa, 0, sizeof(sa));
+	memset(sa, 0, sizeof(*sa));
 	if (dst->family == AF_INET) {
 		hdr = sctp - 20;
 		hl = pkt_build_ipv4(hdr, src, dst, tos, 64, IPPROTO_SCTP_NUM, len);
 		fd = s->fd4;
-		sa.v4.sin_family = AF_INET;
-		sa.v4.sin_addr = dst->v4;
-		salen = sizeof(sa.v4);
+		sa->v4.sin_family = AF_INET;
+		sa->v4.sin_addr = dst->v4;
+		*salen = sizeof(sa->v4);
 	} else {
 		hdr = sctp - 40;
 		hl = pkt_build_ipv6(hdr, src, dst, tos, 64, IPPROTO_SCTP_NUM, len);
 		fd = s->fd6;
-		sa.v6.sin6_family = AF_INET6;
-		sa.v6.sin6_addr = dst->v6;
-		salen = sizeof(sa.v6);
+		sa->v6.sin6_family = AF_INET6;
+		sa->v6.sin6_addr = dst->v6;
+		*salen = sizeof(sa->v6);
 	}
 	if (!hl)
 		return -EMSGSIZE;
 	if (fd < 0)
 		return -EAFNOSUPPORT;
-	if (sendto(fd, hdr, hl + len, MSG_DONTWAIT, (struct sockaddr *)&sa, salen) < 0)
+	iov->iov_base = hdr;
+	iov->iov_len = hl + len;
+	return fd;
+}
+
+int inject_send(struct inject_sock *s, const struct gw_addr *src, const struct gw_addr *dst,
+		uint8_t tos, uint8_t *sctp, size_t len)
+{
+	union inject_sa sa;
+	socklen_t salen;
+	struct iovec iov;
+	int fd;
+
+	fd = inject_prepare(s, src, dst, tos, sctp, len, &sa, &salen, &iov);
+	if (fd < 0)
+		return fd;
+	if (sendto(fd, iov.iov_base, iov.iov_len, MSG_DONTWAIT, (struct sockaddr *)&sa,
+		   salen) < 0)
 		return -errno;
 	return 0;
+}
+
+/* Send the m messages in mm (for o[idx[0..m)]) through fd. sendmmsg stops at the first
+ * packet that fails and, once it has sent others, drops its errno: the next call starts
+ * with that packet and reports it. Returns how many went. */
+static unsigned inject_send_run(int fd, struct mmsghdr *mm, struct inject_out *o,
+				const unsigned *idx, unsigned m)
+{
+	unsigned i = 0, sent = 0;
+	int r;
+
+	while (i < m) {
+		r = sendmmsg(fd, mm + i, m - i, MSG_DONTWAIT);
+		if (r > 0) {
+			for (unsigned k = i; k < i + (unsigned)r; k++)
+				o[idx[k]].err = 0;
+			i += (unsigned)r;
+			sent += (unsigned)r;
+			continue;
+		}
+		o[idx[i++]].err = -errno;
+	}
+	return sent;
+}
+
+unsigned inject_send_batch(struct inject_sock *s, struct inject_out *o, unsigned n)
+{
+	struct mmsghdr mm[INJECT_BATCH_MAX];
+	struct iovec iov[INJECT_BATCH_MAX];
+	union inject_sa sa[INJECT_BATCH_MAX];
+	unsigned idx[INJECT_BATCH_MAX];
+	unsigned i = 0, m, sent = 0;
+	bool v4;
+	int fd = -1, r;
+
+	while (i < n) {
+		v4 = o[i].dst.family == AF_INET;
+		/* A run: the next packets of one family; those that cannot be sent at all
+		 * get their error now and no message. */
+		for (m = 0; m < INJECT_BATCH_MAX && i < n && (o[i].dst.family == AF_INET) == v4;
+		     i++) {
+			struct inject_out *p = &o[i];
+			struct msghdr *mh = &mm[m].msg_hdr;
+			socklen_t salen;
+
+			r = inject_prepare(s, &p->src, &p->dst, p->tos, p->sctp, p->len, &sa[m],
+					   &salen, &iov[m]);
+			if (r < 0) {
+				p->err = r;
+				continue;
+			}
+			fd = r;
+			memset(&mm[m], 0, sizeof(mm[m]));
+			mh->msg_name = &sa[m];
+			mh->msg_namelen = salen;
+			mh->msg_iov = &iov[m];
+			mh->msg_iovlen = 1;
+			idx[m++] = i;
+		}
+		if (m)
+			sent += inject_send_run(fd, mm, o, idx, m);
+	}
+	return sent;
 }
 
 int inject_icmp(struct inject_sock *s, const struct gw_addr *dst, const void *msg, size_t len)

@@ -79,6 +79,7 @@ static int nfq_parse(const struct nlmsghdr *nlh, struct nfqueue_packet *p)
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
 	p->id = ntohl(ph->packet_id);
 	p->hw_proto = ntohs(ph->hw_protocol);
+	p->hook = ph->hook;
 	p->mark = attr[NFQA_MARK] ? ntohl(mnl_attr_get_u32(attr[NFQA_MARK])) : 0;
 	if (!attr[NFQA_PAYLOAD])
 		return 1;

@@ -20,6 +20,7 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
+#include <linux/if_arp.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
@@ -30,7 +31,11 @@
 
 #define NFT_FAMILY NFPROTO_INET
 #define NFT_FAMILY_NAME "inet"
-#define NFT_CHAIN_FORWARD "forward_sctp"
+#define NFT_CHAIN_FORWARD "forward_sctp" /* router mode: internal hosts' SCTP */
+#define NFT_CHAIN_OUTPUT "output_sctp"   /* host mode: this host's own SCTP */
+#define NFT_CHAIN_INPUT "input_sctp"     /* relay mode, queue ingest: SCTP to relay ports */
+#define NFT_CHAIN_DISPATCH "dispatch"    /* several workers: which queue takes a packet */
+#define NFT_CHAIN_RELAY_DISPATCH "relay_dispatch_" /* ... for relay rules, by Q's bits */
 #define NFT_TABLE_COMMENT "managed by sctp-udp-gw, do not touch"
 /*
  * Mangle priority (-150): after conntrack (-200), and before the usual filter chains (0),
@@ -41,9 +46,12 @@
 #define NFT_CHAIN_PRIO -150
 #define NFT_IPPROTO_SCTP 132
 
-/* Begin, end, table create / delete / create, chain, one rule per internal prefix. */
-#define NFT_MAX_MSGS (CONF_MAX_INTERNAL + 8)
-#define NFT_BATCH_LIMIT (64 * 1024)
+/* Begin, end, table create / delete / create, three chains, one rule per internal prefix,
+ * one for host mode, one per relay port; with workers the dispatch chains and their
+ * rules (workers^2 + workers^2). */
+#define NFT_MAX_MSGS (CONF_MAX_INTERNAL + CONF_MAX_RELAY + 12 + \
+		      2 * CONF_MAX_WORKERS * CONF_MAX_WORKERS + CONF_MAX_WORKERS + 1)
+#define NFT_BATCH_LIMIT (256 * 1024)
 #define NFT_WHAT_LEN 80
 
 struct nft_batch {
@@ -51,6 +59,7 @@ struct nft_batch {
 	uint32_t seq0;   /* sequence number of the BATCH_BEGIN message */
 	unsigned nmsgs;  /* messages so far, begin and end included */
 	bool overflow;
+	unsigned nqueue; /* rules with a queue verdict */
 	bool acked[NFT_MAX_MSGS];
 	bool is_rule[NFT_MAX_MSGS];
 	int error[NFT_MAX_MSGS]; /* errno the kernel reported for each message, 0 = none */
@@ -65,6 +74,8 @@ const char *nft_queue_kind_name(enum nft_queue_kind k)
 		return "nft queue";
 	case NFT_QUEUE_XT_COMPAT:
 		return "xt NFQUEUE via nft_compat";
+	case NFT_QUEUE_NONE:
+		return "none (nothing to queue)";
 	}
 	return "unknown";
 }
@@ -162,10 +173,12 @@ static int nft_batch_table(struct nft_batch *nb, uint16_t type, uint16_t flags, 
 	return 0;
 }
 
-static int nft_batch_chain(struct nft_batch *nb)
+/* A base chain on hook, or with hook 0 a regular chain (a jump target). */
+static int nft_batch_chain(struct nft_batch *nb, const char *name, uint32_t hook)
 {
 	struct nftnl_chain *c;
 	struct nlmsghdr *nlh;
+	char what[NFT_WHAT_LEN];
 	uint32_t seq;
 	char *p;
 
@@ -173,13 +186,15 @@ static int nft_batch_chain(struct nft_batch *nb)
 	if (!c)
 		return -ENOMEM;
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE_NAME);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, NFT_CHAIN_FORWARD);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_FORWARD);
-	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, NFT_CHAIN_PRIO);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-	p = nft_batch_cur(nb, &seq, "chain " NFT_FAMILY_NAME " " NFT_TABLE_NAME " "
-			  NFT_CHAIN_FORWARD);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	if (hook) {
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, NFT_CHAIN_PRIO);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
+	snprintf(what, sizeof(what), "chain %s %s %s", NFT_FAMILY_NAME, NFT_TABLE_NAME, name);
+	p = nft_batch_cur(nb, &seq, what);
 	nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWCHAIN, NFT_FAMILY, NLM_F_CREATE | NLM_F_ACK,
 				    seq);
 	nftnl_chain_nlmsg_build_payload(nlh, c);
@@ -220,12 +235,12 @@ static bool nft_expr_cmp(struct nftnl_rule *r, uint32_t op, const void *data, ui
 	return nft_rule_add(r, e);
 }
 
-static bool nft_expr_payload(struct nftnl_rule *r, uint32_t offset, uint32_t len)
+static bool nft_expr_payload(struct nftnl_rule *r, uint32_t base, uint32_t offset, uint32_t len)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("payload");
 
 	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
@@ -311,6 +326,114 @@ static bool nft_expr_queue(struct nftnl_rule *r, enum nft_queue_kind kind, uint1
 	return nft_rule_add(r, e);
 }
 
+static struct nftnl_rule *nft_rule_new(const char *chain)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (r) {
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
+		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	}
+	return r;
+}
+
+/* Append the rule to the batch (and free it); what names it in errors. */
+static void nft_batch_add_rule(struct nft_batch *nb, struct nftnl_rule *r, const char *what)
+{
+	struct nlmsghdr *nlh;
+	uint32_t seq;
+	char *p;
+
+	p = nft_batch_cur(nb, &seq, what);
+	nb->is_rule[nb->nmsgs] = true;
+	nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWRULE, NFT_FAMILY,
+				    NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, seq);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nft_batch_next(nb);
+	nftnl_rule_free(r);
+}
+
+static bool nft_expr_jump(struct nftnl_rule *r, const char *chain)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NFT_JUMP);
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+	}
+	return nft_rule_add(r, e);
+}
+
+/* The end of a rule that takes a packet: with one worker its queue, with several a jump
+ * to the chain that picks the worker (dispatch unless named). */
+static bool nft_expr_take(struct nftnl_rule *r, const struct gw_conf *conf,
+			  enum nft_queue_kind kind, const char *dispatch)
+{
+	if (conf->queue_count > 1)
+		return nft_expr_jump(r, dispatch ? dispatch : NFT_CHAIN_DISPATCH);
+	return nft_expr_queue(r, kind, conf->queue_num, conf->queue_bypass);
+}
+
+/* [payload th OFFSET, 2 bytes] [& mask] [== value]: the low bits of an SCTP port. */
+static bool nft_expr_port_bits(struct nftnl_rule *r, uint32_t offset, uint16_t mask,
+			       uint16_t value)
+{
+	uint16_t m = htons(mask), v = htons(value);
+
+	return nft_expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, offset, sizeof(m)) &&
+	       nft_expr_bitwise(r, &m, sizeof(m)) && nft_expr_cmp(r, NFT_CMP_EQ, &v, sizeof(v));
+}
+
+/*
+ * Several workers. An association must stay on one worker, whose table alone knows it,
+ * in both directions. Outbound packets are dispatched here by the low bits of their
+ * source and destination ports, key (sport ^ dport) & (workers - 1); inbound datagrams
+ * by the same key of the SCTP ports they carry (a reuseport program in udp.c; see
+ * xlate_steer). Rules enumerate (sport bits, dport bits), workers^2 of them, since nft
+ * cannot XOR two fields. A relay rule knows the remote port Q its packets will carry,
+ * so its chain relay_dispatch_K (K = Q's bits) needs only the source port.
+ */
+static int nft_batch_dispatch(struct nft_batch *nb, const struct gw_conf *conf,
+			      enum nft_queue_kind kind, int relay_bits)
+{
+	uint16_t mask = (uint16_t)(conf->queue_count - 1);
+	char chain[32], what[NFT_WHAT_LEN];
+	int rc;
+
+	if (relay_bits < 0)
+		snprintf(chain, sizeof(chain), "%s", NFT_CHAIN_DISPATCH);
+	else
+		snprintf(chain, sizeof(chain), "%s%d", NFT_CHAIN_RELAY_DISPATCH, relay_bits);
+	rc = nft_batch_chain(nb, chain, 0);
+	for (unsigned a = 0; !rc && a <= mask; a++) {
+		for (unsigned b = 0; !rc && b <= mask; b++) {
+			struct nftnl_rule *r = nft_rule_new(chain);
+			unsigned key = relay_bits < 0 ? a ^ b : a ^ (unsigned)relay_bits;
+			bool ok;
+
+			if (!r)
+				return -ENOMEM;
+			ok = nft_expr_port_bits(r, 0, mask, (uint16_t)a);
+			if (relay_bits < 0)
+				ok = ok && nft_expr_port_bits(r, 2, mask, (uint16_t)b);
+			ok = ok && nft_expr_queue(r, kind, (uint16_t)(conf->queue_num + key),
+						  conf->queue_bypass);
+			if (!ok) {
+				nftnl_rule_free(r);
+				return -ENOMEM;
+			}
+			snprintf(what, sizeof(what), "%.24s rule for queue %u (%.26s)", chain,
+				 conf->queue_num + key, nft_queue_kind_name(kind));
+			nft_batch_add_rule(nb, r, what);
+			nb->nqueue++;
+			if (relay_bits >= 0)
+				break; /* the destination port is the relay's: one rule per a */
+		}
+	}
+	return rc;
+}
+
 /*
  * [meta nfproto] [payload saddr + bitwise when the prefix is not byte aligned + cmp]
  * [meta l4proto sctp] [meta mark != mark] [ct state: any] [queue]. This is the order nft
@@ -328,18 +451,13 @@ static int nft_batch_rule(struct nft_batch *nb, const struct gw_conf *conf,
 	uint8_t mask[16] = { 0 }, net[16] = { 0 };
 	char what[NFT_WHAT_LEN], a[GW_ADDRSTRLEN];
 	struct nftnl_rule *r;
-	struct nlmsghdr *nlh;
 	bool ok;
-	uint32_t seq;
-	char *p;
 
 	if (pfx->addr.family != AF_INET && pfx->addr.family != AF_INET6)
 		return -EAFNOSUPPORT;
-	r = nftnl_rule_alloc();
+	r = nft_rule_new(NFT_CHAIN_FORWARD);
 	if (!r)
 		return -ENOMEM;
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, NFT_CHAIN_FORWARD);
 
 	ok = nft_expr_meta(r, NFT_META_NFPROTO) &&
 	     nft_expr_cmp(r, NFT_CMP_EQ, &nfproto, sizeof(nfproto));
@@ -354,7 +472,7 @@ static int nft_batch_rule(struct nft_batch *nb, const struct gw_conf *conf,
 			mask[plen / 8] = (uint8_t)(0xff << (8 - plen % 8));
 		for (j = 0; j < len; j++)
 			net[j] = pfx->addr.bytes[j] & mask[j];
-		ok = nft_expr_payload(r, v4 ? 12 : 8, len);
+		ok = nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8, len);
 		if (ok && plen % 8)
 			ok = nft_expr_bitwise(r, mask, len);
 		ok = ok && nft_expr_cmp(r, NFT_CMP_EQ, net, len);
@@ -363,21 +481,87 @@ static int nft_batch_rule(struct nft_batch *nb, const struct gw_conf *conf,
 	     nft_expr_cmp(r, NFT_CMP_EQ, &l4proto, sizeof(l4proto)) &&
 	     nft_expr_meta(r, NFT_META_MARK) &&
 	     nft_expr_cmp(r, NFT_CMP_NEQ, &conf->mark, sizeof(conf->mark)) &&
-	     nft_expr_ct_any(r) &&
-	     nft_expr_queue(r, kind, conf->queue_num, conf->queue_bypass);
+	     nft_expr_ct_any(r) && nft_expr_take(r, conf, kind, NULL);
 	if (!ok) {
 		nftnl_rule_free(r);
 		return -ENOMEM;
 	}
 	snprintf(what, sizeof(what), "rule for %s/%u (%s)",
 		 addr_format(&pfx->addr, a, sizeof(a)), plen, nft_queue_kind_name(kind));
-	p = nft_batch_cur(nb, &seq, what);
-	nb->is_rule[nb->nmsgs] = true;
-	nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWRULE, NFT_FAMILY,
-				    NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, seq);
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	nft_batch_next(nb);
-	nftnl_rule_free(r);
+	nft_batch_add_rule(nb, r, what);
+	nb->nqueue++;
+	return 0;
+}
+
+/*
+ * Host mode, hook output: [meta l4proto sctp] [meta mark != mark] [meta oiftype !=
+ * loopback] [queue]. Everything this host's own stack sends off the box; the daemon's
+ * injected packets carry its mark, and SCTP between local applications stays native.
+ * No conntrack match: local packets are fragmented after the output hook, never before.
+ */
+static int nft_batch_host_rule(struct nft_batch *nb, const struct gw_conf *conf,
+			       enum nft_queue_kind kind)
+{
+	uint8_t l4proto = NFT_IPPROTO_SCTP;
+	uint16_t loopback = ARPHRD_LOOPBACK;
+	char what[NFT_WHAT_LEN];
+	struct nftnl_rule *r;
+	bool ok;
+
+	r = nft_rule_new(NFT_CHAIN_OUTPUT);
+	if (!r)
+		return -ENOMEM;
+	ok = nft_expr_meta(r, NFT_META_L4PROTO) &&
+	     nft_expr_cmp(r, NFT_CMP_EQ, &l4proto, sizeof(l4proto)) &&
+	     nft_expr_meta(r, NFT_META_MARK) &&
+	     nft_expr_cmp(r, NFT_CMP_NEQ, &conf->mark, sizeof(conf->mark)) &&
+	     nft_expr_meta(r, NFT_META_OIFTYPE) &&
+	     nft_expr_cmp(r, NFT_CMP_NEQ, &loopback, sizeof(loopback)) &&
+	     nft_expr_take(r, conf, kind, NULL);
+	if (!ok) {
+		nftnl_rule_free(r);
+		return -ENOMEM;
+	}
+	snprintf(what, sizeof(what), "host-mode rule (%s)", nft_queue_kind_name(kind));
+	nft_batch_add_rule(nb, r, what);
+	nb->nqueue++;
+	return 0;
+}
+
+/*
+ * Relay mode with queue ingest, hook input: [meta l4proto sctp] [sctp dport P] [meta
+ * mark != mark] [queue], one rule per relay port, so SCTP to the gateway itself reaches
+ * the daemon and never the kernel's SCTP stack (which would answer it with an ABORT).
+ */
+static int nft_batch_relay_rule(struct nft_batch *nb, const struct gw_conf *conf,
+				const struct conf_relay *rl, enum nft_queue_kind kind)
+{
+	uint8_t l4proto = NFT_IPPROTO_SCTP;
+	uint16_t dport = htons(rl->port);
+	char what[NFT_WHAT_LEN], dispatch[32];
+	struct nftnl_rule *r;
+	bool ok;
+
+	snprintf(dispatch, sizeof(dispatch), "%s%u", NFT_CHAIN_RELAY_DISPATCH,
+		 rl->to_port & (conf->queue_count - 1u));
+	r = nft_rule_new(NFT_CHAIN_INPUT);
+	if (!r)
+		return -ENOMEM;
+	ok = nft_expr_meta(r, NFT_META_L4PROTO) &&
+	     nft_expr_cmp(r, NFT_CMP_EQ, &l4proto, sizeof(l4proto)) &&
+	     nft_expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, sizeof(dport)) &&
+	     nft_expr_cmp(r, NFT_CMP_EQ, &dport, sizeof(dport)) &&
+	     nft_expr_meta(r, NFT_META_MARK) &&
+	     nft_expr_cmp(r, NFT_CMP_NEQ, &conf->mark, sizeof(conf->mark)) &&
+	     nft_expr_take(r, conf, kind, dispatch);
+	if (!ok) {
+		nftnl_rule_free(r);
+		return -ENOMEM;
+	}
+	snprintf(what, sizeof(what), "relay rule for port %u (%s)", rl->port,
+		 nft_queue_kind_name(kind));
+	nft_batch_add_rule(nb, r, what);
+	nb->nqueue++;
 	return 0;
 }
 
@@ -414,7 +598,7 @@ static int nft_batch_run(struct nft_batch *nb, int *failed)
 	struct mnl_socket *nl;
 	char *rbuf = NULL;
 	size_t rlen = MNL_SOCKET_BUFFER_SIZE;
-	int rcvbuf, rc = 0;
+	int rcvbuf, sndbuf, rc = 0;
 	unsigned i;
 
 	*failed = -1;
@@ -433,6 +617,12 @@ static int nft_batch_run(struct nft_batch *nb, int *failed)
 		       sizeof(rcvbuf)) < 0)
 		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF, &rcvbuf,
 			   sizeof(rcvbuf));
+	/* A batch is one message: the socket must be able to send it whole. */
+	sndbuf = (int)mnl_nlmsg_batch_size(nb->b) + 65536;
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
+		       sizeof(sndbuf)) < 0)
+		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUF, &sndbuf,
+			   sizeof(sndbuf));
 	rbuf = malloc(rlen);
 	if (!rbuf) {
 		rc = -ENOMEM;
@@ -479,8 +669,9 @@ static void nft_format_err(char *err, size_t errlen, const char *fn, const struc
 
 /* One try with one queue kind. *queue_rejected says the failure was a rule refused with
  * ENOENT / EOPNOTSUPP, i.e. the kernel lacks this kind of queue expression. */
-static int nft_install_kind(const struct gw_conf *conf, enum nft_queue_kind kind,
-			    bool *queue_rejected, char *err, size_t errlen)
+static int nft_install_kind(const struct gw_conf *conf, bool relay_queue,
+			    enum nft_queue_kind kind, bool *queue_rejected, unsigned *nqueue,
+			    char *err, size_t errlen)
 {
 	struct nft_batch *nb = nft_batch_new();
 	int rc, failed = -1;
@@ -499,15 +690,39 @@ static int nft_install_kind(const struct gw_conf *conf, enum nft_queue_kind kind
 		rc = nft_batch_table(nb, NFT_MSG_DELTABLE, 0, false);
 	if (!rc)
 		rc = nft_batch_table(nb, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, true);
-	if (!rc)
-		rc = nft_batch_chain(nb);
+	if (!rc && conf->queue_count > 1 && (conf->ninternal || conf->host_mode))
+		rc = nft_batch_dispatch(nb, conf, kind, -1);
+	if (!rc && conf->queue_count > 1 && relay_queue) {
+		bool done[CONF_MAX_WORKERS] = { false };
+
+		for (i = 0; !rc && i < conf->nrelay; i++) {
+			unsigned k = conf->relay[i].to_port & (conf->queue_count - 1u);
+
+			if (!done[k])
+				rc = nft_batch_dispatch(nb, conf, kind, (int)k);
+			done[k] = true;
+		}
+	}
+	if (!rc && conf->ninternal)
+		rc = nft_batch_chain(nb, NFT_CHAIN_FORWARD, NF_INET_FORWARD);
 	for (i = 0; !rc && i < conf->ninternal && i < CONF_MAX_INTERNAL; i++)
 		rc = nft_batch_rule(nb, conf, &conf->internal[i], kind);
+	if (!rc && conf->host_mode) {
+		rc = nft_batch_chain(nb, NFT_CHAIN_OUTPUT, NF_INET_LOCAL_OUT);
+		if (!rc)
+			rc = nft_batch_host_rule(nb, conf, kind);
+	}
+	if (!rc && relay_queue && conf->nrelay) {
+		rc = nft_batch_chain(nb, NFT_CHAIN_INPUT, NF_INET_LOCAL_IN);
+		for (i = 0; !rc && i < conf->nrelay && i < CONF_MAX_RELAY; i++)
+			rc = nft_batch_relay_rule(nb, conf, &conf->relay[i], kind);
+	}
 	if (rc)
 		goto fail;
 	nft_batch_end(nb);
 	rc = nft_batch_run(nb, &failed);
 	if (!rc) {
+		*nqueue = nb->nqueue;
 		nft_batch_free(nb);
 		return 0;
 	}
@@ -519,14 +734,17 @@ fail:
 	return -1;
 }
 
-int nft_install(const struct gw_conf *conf, enum nft_queue_kind *used, char *err, size_t errlen)
+int nft_install(const struct gw_conf *conf, bool relay_queue, enum nft_queue_kind *used,
+		char *err, size_t errlen)
 {
 	char native_err[256];
+	unsigned nqueue = 0;
 	bool rejected;
 
-	if (nft_install_kind(conf, NFT_QUEUE_NATIVE, &rejected, native_err,
-			     sizeof(native_err)) == 0) {
-		*used = NFT_QUEUE_NATIVE;
+	if (nft_install_kind(conf, relay_queue, NFT_QUEUE_NATIVE, &rejected, &nqueue,
+			     native_err, sizeof(native_err)) == 0) {
+		/* A table without a queue rule says nothing about the kernel's queue. */
+		*used = nqueue ? NFT_QUEUE_NATIVE : NFT_QUEUE_NONE;
 		return 0;
 	}
 	if (!rejected) {
@@ -534,7 +752,8 @@ int nft_install(const struct gw_conf *conf, enum nft_queue_kind *used, char *err
 		return -1;
 	}
 	/* the failed batch changed nothing; try again, whole, with the xtables target */
-	if (nft_install_kind(conf, NFT_QUEUE_XT_COMPAT, &rejected, err, errlen) < 0)
+	if (nft_install_kind(conf, relay_queue, NFT_QUEUE_XT_COMPAT, &rejected, &nqueue, err,
+			     errlen) < 0)
 		return -1;
 	*used = NFT_QUEUE_XT_COMPAT;
 	return 0;

@@ -26,6 +26,7 @@ static const char *const drop_names[DROP_COUNT] = {
 	[DROP_ICMP_IGNORED] = "icmp_not_translated",
 	[DROP_ICMP_RATE] = "icmp_rate_limited",
 	[DROP_ICMP_SEND] = "icmp_send_error",
+	[DROP_RELAY_NO_RULE] = "relay_no_rule",
 };
 
 const char *stats_drop_name(enum gw_drop d)

@@ -1,5 +1,6 @@
 /* udp.c - the encapsulation sockets (RFC 6951): one per address family, bound to the
- * local encapsulation port, receiving in batches with the local address and TOS.
+ * local encapsulation port, receiving in batches with the local address and TOS and
+ * sending in batches (sendmmsg).
  *
  * Datagrams go out with DF and are not fragmented by the gateway (IP_PMTUDISC_DO): a
  * packet that does not fit fails with EMSGSIZE and the internal host is told the MTU
@@ -122,46 +123,71 @@ static bool udp_icmp_errno(int e)
 	return false;
 }
 
-int udp_send(struct udp_sock *u, const struct gw_addr *dst, uint16_t port, uint8_t tos,
-	     const void *buf, size_t len)
+union udp_sa {
+	struct sockaddr_in v4;
+	struct sockaddr_in6 v6;
+};
+
+union udp_cbuf {
+	char buf[CMSG_SPACE(sizeof(int))];
+	struct cmsghdr align;
+};
+
+/* Fill in mh, with its address, iovec and control buffer, for one datagram; udp_send and
+ * udp_send_batch build the same message. Returns the socket of dst's family (-1: none). */
+static int udp_msg_fill(const struct udp_sock *u, struct msghdr *mh, union udp_sa *sa,
+			struct iovec *iov, union udp_cbuf *cbuf, const struct gw_addr *dst,
+			uint16_t port, uint8_t tos, const void *buf, size_t len)
 {
-	union {
-		struct sockaddr_in v4;
-		struct sockaddr_in6 v6;
-	} sa;
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	struct msghdr mh = { .msg_name = &sa, .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *cm;
 	int fd, ecn = tos & 0x3;
 
-	memset(&sa, 0, sizeof(sa));
+	memset(mh, 0, sizeof(*mh));
+	memset(sa, 0, sizeof(*sa));
+	iov->iov_base = (void *)buf;
+	iov->iov_len = len;
+	mh->msg_name = sa;
+	mh->msg_iov = iov;
+	mh->msg_iovlen = 1;
 	if (dst->family == AF_INET) {
 		fd = u->fd4;
-		sa.v4.sin_family = AF_INET;
-		sa.v4.sin_port = htons(port);
-		sa.v4.sin_addr = dst->v4;
-		mh.msg_namelen = sizeof(sa.v4);
+		sa->v4.sin_family = AF_INET;
+		sa->v4.sin_port = htons(port);
+		sa->v4.sin_addr = dst->v4;
+		mh->msg_namelen = sizeof(sa->v4);
 	} else {
 		fd = u->fd6;
-		sa.v6.sin6_family = AF_INET6;
-		sa.v6.sin6_port = htons(port);
-		sa.v6.sin6_addr = dst->v6;
-		mh.msg_namelen = sizeof(sa.v6);
+		sa->v6.sin6_family = AF_INET6;
+		sa->v6.sin6_port = htons(port);
+		sa->v6.sin6_addr = dst->v6;
+		mh->msg_namelen = sizeof(sa->v6);
 	}
-	if (fd < 0)
-		return -EAFNOSUPPORT;
 	/* RFC 6951 5.8: the ECN bits travel unchanged. */
 	if (ecn) {
-		memset(cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&mh);
+		memset(cbuf, 0, sizeof(*cbuf));
+		mh->msg_control = cbuf->buf;
+		mh->msg_controllen = sizeof(cbuf->buf);
+		cm = CMSG_FIRSTHDR(mh);
 		cm->cmsg_level = dst->family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
 		cm->cmsg_type = dst->family == AF_INET ? IP_TOS : IPV6_TCLASS;
 		cm->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cm), &ecn, sizeof(ecn));
 	}
+	return fd;
+}
+
+int udp_send(struct udp_sock *u, const struct gw_addr *dst, uint16_t port, uint8_t tos,
+	     const void *buf, size_t len)
+{
+	union udp_sa sa;
+	union udp_cbuf cbuf;
+	struct iovec iov;
+	struct msghdr mh;
+	int fd;
+
+	fd = udp_msg_fill(u, &mh, &sa, &iov, &cbuf, dst, port, tos, buf, len);
+	if (fd < 0)
+		return -EAFNOSUPPORT;
 	if (sendmsg(fd, &mh, MSG_DONTWAIT) >= 0)
 		return 0;
 	/* With IP_RECVERR an ICMP error about an earlier datagram also becomes the socket's
@@ -171,6 +197,67 @@ int udp_send(struct udp_sock *u, const struct gw_addr *dst, uint16_t port, uint8
 	if (!udp_icmp_errno(errno) || sendmsg(fd, &mh, MSG_DONTWAIT) < 0)
 		return -errno;
 	return 0;
+}
+
+/* Send o[0..m), built in mm, through fd. sendmmsg stops at the first datagram that fails
+ * and, once it has sent others, drops that datagram's errno: the next call starts with it
+ * and reports the errno. As in udp_send, a datagram has at most two tries, the second
+ * after an ICMP error (or the unknown one of a short count). Returns how many went. */
+static unsigned udp_send_run(int fd, struct mmsghdr *mm, struct udp_out *o, unsigned m)
+{
+	unsigned i = 0, sent = 0;
+	bool tried = false; /* o[i] has failed once */
+	int r;
+
+	while (i < m) {
+		r = sendmmsg(fd, mm + i, m - i, MSG_DONTWAIT);
+		if (r > 0) {
+			for (unsigned k = i; k < i + (unsigned)r; k++)
+				o[k].err = 0;
+			i += (unsigned)r;
+			sent += (unsigned)r;
+			tried = i < m;
+			continue;
+		}
+		if (!tried && udp_icmp_errno(errno)) {
+			tried = true;
+			continue;
+		}
+		o[i++].err = -errno;
+		tried = false;
+	}
+	return sent;
+}
+
+unsigned udp_send_batch(struct udp_sock *u, struct udp_out *o, unsigned n)
+{
+	struct mmsghdr mm[UDP_BATCH_MAX];
+	struct iovec iov[UDP_BATCH_MAX];
+	union udp_sa sa[UDP_BATCH_MAX];
+	union udp_cbuf cbuf[UDP_BATCH_MAX];
+	unsigned i = 0, m, sent = 0;
+	bool v4;
+	int fd = -1;
+
+	while (i < n) {
+		v4 = o[i].dst.family == AF_INET;
+		for (m = 0; m < UDP_BATCH_MAX && i + m < n &&
+			    (o[i + m].dst.family == AF_INET) == v4; m++) {
+			struct udp_out *d = &o[i + m];
+
+			fd = udp_msg_fill(u, &mm[m].msg_hdr, &sa[m], &iov[m], &cbuf[m], &d->dst,
+					  d->port, d->tos, d->data, d->len);
+			mm[m].msg_len = 0;
+		}
+		if (fd < 0) {
+			for (unsigned k = i; k < i + m; k++)
+				o[k].err = -EAFNOSUPPORT;
+		} else {
+			sent += udp_send_run(fd, mm, o + i, m);
+		}
+		i += m;
+	}
+	return sent;
 }
 
 /* No per-send cmsg switches path MTU discovery off, so the socket option is turned off
@@ -198,18 +285,16 @@ int udp_send_frag(struct udp_sock *u, const struct gw_addr *dst, uint16_t port, 
 	return err;
 }
 
-#define UDP_MAX_BATCH 64
-
 int udp_recv_batch(int fd, struct udp_dgram *dg, unsigned n, size_t cap)
 {
-	struct mmsghdr mm[UDP_MAX_BATCH];
-	struct iovec iov[UDP_MAX_BATCH];
-	struct sockaddr_in6 from[UDP_MAX_BATCH];
-	char cbuf[UDP_MAX_BATCH][CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int))];
+	struct mmsghdr mm[UDP_BATCH_MAX];
+	struct iovec iov[UDP_BATCH_MAX];
+	struct sockaddr_in6 from[UDP_BATCH_MAX];
+	char cbuf[UDP_BATCH_MAX][CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int))];
 	int got;
 
-	if (n > UDP_MAX_BATCH)
-		n = UDP_MAX_BATCH;
+	if (n > UDP_BATCH_MAX)
+		n = UDP_BATCH_MAX;
 	for (unsigned i = 0; i < n; i++) {
 		iov[i].iov_base = dg[i].buf;
 		iov[i].iov_len = cap;

@@ -53,24 +53,45 @@ static uint16_t default_udp_port(const struct gw_conf *c, const struct gw_addr *
 	return e ? e->remote_udp_port : CONF_DEFAULT_UDP_PORT;
 }
 
+unsigned xlate_steer(const struct gw_conf *c, uint16_t seen_port, uint16_t rport)
+{
+	const struct conf_forward *f;
+	unsigned mask = c->queue_count > 1 ? c->queue_count - 1u : 0;
+
+	if (!mask)
+		return 0;
+	f = conf_match_forward(c, seen_port);
+	if (f)
+		seen_port = f->to_port;
+	return (seen_port ^ rport) & mask;
+}
+
+/* Would the peer's packets for ports (seen, rport) reach this worker? */
+static bool steers_here(const struct xlate_ctx *x, uint16_t seen, uint16_t rport)
+{
+	return x->conf->queue_count <= 1 || xlate_steer(x->conf, seen, rport) == x->worker;
+}
+
 /* The source port the peer will see for a new association from iaddr:iport to
  * dst:rport: iport itself unless that would collide with another internal host's
  * association to the same peer (same ports and address, or same ports and tag), then a
  * free port from the dynamic range, probed from a point that depends on the endpoint so
- * that its retransmitted INITs choose the same one. 0 when none is free. */
+ * that its retransmitted INITs choose the same one. With several workers only ports
+ * whose inbound packets are steered to this worker qualify. 0 when none is free. */
 static uint16_t choose_seen_port(struct xlate_ctx *x, const struct gw_addr *iaddr, uint16_t iport,
 				 const struct gw_addr *dst, uint16_t rport, uint32_t itag)
 {
 	uint32_t start;
 
-	if (!assoc_port_pair_conflict(x->tab, iport, rport, dst, iaddr, iport) &&
+	if (steers_here(x, iport, rport) &&
+	    !assoc_port_pair_conflict(x->tab, iport, rport, dst, iaddr, iport) &&
 	    !assoc_remote_key_taken(x->tab, iport, rport, itag, true))
 		return iport;
 	start = addr_hash(iaddr, iport) ^ itag;
 	for (uint32_t i = 0; i < 1024; i++) {
 		uint16_t cand = (uint16_t)(49152 + (start + i) % 16384);
 
-		if (cand != iport &&
+		if (cand != iport && steers_here(x, cand, rport) &&
 		    !assoc_port_pair_conflict(x->tab, cand, rport, dst, iaddr, iport) &&
 		    !assoc_remote_key_taken(x->tab, cand, rport, itag, true))
 			return cand;
@@ -200,6 +221,10 @@ static struct assoc *relearn_inbound(struct xlate_ctx *x, const struct gw_addr *
 	return a;
 }
 
+static void encap_finish(struct xlate_ctx *x, struct assoc *a, struct assoc_path *path,
+			 const struct pkt_ip *iph, const struct pkt_sctp *s, uint8_t *sp,
+			 size_t sl, bool verified, uint64_t now_ms, struct xlate_result *res);
+
 void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_ms,
 		    struct xlate_result *res)
 {
@@ -209,7 +234,7 @@ void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_m
 	struct assoc_path *path;
 	uint8_t *sp;
 	size_t sl;
-	bool verified, changed = false;
+	bool verified;
 	int err;
 
 	memset(res, 0, sizeof(*res));
@@ -233,6 +258,9 @@ void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_m
 	if (s.first_chunk == SCTP_CT_INIT) {
 		/* A retransmitted INIT carries the same initiate tag. */
 		a = assoc_lookup_local(x->tab, &iph.src, s.src_port, s.dst_port, s.init_tag, true);
+		/* The same keys as a relay association of this host: it is that one's. */
+		if (a && a->relay_port)
+			return set_drop(x, res, DROP_OUT_NO_ASSOC, 0);
 		if (!a) {
 			const struct conf_encap *e = conf_match_encap(x->conf, &iph.dst, s.dst_port);
 			uint16_t seen;
@@ -261,6 +289,8 @@ void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_m
 		}
 	} else {
 		a = assoc_lookup_local(x->tab, &iph.src, s.src_port, s.dst_port, s.vtag, s.t_bit);
+		if (a && a->relay_port)
+			return set_drop(x, res, DROP_OUT_NO_ASSOC, 0);
 		if (!a && verified && !s.t_bit)
 			a = relearn_outbound(x, &iph, &s, now_ms);
 		if (!a) {
@@ -280,12 +310,23 @@ void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_m
 	path = assoc_path_find(a, &iph.dst);
 	if (!path)
 		path = assoc_path_get(a, &iph.dst, default_udp_port(x->conf, &iph.dst, s.dst_port));
+	encap_finish(x, a, path, &iph, &s, sp, sl, verified, now_ms, res);
+}
+
+/* What every packet to be encapsulated goes through once its association and path are
+ * known: state, RFC 6951 5.7 address stripping, port translation, the result. */
+static void encap_finish(struct xlate_ctx *x, struct assoc *a, struct assoc_path *path,
+			 const struct pkt_ip *iph, const struct pkt_sctp *s, uint8_t *sp,
+			 size_t sl, bool verified, uint64_t now_ms, struct xlate_result *res)
+{
+	bool changed = false;
+
 	if (verified)
-		track_state(x, a, &s);
+		track_state(x, a, s);
 
 	/* RFC 6951 5.7: internal addresses must not reach the peer; it then uses the
 	 * source address of the packet, which is the gateway's (or its NAT's). */
-	if (s.addr_params) {
+	if (s->addr_params) {
 		unsigned removed = 0;
 		int nl = pkt_sctp_strip_addr_params(sp, sl, &removed);
 
@@ -297,6 +338,10 @@ void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_m
 	}
 	if (a->seen_port != a->iport) {
 		put16(sp, a->seen_port);
+		changed = true;
+	}
+	if (a->relay_port && a->relay_port != a->rport) {
+		put16(sp + 2, a->rport);
 		changed = true;
 	}
 	if (changed)
@@ -311,10 +356,117 @@ void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_m
 	res->assoc = a;
 	res->sctp = sp;
 	res->sctp_len = sl;
-	res->peer = iph.dst;
+	res->peer = path->addr;
 	res->udp_port = path->udp_port;
-	res->inner = iph.src;
-	res->tos = iph.tos;
+	res->inner = iph->src;
+	res->tos = iph->tos;
+}
+
+/*
+ * Relay: the internal host's association is with the gateway itself (relay_addr, port
+ * P); the remote peer is the rule's. Keys are those of any association from inside with
+ * remote port Q, so inbound lookups, collisions and re-learning work unchanged; only the
+ * addresses and P differ, and encap_finish / xlate_inbound rewrite those.
+ */
+static struct assoc *relearn_relay(struct xlate_ctx *x, const struct pkt_ip *iph,
+				   const struct pkt_sctp *s, const struct conf_relay *rl,
+				   uint64_t now_ms)
+{
+	struct assoc *a = NULL;
+
+	while ((a = assoc_pair_next(x->tab, s->src_port, rl->to_port, a)) != NULL)
+		if (a->iport == s->src_port &&
+		    (addr_equal(&a->iaddr, &iph->src) || a->rtag == s->vtag))
+			return NULL;
+	a = assoc_create(x->tab, &iph->src, s->src_port, s->src_port, rl->to_port, 0, s->vtag,
+			 ASSOC_FROM_INSIDE, now_ms);
+	if (a) {
+		a->state = ASSOC_ESTABLISHED;
+		a->relay_addr = iph->dst;
+		a->relay_port = s->dst_port;
+		x->st->assoc_relearned++;
+		x->st->rule_hits.relay[rl - x->conf->relay]++;
+	}
+	return a;
+}
+
+void xlate_relay(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_ms,
+		 struct xlate_result *res)
+{
+	const struct conf_relay *rl;
+	struct pkt_ip iph;
+	struct pkt_sctp s;
+	struct assoc *a;
+	struct assoc_path *path;
+	uint8_t *sp;
+	size_t sl;
+	bool verified;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	err = pkt_parse_ip(ip, len, &iph);
+	if (err)
+		return set_drop(x, res, DROP_OUT_MALFORMED, err);
+	if (iph.proto != IPPROTO_SCTP_NUM) {
+		res->verdict = XV_ACCEPT;
+		return;
+	}
+	sp = ip + iph.hdr_len;
+	sl = (size_t)iph.total_len - iph.hdr_len;
+	err = pkt_parse_sctp(sp, sl, &s);
+	if (err)
+		return set_drop(x, res, DROP_OUT_MALFORMED, err);
+	rl = conf_match_relay(x->conf, s.dst_port);
+	if (!rl) {
+		/* Not a relay port: whatever else listens on this host may take it. */
+		res->verdict = XV_ACCEPT;
+		x->st->drops[DROP_RELAY_NO_RULE]++;
+		return;
+	}
+	x->st->relay_ingested++;
+	verified = pkt_sctp_checksum_ok(sp, sl);
+	if (!verified && !pkt_sctp_checksum_zero(sp, sl))
+		return set_drop(x, res, DROP_OUT_BAD_CRC, 0);
+
+	if (s.first_chunk == SCTP_CT_INIT) {
+		a = assoc_lookup_local(x->tab, &iph.src, s.src_port, rl->to_port, s.init_tag, true);
+		if (!a) {
+			uint16_t seen;
+
+			if (!verified)
+				return set_drop(x, res, DROP_OUT_UNVERIFIED, 0);
+			seen = choose_seen_port(x, &iph.src, s.src_port, &rl->to, rl->to_port,
+						s.init_tag);
+			if (!seen)
+				return set_drop(x, res, DROP_OUT_NO_PORT, 0);
+			a = assoc_create(x->tab, &iph.src, s.src_port, seen, rl->to_port,
+					 s.init_tag, 0, ASSOC_FROM_INSIDE, now_ms);
+			if (!a)
+				return set_drop(x, res, DROP_OUT_TABLE_FULL, 0);
+			x->st->assoc_created++;
+			x->st->rule_hits.relay[rl - x->conf->relay]++;
+			if (seen != s.src_port)
+				x->st->ports_translated++;
+			res->created = true;
+		}
+	} else {
+		a = assoc_lookup_local(x->tab, &iph.src, s.src_port, rl->to_port, s.vtag, s.t_bit);
+		if (!a && verified && !s.t_bit)
+			a = relearn_relay(x, &iph, &s, rl, now_ms);
+		if (!a)
+			return set_drop(x, res, DROP_OUT_NO_ASSOC, 0);
+	}
+	if (res->created) {
+		a->relay_addr = iph.dst;
+		a->relay_port = s.dst_port;
+	}
+	/* Same host, ports and tag as an association it has with someone else: not ours. */
+	if (a->relay_port != s.dst_port || !addr_equal(&a->relay_addr, &iph.dst))
+		return set_drop(x, res, DROP_OUT_NO_ASSOC, 0);
+	path = assoc_path_find(a, &rl->to);
+	if (!path)
+		path = assoc_path_get(a, &rl->to, rl->remote_udp_port);
+	encap_finish(x, a, path, &iph, &s, sp, sl, verified, now_ms, res);
 }
 
 /* Answer a packet from outside with an ABORT over the same encapsulation. */
@@ -335,7 +487,7 @@ void xlate_inbound(struct xlate_ctx *x, const struct gw_addr *peer, uint16_t udp
 	struct pkt_sctp s;
 	struct assoc *a;
 	struct assoc_path *path;
-	bool verified;
+	bool verified, changed;
 	int err;
 
 	memset(res, 0, sizeof(*res));
@@ -408,8 +560,9 @@ void xlate_inbound(struct xlate_ctx *x, const struct gw_addr *peer, uint16_t udp
 	}
 
 	/* A peer address of the other family (a dual-stack peer heartbeating from it)
-	 * cannot be injected toward this internal host. */
-	if (a->iaddr.family != peer->family)
+	 * cannot be injected toward this internal host. A relay association's host sees
+	 * only the gateway's address, whatever the peer's family. */
+	if (!a->relay_port && a->iaddr.family != peer->family)
 		return set_drop(x, res, DROP_IN_FAMILY, 0);
 
 	/* RFC 6951 5.4: follow the peer's UDP port, per remote address, but only for a
@@ -429,10 +582,31 @@ void xlate_inbound(struct xlate_ctx *x, const struct gw_addr *peer, uint16_t udp
 	if (path)
 		path->pkts_in++;
 
+	changed = false;
 	if (a->iport != s.dst_port) {
 		put16(sp + 2, a->iport);
-		pkt_sctp_set_checksum(sp, sl);
+		changed = true;
 	}
+	if (a->relay_port) {
+		/* The host must see only the gateway: the peer's addresses listed in its INIT
+		 * or INIT-ACK are none it could reach, and the peer's port is the relay's. */
+		if (s.addr_params) {
+			unsigned removed = 0;
+			int nl = pkt_sctp_strip_addr_params(sp, sl, &removed);
+
+			if (nl > 0 && removed) {
+				sl = (size_t)nl;
+				changed = true;
+				x->st->addr_params_removed += removed;
+			}
+		}
+		if (a->relay_port != s.src_port) {
+			put16(sp, a->relay_port);
+			changed = true;
+		}
+	}
+	if (changed)
+		pkt_sctp_set_checksum(sp, sl);
 	a->last_ms = now_ms;
 	a->pkts_in++;
 	a->bytes_in += sl;
@@ -443,6 +617,7 @@ void xlate_inbound(struct xlate_ctx *x, const struct gw_addr *peer, uint16_t udp
 	res->sctp_len = sl;
 	res->peer = *peer;
 	res->udp_port = udp_port;
+	res->from = a->relay_port ? a->relay_addr : *peer;
 	res->inner = a->iaddr;
 	res->tos = tos;
 }

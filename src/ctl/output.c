@@ -16,6 +16,12 @@
 
 #define CELL_LEN 96
 
+/* How relay ports are read, worded for people and scripts alike. */
+static const char *relay_ingest_name(uint8_t i)
+{
+	return i == 1 ? "raw SCTP socket" : i == 2 ? "input hook (queue)" : "none";
+}
+
 static const char *origin_name(uint8_t origin)
 {
 	return origin == ASSOC_FROM_OUTSIDE ? "outside" : "inside";
@@ -190,6 +196,9 @@ static int text_assoc_detail(FILE *f, const struct ctl_assoc_rec *r)
 	KV("internal port", "%u", r->iport);
 	KV("seen port", "%u", r->seen_port);
 	KV("remote port", "%u", r->rport);
+	if (r->relay_port)
+		KV("relayed as", "%s",
+		   fmt_addr_port(&r->relay_addr, r->relay_port, b, sizeof(b)));
 	KV("internal tag", "0x%08x", r->itag);
 	KV("remote tag", "0x%08x", r->rtag);
 	KV("age", "%s", fmt_duration(r->age_ms, b, sizeof(b)));
@@ -254,6 +263,11 @@ static void text_rule_cells(const struct ctl_rule_rec *r, char cells[NRCOL][CELL
 		snprintf(cells[RCOL_MATCH], CELL_LEN, "to %s%s",
 			 r->any ? "any" : fmt_prefix(&r->addr, r->prefix_len, b, sizeof(b)), port);
 		snprintf(cells[RCOL_ACTION], CELL_LEN, "remote-udp-port %u", r->remote_udp_port);
+	} else if (r->kind == CTL_RULE_RELAY) {
+		snprintf(cells[RCOL_RULE], CELL_LEN, "relay");
+		snprintf(cells[RCOL_MATCH], CELL_LEN, "port %u", r->port);
+		snprintf(cells[RCOL_ACTION], CELL_LEN, "to %s port %u remote-udp-port %u",
+			 fmt_addr(&r->addr, b, sizeof(b)), r->to_port, r->remote_udp_port);
 	} else {
 		snprintf(cells[RCOL_RULE], CELL_LEN, "forward");
 		snprintf(cells[RCOL_MATCH], CELL_LEN, "port %u", r->port);
@@ -264,7 +278,8 @@ static void text_rule_cells(const struct ctl_rule_rec *r, char cells[NRCOL][CELL
 
 static bool rule_in_table(const struct ctl_rule_rec *r)
 {
-	return r->kind == CTL_RULE_ENCAPSULATE || r->kind == CTL_RULE_FORWARD;
+	return r->kind == CTL_RULE_ENCAPSULATE || r->kind == CTL_RULE_FORWARD ||
+	       r->kind == CTL_RULE_RELAY;
 }
 
 static int text_rules(FILE *f, const struct ctl_rules_hdr *h, const struct ctl_rule_rec *recs,
@@ -277,6 +292,9 @@ static int text_rules(FILE *f, const struct ctl_rules_hdr *h, const struct ctl_r
 	fprintf(f, "%-16s %s\n", "queue mechanism:", h->queue_mechanism);
 	fprintf(f, "%-16s %u\n", "queue:", h->queue_num);
 	fprintf(f, "%-16s 0x%08x\n", "mark:", h->mark);
+	fprintf(f, "%-16s %s\n", "host mode:", h->host_mode ? "yes (output hook)" : "no");
+	if (h->relay_ingest)
+		fprintf(f, "%-16s %s\n", "relay ingest:", relay_ingest_name(h->relay_ingest));
 	for (size_t k = 0; k < n; k++) {
 		if (recs[k].kind == CTL_RULE_INTERNAL)
 			fprintf(f, "%-16s %s\n", "internal:",
@@ -380,6 +398,10 @@ static json_t *json_assoc(const struct ctl_assoc_rec *r)
 	err |= json_object_set_new(o, "internal_port", json_integer(r->iport));
 	err |= json_object_set_new(o, "seen_port", json_integer(r->seen_port));
 	err |= json_object_set_new(o, "remote_port", json_integer(r->rport));
+	if (r->relay_port) {
+		err |= json_object_set_new(o, "relay_address", json_addr(&r->relay_addr));
+		err |= json_object_set_new(o, "relay_port", json_integer(r->relay_port));
+	}
 	err |= json_object_set_new(o, "internal_tag", json_integer(r->itag));
 	err |= json_object_set_new(o, "remote_tag", json_integer(r->rtag));
 	err |= json_object_set_new(o, "age_ms", json_u64(r->age_ms));
@@ -478,6 +500,9 @@ static json_t *json_rule(const struct ctl_rule_rec *r)
 		err |= json_object_set_new(o, "port", json_integer(r->port));
 		err |= json_object_set_new(o, "to", json_addr(&r->addr));
 		err |= json_object_set_new(o, "to_port", json_integer(r->to_port));
+		if (r->kind == CTL_RULE_RELAY)
+			err |= json_object_set_new(o, "remote_udp_port",
+						   json_integer(r->remote_udp_port));
 	}
 	err |= json_object_set_new(o, "line", json_integer(r->line));
 	err |= json_object_set_new(o, "associations", json_u64(r->hits));
@@ -493,13 +518,19 @@ static int json_rules(FILE *f, const struct ctl_rules_hdr *h, const struct ctl_r
 {
 	json_t *root = json_object(), *rules = json_object();
 	json_t *internal = json_array(), *encap = json_array(), *fwd = json_array();
-	bool ok = root && rules && internal && encap && fwd;
+	json_t *relay = json_array();
+	bool ok = root && rules && internal && encap && fwd && relay;
 
 	if (ok) {
 		ok = json_object_set_new(rules, "queue_mechanism",
 					 json_string(h->queue_mechanism)) == 0 &&
 		     json_object_set_new(rules, "queue", json_integer(h->queue_num)) == 0 &&
-		     json_object_set_new(rules, "mark", json_integer(h->mark)) == 0;
+		     json_object_set_new(rules, "mark", json_integer(h->mark)) == 0 &&
+		     json_object_set_new(rules, "host_mode", json_boolean(h->host_mode)) == 0 &&
+		     json_object_set_new(rules, "relay_ingest",
+					 h->relay_ingest ? json_string(relay_ingest_name(
+								   h->relay_ingest)) :
+							   json_null()) == 0;
 	}
 	for (size_t i = 0; ok && i < n; i++) {
 		const struct ctl_rule_rec *r = &recs[i];
@@ -511,12 +542,15 @@ static int json_rules(FILE *f, const struct ctl_rules_hdr *h, const struct ctl_r
 			ok = json_array_append_new(encap, json_rule(r)) == 0;
 		else if (r->kind == CTL_RULE_FORWARD)
 			ok = json_array_append_new(fwd, json_rule(r)) == 0;
+		else if (r->kind == CTL_RULE_RELAY)
+			ok = json_array_append_new(relay, json_rule(r)) == 0;
 	}
 	/* set_new takes the reference even when it fails, so every call is made: each
 	 * array is then released exactly once, with root. */
 	if ((json_object_set_new(rules, "internal", internal) |
 	     json_object_set_new(rules, "encapsulate", encap) |
 	     json_object_set_new(rules, "forward", fwd) |
+	     json_object_set_new(rules, "relay", relay) |
 	     json_object_set_new(root, "rules", rules)) != 0)
 		ok = false;
 	return json_emit(f, root, ok);
@@ -570,6 +604,7 @@ static const struct {
 	{ "queue_enobufs", "Netfilter queue overruns." },
 	{ "icmp_received", "ICMP errors received about the gateway's datagrams." },
 	{ "icmp_sent", "ICMP errors sent to internal hosts (RFC 6951 5.5, path MTU)." },
+	{ "relay_ingested", "Native SCTP packets to relay ports of the gateway itself read." },
 	{ "uptime_seconds", "Seconds since the daemon started." },
 };
 

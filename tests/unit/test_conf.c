@@ -84,6 +84,9 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c->init_rate, 1000);
 	ck_assert_uint_eq(c->init_rate_source, 50);
 	ck_assert(!c->queue_bypass); /* fail closed unless asked */
+	ck_assert(!c->host_mode);
+	ck_assert_uint_eq(c->relay_ingest, CONF_INGEST_AUTO);
+	ck_assert_uint_eq(c->nrelay, 0);
 	ck_assert_uint_eq(c->ninternal, 1);
 	check_prefix(&c->internal[0], "10.10.1.0", 24);
 	ck_assert_uint_eq(c->nencap, 1);
@@ -234,6 +237,115 @@ START_TEST(test_number_forms)
 }
 END_TEST
 
+#define NOTHING "nothing to carry: no \"internal\" network, no \"host-mode yes\" and no " \
+	"\"relay\" rule"
+
+START_TEST(test_host_mode_and_relay_ingest)
+{
+	static const char *const ingest[] = { "auto", "raw", "queue" };
+	struct gw_conf *c = conf_new();
+	char text[128];
+
+	parse_ok(MIN "host-mode yes\n", c);
+	ck_assert(c->host_mode);
+	ck_assert(!c->queue_bypass); /* its own flag, not queue-bypass's */
+	parse_ok(MIN "host-mode no\n", c);
+	ck_assert(!c->host_mode);
+	for (unsigned i = 0; i < 3; i++) {
+		snprintf(text, sizeof(text), MIN "relay-ingest %s # comment\n", ingest[i]);
+		parse_ok(text, c);
+		ck_assert_uint_eq(c->relay_ingest, i);
+		ck_assert_str_eq(conf_relay_ingest_name(c->relay_ingest), ingest[i]);
+	}
+	ck_assert_uint_eq(CONF_INGEST_AUTO, 0);
+	ck_assert_uint_eq(CONF_INGEST_RAW, 1);
+	ck_assert_uint_eq(CONF_INGEST_QUEUE, 2);
+	ck_assert_str_eq(conf_relay_ingest_name((enum conf_relay_ingest)3), "?");
+	ck_assert_str_eq(conf_relay_ingest_name((enum conf_relay_ingest)-1), "?");
+	free(c);
+}
+END_TEST
+
+START_TEST(test_relay_rules)
+{
+	struct gw_conf *c = conf_new();
+	struct gw_addr a;
+
+	parse_ok(MIN
+		 "relay port 3868 to 203.0.113.9 port 7 remote-udp-port 9900\n"
+		 "relay port 2905 to 2001:db8::9\n"
+		 "\n"
+		 "relay\tport 36412 to 198.51.100.4 remote-udp-port 10000 port 36413 # swapped\n"
+		 "relay port 7 to 198.51.100.4 port 7\n"
+		 "relay port 65535 to ::ffff:10.10.1.2 remote-udp-port 1\n",
+		 c);
+	ck_assert_uint_eq(c->nrelay, 5);
+	ck_assert_uint_eq(c->relay[0].port, 3868);
+	addr("203.0.113.9", &a);
+	ck_assert(addr_equal(&c->relay[0].to, &a));
+	ck_assert_uint_eq(c->relay[0].to_port, 7);
+	ck_assert_uint_eq(c->relay[0].remote_udp_port, 9900);
+	ck_assert_uint_eq(c->relay[0].line, 3);
+	/* port defaults to P, remote-udp-port to 9899 */
+	ck_assert_uint_eq(c->relay[1].port, 2905);
+	addr("2001:db8::9", &a);
+	ck_assert(addr_equal(&c->relay[1].to, &a));
+	ck_assert_uint_eq(c->relay[1].to_port, 2905);
+	ck_assert_uint_eq(c->relay[1].remote_udp_port, 9899);
+	ck_assert_uint_eq(c->relay[1].line, 4);
+	ck_assert_uint_eq(c->relay[2].port, 36412);
+	ck_assert_uint_eq(c->relay[2].to_port, 36413);
+	ck_assert_uint_eq(c->relay[2].remote_udp_port, 10000);
+	ck_assert_uint_eq(c->relay[2].line, 6);
+	ck_assert_uint_eq(c->relay[3].to_port, 7);
+	/* An IPv4-mapped IPv6 address is not inside 10.10.1.0/24 (families differ). */
+	addr("::ffff:10.10.1.2", &a);
+	ck_assert(addr_equal(&c->relay[4].to, &a));
+	ck_assert_uint_eq(c->relay[4].port, 65535);
+	ck_assert_uint_eq(c->relay[4].remote_udp_port, 1);
+	/* relay rules are their own table: nothing leaks into encapsulate or forward */
+	ck_assert_uint_eq(c->nencap, 1);
+	ck_assert_uint_eq(c->nforward, 0);
+	free(c);
+}
+END_TEST
+
+/* What conf_read_finish accepts since host mode and relays: each on its own is enough. */
+START_TEST(test_finish_rules)
+{
+	struct gw_conf *c = conf_new();
+	struct gw_addr a;
+
+	/* Relay only: no internal network, no encapsulate rule. */
+	parse_ok("relay port 3868 to 203.0.113.9\n", c);
+	ck_assert_uint_eq(c->ninternal, 0);
+	ck_assert_uint_eq(c->nencap, 0);
+	ck_assert_uint_eq(c->nrelay, 1);
+	ck_assert(!c->host_mode);
+
+	/* Host mode: no internal network, and forward targets may be anywhere (this
+	 * host's own addresses), with or without internal networks beside it. */
+	parse_ok("host-mode yes\nencapsulate to any\nforward port 7 to 100.64.0.2\n"
+		 "forward port 9 to 2001:db8::1 port 99\n", c);
+	ck_assert(c->host_mode);
+	ck_assert_uint_eq(c->ninternal, 0);
+	ck_assert_uint_eq(c->nforward, 2);
+	addr("100.64.0.2", &a);
+	ck_assert(addr_equal(&c->forward[0].to, &a));
+	parse_ok(MIN "host-mode yes\nforward port 7 to 192.0.2.1\n", c);
+	ck_assert_uint_eq(c->nforward, 1);
+
+	/* Everything at once; relay targets outside the internal networks are fine. */
+	parse_ok(MIN "host-mode yes\nrelay port 1 to 10.10.2.1\nrelay port 2 to fd00::1\n", c);
+	ck_assert_uint_eq(c->nrelay, 2);
+
+	/* Host mode with relays, and the encapsulate rule host mode needs. */
+	parse_ok("relay port 1 to 203.0.113.9\nhost-mode yes\nencapsulate to 203.0.113.0/24\n", c);
+	ck_assert(c->host_mode);
+	free(c);
+}
+END_TEST
+
 struct err_case {
 	const char *text;
 	const char *err;
@@ -254,8 +366,24 @@ static const struct err_case err_cases[] = {
 	{ MIN "udp-port 0x10\n", "t.conf:3: bad port \"0x10\" (expected 1-65535)" },
 	{ MIN "udp-port 99999999999999999999999\n",
 	  "t.conf:3: bad port \"99999999999999999999999\" (expected 1-65535)" },
-	{ MIN "queue 65536\n", "t.conf:3: bad queue number \"65536\" (expected 0-65535)" },
-	{ MIN "queue 12abc\n", "t.conf:3: bad queue number \"12abc\" (expected 0-65535)" },
+	{ MIN "queue 65536\n",
+	  "t.conf:3: bad queue number \"65536\" (expected 0-65535, or a range N-M)" },
+	{ MIN "queue 12abc\n",
+	  "t.conf:3: bad queue number \"12abc\" (expected 0-65535, or a range N-M)" },
+	{ MIN "queue 0-2\n",
+	  "t.conf:3: queue range \"0-2\" has 3 queues; a worker per queue needs 1, 2, 4 or 8 "
+	  "of them" },
+	{ MIN "queue 0-15\n",
+	  "t.conf:3: queue range \"0-15\" has 16 queues; a worker per queue needs 1, 2, 4 or 8 "
+	  "of them" },
+	{ MIN "queue 5-4\n",
+	  "t.conf:3: bad queue range \"5-4\" (the first number must not be above the second)" },
+	{ MIN "queue 1-\n",
+	  "t.conf:3: bad queue number \"1-\" (expected 0-65535, or a range N-M)" },
+	{ MIN "queue 65535-65536\n",
+	  "t.conf:3: bad queue number \"65535-65536\" (expected 0-65535, or a range N-M)" },
+	{ MIN "queue-length 0\n",
+	  "t.conf:3: bad queue length \"0\" (expected 1-1048576 packets)" },
 	{ MIN "mark 0\n",
 	  "t.conf:3: bad mark \"0\" (expected a non-zero 32-bit number, decimal or 0x hex)" },
 	{ MIN "mark 0x\n",
@@ -366,6 +494,64 @@ static const struct err_case err_cases[] = {
 	  "t.conf:3: extra argument \"x\" to \"forward\"" },
 	{ MIN "forward port 7 to 10.10.1.2\n\nforward port 7 to 10.10.1.3\n",
 	  "t.conf:5: port 7 already forwarded on line 3" },
+	/* host-mode */
+	{ MIN "host-mode maybe\n",
+	  "t.conf:3: bad value \"maybe\" for host-mode (expected yes or no)" },
+	{ MIN "host-mode YES\n", "t.conf:3: bad value \"YES\" for host-mode (expected yes or no)" },
+	{ MIN "host-mode\n", "t.conf:3: missing value after \"host-mode\"" },
+	{ MIN "host-mode yes yes\n", "t.conf:3: extra argument \"yes\" to \"host-mode\"" },
+	{ MIN "host-mode no\n#\nhost-mode yes\n", "t.conf:5: \"host-mode\" already set on line 3" },
+	/* relay-ingest */
+	{ MIN "relay-ingest fast\n",
+	  "t.conf:3: bad value \"fast\" for relay-ingest (expected auto, raw or queue)" },
+	{ MIN "relay-ingest Raw\n",
+	  "t.conf:3: bad value \"Raw\" for relay-ingest (expected auto, raw or queue)" },
+	{ MIN "relay-ingest\n", "t.conf:3: missing value after \"relay-ingest\"" },
+	{ MIN "relay-ingest raw queue\n",
+	  "t.conf:3: extra argument \"queue\" to \"relay-ingest\"" },
+	{ MIN "relay-ingest raw\nrelay-ingest raw\n",
+	  "t.conf:4: \"relay-ingest\" already set on line 3" },
+	/* relay */
+	{ MIN "relay\n", "t.conf:3: missing \"port\" after \"relay\"" },
+	{ MIN "relay 3868 to 203.0.113.9\n",
+	  "t.conf:3: expected \"port\" after \"relay\", not \"3868\"" },
+	{ MIN "relay port\n", "t.conf:3: missing port number after \"relay port\"" },
+	{ MIN "relay port 0 to 203.0.113.9\n", "t.conf:3: bad port \"0\" (expected 1-65535)" },
+	{ MIN "relay port 65536 to 203.0.113.9\n",
+	  "t.conf:3: bad port \"65536\" (expected 1-65535)" },
+	{ MIN "relay port 7\n", "t.conf:3: missing \"to\" after \"relay port 7\"" },
+	{ MIN "relay port 7 203.0.113.9\n",
+	  "t.conf:3: expected \"to\" after \"relay port 7\", not \"203.0.113.9\"" },
+	{ MIN "relay port 7 to\n", "t.conf:3: missing address after \"to\"" },
+	{ MIN "relay port 7 to 203.0.113.0/24\n",
+	  "t.conf:3: bad address \"203.0.113.0/24\" (expected an IPv4 or IPv6 address)" },
+	{ MIN "relay port 7 to any\n",
+	  "t.conf:3: bad address \"any\" (expected an IPv4 or IPv6 address)" },
+	{ MIN "relay port 7 to 203.0.113.9 8\n",
+	  "t.conf:3: unknown option \"8\" (expected \"port\" or \"remote-udp-port\")" },
+	{ MIN "relay port 7 to 203.0.113.9 port 8 udp-port 9899\n",
+	  "t.conf:3: unknown option \"udp-port\" (expected \"port\" or \"remote-udp-port\")" },
+	{ MIN "relay port 7 to 203.0.113.9 port\n",
+	  "t.conf:3: missing port number after \"port\"" },
+	{ MIN "relay port 7 to 203.0.113.9 port 8 remote-udp-port\n",
+	  "t.conf:3: missing port number after \"remote-udp-port\"" },
+	{ MIN "relay port 7 to 203.0.113.9 port 0\n",
+	  "t.conf:3: bad port \"0\" (expected 1-65535)" },
+	{ MIN "relay port 7 to 203.0.113.9 port 8x\n",
+	  "t.conf:3: bad port \"8x\" (expected 1-65535)" },
+	{ MIN "relay port 7 to 203.0.113.9 remote-udp-port 0\n",
+	  "t.conf:3: bad port \"0\" (expected 1-65535)" },
+	{ MIN "relay port 7 to 203.0.113.9 remote-udp-port 65536\n",
+	  "t.conf:3: bad port \"65536\" (expected 1-65535)" },
+	{ MIN "relay port 7 to 203.0.113.9 port 8 port 8\n", "t.conf:3: \"port\" given twice" },
+	{ MIN "relay port 7 to 203.0.113.9 remote-udp-port 1 port 2 remote-udp-port 3\n",
+	  "t.conf:3: \"remote-udp-port\" given twice" },
+	{ MIN "relay port 7 to 203.0.113.9\n\nrelay port 7 to 198.51.100.1 port 8\n",
+	  "t.conf:5: port 7 already relayed on line 3" },
+	/* the key is the gateway's port P, not the target's port */
+	{ MIN "relay port 7 to 203.0.113.9\nrelay port 8 to 203.0.113.9 port 7\n"
+	  "relay port 8 to 203.0.113.9\n",
+	  "t.conf:5: port 8 already relayed on line 4" },
 	/* repeated single-valued statements name the first line */
 	{ "udp-port 1\n" MIN "udp-port 1\n", "t.conf:4: \"udp-port\" already set on line 1" },
 	{ "queue 1\n" MIN "queue 2\n", "t.conf:4: \"queue\" already set on line 1" },
@@ -381,13 +567,35 @@ static const struct err_case err_cases[] = {
 	{ MIN "timeout shutdown 1\ntimeout shutdown 1\n",
 	  "t.conf:4: \"timeout shutdown\" already set on line 3" },
 	/* the whole file */
-	{ "", "t.conf: no \"internal\" network configured" },
-	{ "# nothing\nencapsulate to any\n", "t.conf: no \"internal\" network configured" },
-	{ "internal 10.0.0.0/8\n", "t.conf: no \"encapsulate\" rule configured" },
+	{ "", "t.conf: " NOTHING },
+	{ "# nothing\nencapsulate to any\n", "t.conf: " NOTHING },
+	{ "internal 10.0.0.0/8\n",
+	  "t.conf: no \"encapsulate\" rule configured (\"internal\" needs one)" },
 	{ MIN "forward port 7 to 10.10.1.2\nforward port 9 to 10.10.2.9\n",
 	  "t.conf:4: forward target 10.10.2.9 is not inside an internal network" },
 	{ MIN "forward port 9 to 2001:db8::9\n",
 	  "t.conf:3: forward target 2001:db8::9 is not inside an internal network" },
+	{ "host-mode no\nencapsulate to any\nrelay-ingest raw\n", "t.conf: " NOTHING },
+	{ "host-mode no\nforward port 7 to 10.0.0.1\n", "t.conf: " NOTHING },
+	{ "host-mode yes\n",
+	  "t.conf: no \"encapsulate\" rule configured (\"host-mode yes\" needs one)" },
+	/* a relay rule needs no encapsulate rule, but host mode beside it still does */
+	{ "host-mode yes\nrelay port 7 to 203.0.113.9\n",
+	  "t.conf: no \"encapsulate\" rule configured (\"host-mode yes\" needs one)" },
+	{ "relay port 7 to 203.0.113.9\ninternal 10.0.0.0/8\n",
+	  "t.conf: no \"encapsulate\" rule configured (\"internal\" needs one)" },
+	{ "internal 10.0.0.0/8\nhost-mode yes\n",
+	  "t.conf: no \"encapsulate\" rule configured (\"internal\" needs one)" },
+	/* without host mode a forward target must still be internal, relay rules or not */
+	{ "relay port 1 to 203.0.113.9\nforward port 7 to 10.0.0.5\n",
+	  "t.conf:2: forward target 10.0.0.5 is not inside an internal network" },
+	{ MIN "relay port 3868 to 203.0.113.9\nrelay port 2905 to 10.10.1.7 port 1\n",
+	  "t.conf:4: relay target 10.10.1.7 is inside an internal network" },
+	{ "internal fd00:10::/64\nencapsulate to any\n#\nrelay port 1 to fd00:10::9\n",
+	  "t.conf:4: relay target fd00:10::9 is inside an internal network" },
+	/* the relay check names the rule's line even when the network comes later */
+	{ "relay port 1 to 10.10.1.9\n" MIN,
+	  "t.conf:1: relay target 10.10.1.9 is inside an internal network" },
 	/* tokens in messages are quoted and escaped */
 	{ MIN "\x01queue\n", "t.conf:3: unknown statement \"\\x01queue\"" },
 	{ MIN "say \"hi\"\n", "t.conf:3: unknown statement \"say\"" },
@@ -493,6 +701,19 @@ START_TEST(test_table_limits)
 	}
 	ck_assert_int_eq(conf_read_line(&r, "forward port 1000 to 10.0.0.1"), -1);
 	ck_assert_str_eq(r.err, "t.conf:257: too many \"forward\" rules (at most 256)");
+
+	conf_read_init(&r, c, "t.conf");
+	for (unsigned i = 0; i < CONF_MAX_RELAY; i++) {
+		snprintf(line, sizeof(line), "relay port %u to 203.0.113.9", i + 1);
+		ck_assert_int_eq(conf_read_line(&r, line), 0);
+	}
+	ck_assert_int_eq(conf_read_line(&r, "relay port 1000 to 203.0.113.9"), -1);
+	ck_assert_str_eq(r.err, "t.conf:257: too many \"relay\" rules (at most 256)");
+	/* a duplicate is reported as such, also when the table is full */
+	ck_assert_int_eq(conf_read_line(&r, "relay port 5 to 203.0.113.9"), -1);
+	ck_assert_str_eq(r.err, "t.conf:258: port 5 already relayed on line 5");
+	ck_assert_uint_eq(c->nrelay, CONF_MAX_RELAY);
+	ck_assert_int_eq(conf_read_finish(&r), 0);
 	free(c);
 }
 END_TEST
@@ -504,6 +725,8 @@ static void clear_lines(struct gw_conf *c)
 		c->encap[i].line = 0;
 	for (unsigned i = 0; i < c->nforward; i++)
 		c->forward[i].line = 0;
+	for (unsigned i = 0; i < c->nrelay; i++)
+		c->relay[i].line = 0;
 }
 
 static char *dump(const struct gw_conf *c)
@@ -532,6 +755,17 @@ static const char *const round_trip_inputs[] = {
 	"internal fd00:10::/48\ninternal 0.0.0.0/0\ninternal ::ffff:10.0.0.0/104\n"
 	"encapsulate to 0.0.0.0/0 remote-udp-port 4000\n"
 	"mark 4294967295\nforward port 1 to 10.9.9.9 port 65535\n",
+	"queue 8-15\nqueue-length 100000\n" MIN,
+	"queue 0-1\nqueue-length 1\nhost-mode yes\nencapsulate to any\n",
+	/* relay only */
+	"relay port 3868 to 203.0.113.9 port 7 remote-udp-port 9900\n"
+	"relay port 2905 to 2001:db8::9\nrelay-ingest queue\n",
+	/* host mode with everything else */
+	"relay-ingest raw\nhost-mode yes\nencapsulate to any\nforward port 7 to 100.64.0.2\n"
+	"internal 10.10.1.0/24\nrelay port 36412 to 198.51.100.4 remote-udp-port 1 port 2\n"
+	"relay port 1 to 10.10.2.1\n",
+	/* host mode alone, relay-ingest auto written out */
+	"host-mode yes\nrelay-ingest auto\nencapsulate to 0.0.0.0/0\n",
 };
 
 START_TEST(test_round_trip)
@@ -567,7 +801,10 @@ START_TEST(test_dump_text)
 	text = dump(c);
 	ck_assert_str_eq(text, "udp-port 9899\n"
 			       "queue 0\n"
+			       "queue-length 4096\n"
 			       "queue-bypass no\n"
+			       "host-mode no\n"
+			       "relay-ingest auto\n"
 			       "mark 0xff\n"
 			       "max-associations 65536\n"
 			       "init-rate 1000\n"
@@ -580,6 +817,48 @@ START_TEST(test_dump_text)
 			       "encapsulate to any port 0 remote-udp-port 9899\n"
 			       "encapsulate to 192.0.2.0/24 port 2 remote-udp-port 1\n"
 			       "forward port 7 to 10.10.1.2 port 7\n");
+	free(text);
+	free(c);
+}
+END_TEST
+
+/* The new lines' place (after queue-bypass; relay rules last) and their full form. */
+START_TEST(test_dump_text_relay)
+{
+	struct gw_conf *c = conf_new();
+	char *text;
+
+	parse_ok("relay port 36412 to 198.51.100.4 remote-udp-port 10000 port 36413\n"
+		 "host-mode yes\nrelay-ingest raw\nencapsulate to any\n"
+		 "relay port 2905 to 2001:db8::9\nforward port 7 to 100.64.0.2\n", c);
+	text = dump(c);
+	ck_assert_str_eq(text, "udp-port 9899\n"
+			       "queue 0\n"
+			       "queue-length 4096\n"
+			       "queue-bypass no\n"
+			       "host-mode yes\n"
+			       "relay-ingest raw\n"
+			       "mark 0x5c7b0000\n"
+			       "max-associations 65536\n"
+			       "init-rate 1000\n"
+			       "init-rate-per-source 50\n"
+			       "timeout init 3\n"
+			       "timeout established 210\n"
+			       "timeout shutdown 3\n"
+			       "encapsulate to any port 0 remote-udp-port 9899\n"
+			       "forward port 7 to 100.64.0.2 port 7\n"
+			       "relay port 36412 to 198.51.100.4 port 36413 remote-udp-port 10000\n"
+			       "relay port 2905 to 2001:db8::9 port 2905 remote-udp-port 9899\n");
+	free(text);
+
+	parse_ok("relay port 1 to 203.0.113.1\nrelay-ingest queue\n", c);
+	text = dump(c);
+	ck_assert_msg(strstr(text, "\nhost-mode no\nrelay-ingest queue\nmark ") != NULL, "%s",
+		      text);
+	ck_assert_msg(strstr(text, "internal") == NULL && strstr(text, "encapsulate") == NULL,
+		      "%s", text);
+	ck_assert_msg(strstr(text, "\nrelay port 1 to 203.0.113.1 port 1 remote-udp-port 9899\n") !=
+			      NULL, "%s", text);
 	free(text);
 	free(c);
 }
@@ -654,6 +933,32 @@ START_TEST(test_match_forward_and_internal)
 }
 END_TEST
 
+START_TEST(test_match_relay)
+{
+	struct gw_conf *c = conf_new();
+
+	parse_ok("relay port 3868 to 203.0.113.9 port 7\n"
+		 "relay port 7 to 2001:db8::9 remote-udp-port 9900\n"
+		 "relay port 65535 to 198.51.100.1\n",
+		 c);
+	ck_assert_ptr_eq(conf_match_relay(c, 3868), &c->relay[0]);
+	ck_assert_ptr_eq(conf_match_relay(c, 7), &c->relay[1]); /* by P, not by the target's Q */
+	ck_assert_uint_eq(conf_match_relay(c, 7)->remote_udp_port, 9900);
+	ck_assert_ptr_eq(conf_match_relay(c, 65535), &c->relay[2]);
+	ck_assert_ptr_null(conf_match_relay(c, 3869));
+	ck_assert_ptr_null(conf_match_relay(c, 0));
+	ck_assert_ptr_null(conf_match_relay(c, 9899));
+
+	/* Forward rules are another table: a forwarded port is no relay port. */
+	parse_ok(MIN "forward port 7 to 10.10.1.2\n", c);
+	ck_assert_ptr_null(conf_match_relay(c, 7));
+	ck_assert_ptr_nonnull(conf_match_forward(c, 7));
+	parse_ok("relay port 7 to 203.0.113.9\n", c);
+	ck_assert_ptr_null(conf_match_forward(c, 7));
+	free(c);
+}
+END_TEST
+
 static void write_file(const char *path, const char *text, size_t len)
 {
 	FILE *f = fopen(path, "w");
@@ -685,7 +990,8 @@ START_TEST(test_load_file)
 
 	write_file(path, "internal 10.0.0.0/8\n", strlen("internal 10.0.0.0/8\n"));
 	ck_assert_int_eq(conf_load_file(path, c, err, sizeof(err)), -1);
-	snprintf(want, sizeof(want), "%s: no \"encapsulate\" rule configured", path);
+	snprintf(want, sizeof(want), "%s: no \"encapsulate\" rule configured (\"internal\" "
+		 "needs one)", path);
 	ck_assert_str_eq(err, want);
 
 	write_file(path, bad_nul, sizeof(bad_nul) - 1);
@@ -722,6 +1028,12 @@ START_TEST(test_reuse_after_error)
 	parse_ok(MIN, a);
 	parse_ok(MIN, b);
 	ck_assert_int_eq(memcmp(a, b, sizeof(*a)), 0);
+	/* Relay rules, host mode and relay-ingest from a failed parse do not survive. */
+	ck_assert_int_eq(parse("host-mode yes\nrelay-ingest raw\nrelay port 1 to 192.0.2.1\n"
+			       "relay port 1 to 192.0.2.2\n", a, err, sizeof(err)), -1);
+	ck_assert_uint_eq(a->nrelay, 1);
+	parse_ok(MIN, a);
+	ck_assert_int_eq(memcmp(a, b, sizeof(*a)), 0);
 	free(a);
 	free(b);
 }
@@ -737,6 +1049,9 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_ipv6_and_bare_addresses);
 	tcase_add_test(tc, test_layout);
 	tcase_add_test(tc, test_number_forms);
+	tcase_add_test(tc, test_host_mode_and_relay_ingest);
+	tcase_add_test(tc, test_relay_rules);
+	tcase_add_test(tc, test_finish_rules);
 	tcase_add_loop_test(tc, test_errors, 0, (int)(sizeof(err_cases) / sizeof(err_cases[0])));
 	tcase_add_test(tc, test_long_lines);
 	tcase_add_test(tc, test_many_tokens);
@@ -745,8 +1060,10 @@ static Suite *conf_suite(void)
 	tcase_add_loop_test(tc, test_round_trip, 0,
 			    (int)(sizeof(round_trip_inputs) / sizeof(round_trip_inputs[0])));
 	tcase_add_test(tc, test_dump_text);
+	tcase_add_test(tc, test_dump_text_relay);
 	tcase_add_test(tc, test_match_encap);
 	tcase_add_test(tc, test_match_forward_and_internal);
+	tcase_add_test(tc, test_match_relay);
 	tcase_add_test(tc, test_load_file);
 	tcase_add_test(tc, test_reuse_after_error);
 	suite_add_tcase(s, tc);

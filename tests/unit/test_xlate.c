@@ -88,6 +88,21 @@ static void inbound(const char *peer, uint16_t udp_port, uint16_t sport, uint16_
 	xlate_inbound(&x, &pa, udp_port, 0, buf + HEAD, len, now, &res);
 }
 
+/* A native packet from src:sport to the gateway's own dst:dport, run through
+ * xlate_relay (what the raw socket or the input hook hands the daemon). */
+static void relay(const char *src, uint16_t sport, const char *dst, uint16_t dport,
+		  uint32_t vtag, const struct pktgen_chunk *c, unsigned n, uint64_t now)
+{
+	uint8_t *p = buf + HEAD;
+	size_t len = pktgen_sctp(p, PKTGEN_MAX, sport, dport, vtag, c, n);
+
+	ck_assert_uint_gt(len, 0);
+	len = strchr(src, ':') ? pktgen_ipv6(p, PKTGEN_MAX, len, src, dst, 0)
+			       : pktgen_ipv4(p, PKTGEN_MAX, len, src, dst, 0);
+	ck_assert_uint_gt(len, 0);
+	xlate_relay(&x, p, len, now, &res);
+}
+
 static void assert_sctp_out_ok(void)
 {
 	struct pkt_sctp s;
@@ -689,6 +704,352 @@ START_TEST(lost_associations_are_relearned_from_traffic)
 }
 END_TEST
 
+/* Relay: internal hosts in 10.10.1.0/24 open associations to the gateway 10.10.1.1. */
+static const char *HOST = "10.10.1.2";
+static const char *GW = "10.10.1.1";
+static const char *RPEER = "203.0.113.9";
+static const char *RPEER6 = "2001:db8::9";
+
+static void setup_relay(void)
+{
+	static const char *const lines[] = {
+		"internal 10.10.1.0/24",
+		"encapsulate to any",
+		"relay port 3868 to 203.0.113.9 port 7 remote-udp-port 9900",
+		"relay port 2905 to 2001:db8::9",
+	};
+	load_conf(lines, 4);
+}
+
+static void assert_addr(const struct gw_addr *got, const char *want)
+{
+	struct gw_addr a = A(want);
+	char text[GW_ADDRSTRLEN];
+
+	ck_assert_msg(addr_equal(got, &a), "address %s, want %s",
+		      addr_format(got, text, sizeof(text)), want);
+}
+
+/* res.sctp parses, its CRC32c verifies, and it goes from sport to dport. */
+static struct pkt_sctp assert_relay_sctp(uint16_t sport, uint16_t dport)
+{
+	struct pkt_sctp s;
+
+	ck_assert_int_eq(pkt_parse_sctp(res.sctp, res.sctp_len, &s), PKT_OK);
+	ck_assert(pkt_sctp_checksum_ok(res.sctp, res.sctp_len));
+	ck_assert_uint_eq(s.src_port, sport);
+	ck_assert_uint_eq(s.dst_port, dport);
+	return s;
+}
+
+/* The handshake of HOST:5000 -> GW:3868, relayed to RPEER:7 over UDP 9900, with itag
+ * 0x1111 (the host's) and rtag 0x2222 (the peer's). */
+static struct assoc *relay_establish(void)
+{
+	const char *addrs[] = { "10.10.1.2" };
+	const char *peer_addrs[] = { "203.0.113.9" };
+	struct pktgen_chunk c;
+	struct pkt_sctp s;
+	struct assoc *a;
+	size_t in_len;
+
+	setup_relay();
+	c = pktgen_init(0x1111, 65536, 10, 10, 1, addrs, 1);
+	relay(HOST, 5000, GW, 3868, 0, &c, 1, 1000);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert(res.created);
+	assert_addr(&res.peer, RPEER);
+	ck_assert_uint_eq(res.udp_port, 9900);
+	assert_addr(&res.inner, HOST);
+	s = assert_relay_sctp(5000, 7);
+	ck_assert_uint_eq(s.addr_params, 0); /* RFC 6951 5.7, as for any outbound INIT */
+	ck_assert_uint_eq(s.init_tag, 0x1111);
+	a = res.assoc;
+	assert_addr(&a->relay_addr, GW);
+	ck_assert_uint_eq(a->relay_port, 3868);
+	assert_addr(&a->iaddr, HOST);
+	ck_assert_uint_eq(a->iport, 5000);
+	ck_assert_uint_eq(a->seen_port, 5000);
+	ck_assert_uint_eq(a->rport, 7);
+	ck_assert_uint_eq(a->itag, 0x1111);
+	ck_assert_uint_eq(a->origin, ASSOC_FROM_INSIDE);
+	ck_assert_int_eq(a->state, ASSOC_INIT);
+	ck_assert_uint_eq(a->npaths, 1);
+	assert_addr(&a->paths[0].addr, RPEER);
+	ck_assert_uint_eq(a->paths[0].udp_port, 9900);
+	ck_assert_uint_eq(st.assoc_created, 1);
+	ck_assert_uint_eq(st.rule_hits.relay[0], 1);
+	ck_assert_uint_eq(st.rule_hits.encap[0], 0);
+	ck_assert_uint_eq(st.relay_ingested, 1);
+	ck_assert_uint_eq(st.addr_params_removed, 1);
+
+	/* The peer answers from its port 7 and lists its own address. */
+	c = pktgen_init_ack(0x2222, 65536, 10, 10, 100, peer_addrs, 1, "cookie", 6);
+	in_len = pktgen_sctp(buf + HEAD, PKTGEN_MAX, 7, 5000, 0x1111, &c, 1);
+	inbound(RPEER, 9900, 7, 5000, 0x1111, &c, 1, 1010);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	ck_assert_ptr_eq(res.assoc, a);
+	assert_addr(&res.from, GW);   /* the host must see the address it addressed */
+	assert_addr(&res.inner, HOST);
+	assert_addr(&res.peer, RPEER);
+	ck_assert_uint_eq(res.udp_port, 9900);
+	s = assert_relay_sctp(3868, 5000);
+	ck_assert_uint_eq(s.addr_params, 0);
+	ck_assert_uint_eq(s.init_tag, 0x2222);
+	ck_assert_uint_eq(res.sctp_len, in_len - 8); /* one IPv4 address parameter less */
+	ck_assert_uint_eq(st.addr_params_removed, 2);
+	ck_assert_uint_eq(a->rtag, 0x2222);
+	ck_assert_int_eq(a->state, ASSOC_COOKIE);
+
+	c = pktgen_cookie_echo("cookie", 6);
+	relay(HOST, 5000, GW, 3868, 0x2222, &c, 1, 1020);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert_ptr_eq(res.assoc, a);
+	ck_assert(!res.created);
+	ck_assert_uint_eq(res.udp_port, 9900);
+	assert_relay_sctp(5000, 7);
+
+	c = pktgen_cookie_ack();
+	inbound(RPEER, 9900, 7, 5000, 0x1111, &c, 1, 1030);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	assert_addr(&res.from, GW);
+	assert_relay_sctp(3868, 5000);
+	ck_assert_int_eq(a->state, ASSOC_ESTABLISHED);
+	ck_assert_uint_eq(st.assoc_created, 1);
+	ck_assert_uint_eq(st.relay_ingested, 2);
+	return a;
+}
+
+START_TEST(relay_carries_an_association_to_the_rule_target)
+{
+	struct assoc *a = relay_establish();
+	struct pktgen_chunk c = pktgen_init(0x1111, 65536, 10, 10, 1, NULL, 0);
+
+	/* A retransmitted INIT finds the same association. */
+	relay(HOST, 5000, GW, 3868, 0, &c, 1, 1040);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert_ptr_eq(res.assoc, a);
+	ck_assert(!res.created);
+	ck_assert_uint_eq(assoc_table_count(tab), 1);
+
+	c = pktgen_data(1, 0, 0, 0, "hello", 5);
+	relay(HOST, 5000, GW, 3868, 0x2222, &c, 1, 1050);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	assert_relay_sctp(5000, 7);
+	c = pktgen_sack(1, 65536);
+	inbound(RPEER, 9900, 7, 5000, 0x1111, &c, 1, 1060);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	assert_addr(&res.from, GW);
+	assert_relay_sctp(3868, 5000);
+	ck_assert_uint_eq(a->pkts_out, 4);
+	ck_assert_uint_eq(a->pkts_in, 3);
+
+	/* A wrong tag from the host matches nothing and creates nothing. */
+	relay(HOST, 5000, GW, 3868, 0x3333, &c, 1, 1070);
+	ck_assert_int_eq(res.verdict, XV_DROP);
+	ck_assert_int_eq(res.reason, DROP_OUT_NO_ASSOC);
+	ck_assert_uint_eq(assoc_table_count(tab), 1);
+
+	/* A corrupted checksum is dropped before anything is looked up. */
+	{
+		size_t len = pktgen_sctp(buf + HEAD, PKTGEN_MAX, 5000, 3868, 0x2222, &c, 1);
+
+		buf[HEAD + 8] ^= 0x01;
+		len = pktgen_ipv4(buf + HEAD, PKTGEN_MAX, len, HOST, GW, 0);
+		xlate_relay(&x, buf + HEAD, len, 1080, &res);
+	}
+	ck_assert_int_eq(res.verdict, XV_DROP);
+	ck_assert_int_eq(res.reason, DROP_OUT_BAD_CRC);
+
+	/* The shutdown closes it as any other association. */
+	c = pktgen_shutdown(1);
+	relay(HOST, 5000, GW, 3868, 0x2222, &c, 1, 1100);
+	ck_assert_int_eq(a->state, ASSOC_SHUTDOWN);
+	c = pktgen_shutdown_ack();
+	inbound(RPEER, 9900, 7, 5000, 0x1111, &c, 1, 1110);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	assert_addr(&res.from, GW);
+	c = pktgen_shutdown_complete(false);
+	relay(HOST, 5000, GW, 3868, 0x2222, &c, 1, 1120);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	assert_relay_sctp(5000, 7);
+	ck_assert_int_eq(a->state, ASSOC_CLOSED);
+}
+END_TEST
+
+START_TEST(relay_port_without_rule_is_accepted)
+{
+	struct pktgen_chunk c = pktgen_init(0x4444, 65536, 10, 10, 1, NULL, 0);
+
+	setup_relay();
+	relay(HOST, 5000, GW, 22, 0, &c, 1, 1000);
+	ck_assert_int_eq(res.verdict, XV_ACCEPT);
+	ck_assert_ptr_null(res.assoc);
+	ck_assert_uint_eq(st.drops[DROP_RELAY_NO_RULE], 1);
+	ck_assert_uint_eq(st.relay_ingested, 0);
+	ck_assert_uint_eq(assoc_table_count(tab), 0);
+
+	/* The rule's target port (7) is not a relay port on the gateway either. */
+	relay(HOST, 5000, GW, 7, 0, &c, 1, 1000);
+	ck_assert_int_eq(res.verdict, XV_ACCEPT);
+	ck_assert_uint_eq(st.drops[DROP_RELAY_NO_RULE], 2);
+
+	/* A claimed port: counted as ingested, not as a missing rule. */
+	relay(HOST, 5000, GW, 3868, 0, &c, 1, 1000);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert_uint_eq(st.drops[DROP_RELAY_NO_RULE], 2);
+	ck_assert_uint_eq(st.relay_ingested, 1);
+	ck_assert_uint_eq(assoc_table_count(tab), 1);
+}
+END_TEST
+
+START_TEST(relay_to_ipv6_peer_for_ipv4_host)
+{
+	const char *addrs[] = { "10.10.1.2", "fd00::2" };
+	const char *peer_addrs[] = { "2001:db8::9", "203.0.113.99" };
+	struct pktgen_chunk c = pktgen_init(0x5151, 65536, 10, 10, 1, addrs, 2);
+	struct pkt_sctp s;
+	struct assoc *a;
+
+	setup_relay();
+	relay(HOST, 5001, GW, 2905, 0, &c, 1, 1000);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	assert_addr(&res.peer, RPEER6);
+	ck_assert_uint_eq(res.udp_port, 9899);
+	s = assert_relay_sctp(5001, 2905); /* Q defaults to P: the port stays */
+	ck_assert_uint_eq(s.addr_params, 0);
+	a = res.assoc;
+	ck_assert_uint_eq(a->relay_port, 2905);
+	assert_addr(&a->relay_addr, GW);
+	ck_assert_uint_eq(st.rule_hits.relay[1], 1);
+
+	c = pktgen_init_ack(0x6161, 65536, 10, 10, 1, peer_addrs, 2, "k", 1);
+	inbound(RPEER6, 40000, 2905, 5001, 0x5151, &c, 1, 1010);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	ck_assert_ptr_eq(res.assoc, a);
+	assert_addr(&res.from, GW);
+	ck_assert_uint_eq(res.from.family, AF_INET);
+	assert_addr(&res.inner, HOST);
+	assert_addr(&res.peer, RPEER6);
+	s = assert_relay_sctp(2905, 5001);
+	ck_assert_uint_eq(s.addr_params, 0);
+	ck_assert_uint_eq(a->paths[0].udp_port, 40000);
+	ck_assert_int_eq(a->state, ASSOC_COOKIE);
+
+	c = pktgen_cookie_echo("k", 1);
+	relay(HOST, 5001, GW, 2905, 0x6161, &c, 1, 1020);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert_uint_eq(res.udp_port, 40000);
+	c = pktgen_cookie_ack();
+	inbound(RPEER6, 40000, 2905, 5001, 0x5151, &c, 1, 1030);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	assert_addr(&res.from, GW);
+	ck_assert_int_eq(a->state, ASSOC_ESTABLISHED);
+	ck_assert_uint_eq(st.drops[DROP_IN_FAMILY], 0);
+
+	/* The same family mismatch without a relay is still refused: a plain association
+	 * of this host hearing from an IPv6 address of its peer. */
+	c = pktgen_init(0x7171, 65536, 10, 10, 1, NULL, 0);
+	outbound(HOST, 6000, "198.51.100.1", 7, 0, &c, 1, 1040);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert_uint_eq(res.assoc->relay_port, 0);
+	c = pktgen_heartbeat("hb", 2);
+	inbound("2001:db8::1", 9899, 7, 6000, 0x7171, &c, 1, 1050);
+	ck_assert_int_eq(res.verdict, XV_DROP);
+	ck_assert_int_eq(res.reason, DROP_IN_FAMILY);
+}
+END_TEST
+
+START_TEST(relay_port_collision_translates_and_restores)
+{
+	struct assoc *a = relay_establish(), *b;
+	struct pktgen_chunk c = pktgen_init(0x5252, 65536, 10, 10, 1, NULL, 0);
+	uint16_t seen;
+
+	/* A second host relayed from the same port to the same peer and port. */
+	relay("10.10.1.3", 5000, GW, 3868, 0, &c, 1, 2000);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert(res.created);
+	b = res.assoc;
+	ck_assert_ptr_ne(a, b);
+	seen = b->seen_port;
+	ck_assert_uint_ne(seen, 5000);
+	assert_relay_sctp(seen, 7);
+	ck_assert_uint_eq(st.ports_translated, 1);
+
+	c = pktgen_init_ack(0x6262, 65536, 10, 10, 1, NULL, 0, "k", 1);
+	inbound(RPEER, 9900, 7, seen, 0x5252, &c, 1, 2010);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	ck_assert_ptr_eq(res.assoc, b);
+	assert_addr(&res.inner, "10.10.1.3");
+	assert_addr(&res.from, GW);
+	assert_relay_sctp(3868, 5000); /* both ports restored in one rewrite */
+}
+END_TEST
+
+START_TEST(relay_association_is_relearned)
+{
+	struct pktgen_chunk c = pktgen_data(5, 0, 0, 0, "after restart", 13);
+	struct assoc *a;
+
+	relay_establish();
+	/* The daemon restarted: the table is empty, the endpoints still talk. */
+	assoc_remove(tab, assoc_next(tab, NULL));
+	ck_assert_uint_eq(assoc_table_count(tab), 0);
+
+	relay(HOST, 5000, GW, 3868, 0x2222, &c, 1, 9000);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	a = res.assoc;
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(a->state, ASSOC_ESTABLISHED);
+	ck_assert_uint_eq(a->rtag, 0x2222);
+	ck_assert_uint_eq(a->itag, 0);
+	ck_assert_uint_eq(a->rport, 7);
+	ck_assert_uint_eq(a->relay_port, 3868);
+	assert_addr(&a->relay_addr, GW);
+	assert_addr(&res.peer, RPEER);
+	ck_assert_uint_eq(res.udp_port, 9900);
+	assert_relay_sctp(5000, 7);
+	ck_assert_uint_eq(st.assoc_relearned, 1);
+	ck_assert_uint_eq(st.rule_hits.relay[0], 2);
+	ck_assert_uint_eq(assoc_table_count(tab), 1);
+
+	/* A forged tag for the same endpoints does not make a second entry. */
+	relay(HOST, 5000, GW, 3868, 0x3333, &c, 1, 9001);
+	ck_assert_int_eq(res.verdict, XV_DROP);
+	ck_assert_int_eq(res.reason, DROP_OUT_NO_ASSOC);
+	ck_assert_uint_eq(assoc_table_count(tab), 1);
+
+	/* The peer's answer fills in the host's tag and is injected as from the gateway. */
+	c = pktgen_sack(5, 65536);
+	inbound(RPEER, 40001, 7, 5000, 0x1111, &c, 1, 9010);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	ck_assert_ptr_eq(res.assoc, a);
+	ck_assert_uint_eq(a->itag, 0x1111);
+	ck_assert_uint_eq(a->paths[0].udp_port, 40001);
+	assert_addr(&res.from, GW);
+	assert_relay_sctp(3868, 5000);
+	c = pktgen_data(6, 0, 0, 0, "x", 1);
+	relay(HOST, 5000, GW, 3868, 0x2222, &c, 1, 9020);
+	ck_assert_ptr_eq(res.assoc, a);
+	ck_assert_uint_eq(res.udp_port, 40001);
+	ck_assert_uint_eq(st.assoc_relearned, 1);
+}
+END_TEST
+
+START_TEST(inject_from_is_the_peer_without_relay)
+{
+	struct pktgen_chunk c = pktgen_data(1, 0, 0, 0, "x", 1);
+
+	establish();
+	inbound(PEER, 40000, 7, 5000, 0x1111, &c, 1, 2000);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	assert_addr(&res.from, PEER);
+	ck_assert_uint_eq(res.assoc->relay_port, 0);
+	ck_assert_uint_eq(sctp_port(res.sctp, 0), 7);
+}
+END_TEST
+
 static Suite *xlate_suite(void)
 {
 	Suite *s = suite_create("xlate");
@@ -713,6 +1074,12 @@ static Suite *xlate_suite(void)
 	tcase_add_test(tc, port_collision_translates_the_later_association);
 	tcase_add_test(tc, init_flood_is_rate_limited_per_source_and_in_total);
 	tcase_add_test(tc, lost_associations_are_relearned_from_traffic);
+	tcase_add_test(tc, relay_carries_an_association_to_the_rule_target);
+	tcase_add_test(tc, relay_port_without_rule_is_accepted);
+	tcase_add_test(tc, relay_to_ipv6_peer_for_ipv4_host);
+	tcase_add_test(tc, relay_port_collision_translates_and_restores);
+	tcase_add_test(tc, relay_association_is_relearned);
+	tcase_add_test(tc, inject_from_is_the_peer_without_relay);
 	suite_add_tcase(s, tc);
 	return s;
 }
