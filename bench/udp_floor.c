@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (udp_open(&u, CONF_DEFAULT_UDP_PORT, CONF_DEFAULT_MARK, err, sizeof(err)) < 0 ||
+	if (udp_open(&u, CONF_DEFAULT_UDP_PORT, CONF_DEFAULT_MARK, false, err, sizeof(err)) < 0 ||
 	    inject_open(&inj, CONF_DEFAULT_MARK, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;

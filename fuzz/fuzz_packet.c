@@ -1,6 +1,6 @@
 /* fuzz_packet.c - libFuzzer target for everything a packet can reach: the first byte picks
- * the direction, the rest is a queued native packet (IP first) or a UDP payload (SCTP
- * first). Runs through the real translation core and a small association table that
+ * the direction, the rest is a queued native packet (IP first), a packet to the gateway
+ * itself (relay mode, IP first) or a UDP payload (SCTP first). Runs through the real translation core and a small association table that
  * persists across inputs, so sequences of packets build state. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,7 +22,8 @@ static void setup(void)
 	static const char *lines[] = {
 		"internal 10.0.0.0/8", "internal fd00::/8", "encapsulate to any",
 		"forward port 7 to 10.0.0.5", "forward port 8 to fd00::5 port 9",
-		"max-associations 64",
+		"max-associations 64", "relay port 3868 to 203.0.113.9 port 7",
+		"relay port 2905 to 2001:db8::9 remote-udp-port 9900",
 	};
 
 	conf_read_init(&r, &conf, "fuzz");
@@ -59,6 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		addr_from_v4(&peer, htonl(0xcb007102u + (data[0] >> 5)));
 		xlate_inbound(&x, &peer, (uint16_t)(9899 + (data[0] >> 6)), 0, buf + 64, size - 1,
 			      now_ms, &res);
+	} else if (data[0] & 2) {
+		xlate_relay(&x, buf + 64, size - 1, now_ms, &res);
 	} else {
 		xlate_outbound(&x, buf + 64, size - 1, now_ms, &res);
 	}

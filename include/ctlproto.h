@@ -91,6 +91,8 @@ struct ctl_rules_hdr {
 	uint8_t host_mode;    /* host-mode yes */
 	uint8_t relay_ingest; /* enum conf_relay_ingest in use; 0 (auto): no relay rule */
 	uint32_t mark;
+	uint16_t queue_count; /* queues (workers) from queue_num on */
+	uint16_t pad[3];
 };
 
 enum ctl_rule_kind {

@@ -22,11 +22,13 @@ struct gw_opts {
 	const struct privs_target *privs; /* -u / -g: who to become after setup; NULL: stay */
 };
 
+struct gw_worker;
+
 struct gw {
 	struct gw_opts opts;
 	struct gw_conf *conf;       /* the live configuration */
-	struct assoc_table *tab;
-	struct gw_stats stats;
+	struct gw_worker *workers;  /* one per queue; each with its table and counters */
+	unsigned nworkers;
 	enum nft_queue_kind queue_kind;
 	uint8_t relay_ingest;       /* in use: CONF_INGEST_RAW / _QUEUE; _AUTO: no relay rule */
 	uint64_t started_ms;
@@ -46,5 +48,15 @@ void gw_unwatch(struct gw *gw, int fd);
 int gw_reload(struct gw *gw, char *err, size_t errlen);
 /* Remove every association. Returns how many. */
 unsigned gw_flush(struct gw *gw);
+
+/* From a worker thread: the daemon must stop (its queue failed). */
+void gw_request_stop(struct gw *gw);
+/* Worker i's table, with its lock held until gw_unlock_worker. */
+struct assoc_table *gw_lock_worker(struct gw *gw, unsigned i);
+void gw_unlock_worker(struct gw *gw, unsigned i);
+/* The worker whose table hands out this association id. */
+unsigned gw_worker_of(const struct gw *gw, uint32_t assoc_id);
+/* Every worker's counters added up, and the associations in use and possible. */
+void gw_stats_total(struct gw *gw, struct gw_stats *out, uint32_t *count, uint32_t *capacity);
 
 #endif

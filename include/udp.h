@@ -3,6 +3,7 @@
 #ifndef SCTPGW_UDP_H
 #define SCTPGW_UDP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,9 +14,11 @@ struct udp_sock {
 	uint16_t port;
 };
 
-/* Bind both families (v6 with IPV6_V6ONLY). 0, or -1 with err set (says clearly when the
- * port is busy, e.g. by a kernel SCTP net.sctp.udp_port). */
-int udp_open(struct udp_sock *u, uint16_t port, uint32_t mark, char *err, size_t errlen);
+/* Bind both families (v6 with IPV6_V6ONLY); with reuseport as members of a reuseport
+ * group (one per worker). 0, or -1 with err set (says clearly when the port is busy,
+ * e.g. by a kernel SCTP net.sctp.udp_port). */
+int udp_open(struct udp_sock *u, uint16_t port, uint32_t mark, bool reuseport, char *err,
+	     size_t errlen);
 void udp_close(struct udp_sock *u);
 /* Send one datagram; 0 or -errno. A send that only returned the pending error an ICMP
  * message left on the socket is tried once more. */

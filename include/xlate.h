@@ -32,6 +32,7 @@ struct xlate_ctx {
 	struct gw_stats *st;
 	struct xlate_ratelimit *rl; /* NULL: INITs from outside are not rate-limited */
 	unsigned worker;            /* which worker's table this is (conf->queue_count > 1) */
+	unsigned share;             /* the init rates are split among this many (0 = 1) */
 };
 
 enum xlate_verdict {

@@ -58,6 +58,7 @@ struct ctl_client {
 	/* SHOW_ASSOC for all: cursor into the table, records sent so far */
 	bool streaming;
 	struct assoc *cursor;
+	unsigned cursor_worker;
 	uint32_t nsent;
 };
 
@@ -235,24 +236,31 @@ static int ctl_put_assoc(struct ctl_client *c, const struct assoc *a, uint64_t n
  * across loop iterations even if its association is removed meanwhile. */
 static int ctl_stream_assoc(struct ctl_client *c)
 {
-	struct assoc_table *t = ctl.gw->tab;
 	uint64_t now = now_monotonic_ms();
-	int err;
+	int err = 0;
 
-	while (c->outlen - c->outoff < CTL_OUT_LOW_WATER) {
-		struct assoc *a = assoc_next(t, c->cursor);
+	while (c->cursor_worker < ctl.gw->nworkers) {
+		struct assoc_table *t = gw_lock_worker(ctl.gw, c->cursor_worker);
 
-		if (!a) {
-			c->streaming = false;
-			return ctl_put_done(c, c->nsent);
+		while (c->outlen - c->outoff < CTL_OUT_LOW_WATER) {
+			struct assoc *a = assoc_next(t, c->cursor);
+
+			if (!a)
+				break;
+			err = ctl_put_assoc(c, a, now);
+			if (err)
+				break;
+			c->cursor = a;
+			c->nsent++;
 		}
-		err = ctl_put_assoc(c, a, now);
-		if (err)
-			return err;
-		c->cursor = a;
-		c->nsent++;
+		gw_unlock_worker(ctl.gw, c->cursor_worker);
+		if (err || c->outlen - c->outoff >= CTL_OUT_LOW_WATER)
+			return err; /* more when the client has read this slice */
+		c->cursor_worker++;
+		c->cursor = NULL;
 	}
-	return 0;
+	c->streaming = false;
+	return ctl_put_done(c, c->nsent);
 }
 
 static int ctl_put_stat(struct ctl_client *c, const char *prefix, const char *name,
@@ -268,8 +276,11 @@ static int ctl_put_stat(struct ctl_client *c, const char *prefix, const char *na
 
 static int ctl_show_stats(struct ctl_client *c)
 {
-	const struct gw *gw = ctl.gw;
-	const struct gw_stats *s = &gw->stats;
+	struct gw *gw = ctl.gw;
+	struct gw_stats total, *s = &total;
+	uint32_t count, capacity;
+
+	gw_stats_total(gw, &total, &count, &capacity);
 	const struct {
 		const char *name;
 		uint64_t value;
@@ -279,8 +290,8 @@ static int ctl_show_stats(struct ctl_client *c)
 		{ "in_packets", s->in_pkts },
 		{ "in_bytes", s->in_bytes },
 		{ "out_accepted", s->out_accepted },
-		{ "associations_active", assoc_table_count(gw->tab) },
-		{ "associations_capacity", assoc_table_capacity(gw->tab) },
+		{ "associations_active", count },
+		{ "associations_capacity", capacity },
 		{ "associations_created", s->assoc_created },
 		{ "associations_expired", s->assoc_expired },
 		{ "associations_closed", s->assoc_closed },
@@ -294,6 +305,7 @@ static int ctl_show_stats(struct ctl_client *c)
 		{ "icmp_received", s->icmp_received },
 		{ "icmp_sent", s->icmp_sent },
 		{ "relay_ingested", s->relay_ingested },
+		{ "workers", gw->nworkers },
 		{ "uptime_seconds", ctl_since(now_monotonic_ms(), gw->started_ms) / 1000 },
 	};
 	uint32_t n = 0;
@@ -343,17 +355,21 @@ static int ctl_put_rule(struct ctl_client *c, const struct ctl_rule_rec *r)
  * the associations created through it. */
 static int ctl_show_rules(struct ctl_client *c)
 {
-	const struct gw *gw = ctl.gw;
+	struct gw *gw = ctl.gw;
 	const struct gw_conf *conf = gw->conf;
 	struct ctl_rules_hdr h;
 	struct ctl_rule_rec r;
-	uint32_t n = 0;
+	struct gw_stats total;
+	uint32_t n = 0, count, capacity;
 	int err;
+
+	gw_stats_total(gw, &total, &count, &capacity);
 
 	memset(&h, 0, sizeof(h));
 	snprintf(h.queue_mechanism, sizeof(h.queue_mechanism), "%s",
 		 nft_queue_kind_name(gw->queue_kind));
 	h.queue_num = conf->queue_num;
+	h.queue_count = conf->queue_count;
 	h.mark = conf->mark;
 	h.host_mode = conf->host_mode;
 	h.relay_ingest = gw->relay_ingest;
@@ -378,7 +394,7 @@ static int ctl_show_rules(struct ctl_client *c)
 		r.port = e->port;
 		r.remote_udp_port = e->remote_udp_port;
 		r.line = e->line;
-		r.hits = gw->stats.rule_hits.encap[i];
+		r.hits = total.rule_hits.encap[i];
 		err = ctl_put_rule(c, &r);
 	}
 	for (unsigned i = 0; i < conf->nforward && !err; i++, n++) {
@@ -390,7 +406,7 @@ static int ctl_show_rules(struct ctl_client *c)
 		r.port = f->port;
 		r.to_port = f->to_port;
 		r.line = f->line;
-		r.hits = gw->stats.rule_hits.forward[i];
+		r.hits = total.rule_hits.forward[i];
 		err = ctl_put_rule(c, &r);
 	}
 	for (unsigned i = 0; i < conf->nrelay && !err; i++, n++) {
@@ -403,7 +419,7 @@ static int ctl_show_rules(struct ctl_client *c)
 		r.to_port = rl->to_port;
 		r.remote_udp_port = rl->remote_udp_port;
 		r.line = rl->line;
-		r.hits = gw->stats.rule_hits.relay[i];
+		r.hits = total.rule_hits.relay[i];
 		err = ctl_put_rule(c, &r);
 	}
 	return err ? err : ctl_put_done(c, n);
@@ -411,10 +427,11 @@ static int ctl_show_rules(struct ctl_client *c)
 
 static int ctl_set_port(struct ctl_client *c, const struct ctl_set_port *sp)
 {
-	struct assoc_table *t = ctl.gw->tab;
+	struct gw *gw = ctl.gw;
 	struct gw_addr addr;
 	char abuf[GW_ADDRSTRLEN];
 	uint32_t n = 0;
+	bool found = !sp->assoc_id;
 
 	/* ctlcheck_request() vouched for the family and the port. */
 	memset(&addr, 0, sizeof(addr));
@@ -422,21 +439,30 @@ static int ctl_set_port(struct ctl_client *c, const struct ctl_set_port *sp)
 	memcpy(addr.bytes, sp->addr.bytes, sizeof(addr.bytes));
 	addr_format(&addr, abuf, sizeof(abuf));
 
-	if (sp->assoc_id && !assoc_by_id(t, sp->assoc_id))
-		return ctl_put_error(c, ENOENT, "no association %u", sp->assoc_id);
-	for (struct assoc *a = assoc_next(t, NULL); a; a = assoc_next(t, a)) {
-		struct assoc_path *p;
+	for (unsigned w = 0; w < gw->nworkers; w++) {
+		struct assoc_table *t;
 
-		if (sp->assoc_id && a->id != sp->assoc_id)
+		if (sp->assoc_id && w != gw_worker_of(gw, sp->assoc_id))
 			continue;
-		p = assoc_path_find(a, &addr);
-		if (!p)
-			continue;
-		log_info("association %u: remote %s UDP port set to %u (was %u) by control request",
-			 a->id, abuf, sp->udp_port, p->udp_port);
-		p->udp_port = sp->udp_port;
-		n++;
+		t = gw_lock_worker(gw, w);
+		for (struct assoc *a = assoc_next(t, NULL); a; a = assoc_next(t, a)) {
+			struct assoc_path *p;
+
+			if (sp->assoc_id && a->id != sp->assoc_id)
+				continue;
+			found = true;
+			p = assoc_path_find(a, &addr);
+			if (!p)
+				continue;
+			log_info("association %u: remote %s UDP port set to %u (was %u) by control "
+				 "request", a->id, abuf, sp->udp_port, p->udp_port);
+			p->udp_port = sp->udp_port;
+			n++;
+		}
+		gw_unlock_worker(gw, w);
 	}
+	if (!found)
+		return ctl_put_error(c, ENOENT, "no association %u", sp->assoc_id);
 	if (!n) {
 		if (sp->assoc_id)
 			return ctl_put_error(c, ENOENT, "association %u has no remote address %s",
@@ -476,13 +502,22 @@ static int ctl_dispatch(struct ctl_client *c)
 		if (!f.id) {
 			c->streaming = true;
 			c->cursor = NULL;
+			c->cursor_worker = 0;
 			return ctl_stream_assoc(c);
 		}
-		a = assoc_by_id(ctl.gw->tab, f.id);
-		if (!a)
-			return ctl_put_error(c, ENOENT, "no association %u", f.id);
-		if (ctl_put_assoc(c, a, now_monotonic_ms()) < 0)
-			return -ENOMEM;
+		{
+			unsigned w = gw_worker_of(ctl.gw, f.id);
+			int e = 0;
+
+			a = assoc_by_id(gw_lock_worker(ctl.gw, w), f.id);
+			if (a)
+				e = ctl_put_assoc(c, a, now_monotonic_ms());
+			gw_unlock_worker(ctl.gw, w);
+			if (!a)
+				return ctl_put_error(c, ENOENT, "no association %u", f.id);
+			if (e < 0)
+				return -ENOMEM;
+		}
 		return ctl_put_done(c, 1);
 	}
 	case CTL_REQ_SHOW_STATS:

@@ -21,7 +21,8 @@
 
 #define UDP_SOCKBUF (4 * 1024 * 1024)
 
-static int udp_open_family(int family, uint16_t port, uint32_t mark, char *err, size_t errlen)
+static int udp_open_family(int family, uint16_t port, uint32_t mark, bool reuseport, char *err,
+			   size_t errlen)
 {
 	union {
 		struct sockaddr_in v4;
@@ -61,6 +62,12 @@ static int udp_open_family(int family, uint16_t port, uint32_t mark, char *err, 
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
 	if (mark)
 		setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark));
+	/* Several workers: one socket each, the kernel steering datagrams among them. */
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
+		snprintf(err, errlen, "SO_REUSEPORT: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
 	if (bind(fd, (struct sockaddr *)&sa, salen) < 0) {
 		int e = errno;
 
@@ -78,14 +85,15 @@ static int udp_open_family(int family, uint16_t port, uint32_t mark, char *err, 
 	return fd;
 }
 
-int udp_open(struct udp_sock *u, uint16_t port, uint32_t mark, char *err, size_t errlen)
+int udp_open(struct udp_sock *u, uint16_t port, uint32_t mark, bool reuseport, char *err,
+	     size_t errlen)
 {
 	u->port = port;
 	u->fd6 = -1;
-	u->fd4 = udp_open_family(AF_INET, port, mark, err, errlen);
+	u->fd4 = udp_open_family(AF_INET, port, mark, reuseport, err, errlen);
 	if (u->fd4 < 0)
 		return -1;
-	u->fd6 = udp_open_family(AF_INET6, port, mark, err, errlen);
+	u->fd6 = udp_open_family(AF_INET6, port, mark, reuseport, err, errlen);
 	if (u->fd6 < 0) {
 		/* A host without IPv6 still serves IPv4. */
 		if (errno == EAFNOSUPPORT)

@@ -118,6 +118,14 @@ static bool bucket_take(struct xlate_bucket *b, uint32_t rate, uint64_t now_ms)
 	return true;
 }
 
+/* A worker's part of a rate (at least 1 per second). */
+static uint32_t share_of(const struct xlate_ctx *x, uint32_t rate)
+{
+	uint32_t n = x->share > 1 ? x->share : 1;
+
+	return rate / n ? rate / n : 1;
+}
+
 /* May a new association from outside be created for this peer now? Both the per-source
  * and the total budget must allow it; a refused INIT takes from neither. */
 static bool init_allowed(struct xlate_ctx *x, const struct gw_addr *peer, uint64_t now_ms)
@@ -129,9 +137,9 @@ static bool init_allowed(struct xlate_ctx *x, const struct gw_addr *peer, uint64
 		return true;
 	src = &rl->src[addr_hash(peer, rl->seed) % XLATE_SRC_BUCKETS];
 	saved = *src;
-	if (!bucket_take(src, x->conf->init_rate_source, now_ms))
+	if (!bucket_take(src, share_of(x, x->conf->init_rate_source), now_ms))
 		return false;
-	if (!bucket_take(&rl->total, x->conf->init_rate, now_ms)) {
+	if (!bucket_take(&rl->total, share_of(x, x->conf->init_rate), now_ms)) {
 		*src = saved;
 		return false;
 	}

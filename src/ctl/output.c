@@ -290,7 +290,11 @@ static int text_rules(FILE *f, const struct ctl_rules_hdr *h, const struct ctl_r
 	size_t width[NRCOL];
 
 	fprintf(f, "%-16s %s\n", "queue mechanism:", h->queue_mechanism);
-	fprintf(f, "%-16s %u\n", "queue:", h->queue_num);
+	if (h->queue_count > 1)
+		fprintf(f, "%-16s %u-%u (%u workers)\n", "queues:", h->queue_num,
+			h->queue_num + h->queue_count - 1, h->queue_count);
+	else
+		fprintf(f, "%-16s %u\n", "queue:", h->queue_num);
 	fprintf(f, "%-16s 0x%08x\n", "mark:", h->mark);
 	fprintf(f, "%-16s %s\n", "host mode:", h->host_mode ? "yes (output hook)" : "no");
 	if (h->relay_ingest)
@@ -525,6 +529,8 @@ static int json_rules(FILE *f, const struct ctl_rules_hdr *h, const struct ctl_r
 		ok = json_object_set_new(rules, "queue_mechanism",
 					 json_string(h->queue_mechanism)) == 0 &&
 		     json_object_set_new(rules, "queue", json_integer(h->queue_num)) == 0 &&
+		     json_object_set_new(rules, "workers",
+					 json_integer(h->queue_count ? h->queue_count : 1)) == 0 &&
 		     json_object_set_new(rules, "mark", json_integer(h->mark)) == 0 &&
 		     json_object_set_new(rules, "host_mode", json_boolean(h->host_mode)) == 0 &&
 		     json_object_set_new(rules, "relay_ingest",
@@ -579,7 +585,7 @@ const struct output output_json = {
 
 /* Values that go up and down; every other known counter only grows. */
 static const char *const prom_gauges[] = {
-	"associations_active", "associations_capacity", "uptime_seconds",
+	"associations_active", "associations_capacity", "uptime_seconds", "workers",
 };
 
 static const struct {
@@ -605,6 +611,7 @@ static const struct {
 	{ "icmp_received", "ICMP errors received about the gateway's datagrams." },
 	{ "icmp_sent", "ICMP errors sent to internal hosts (RFC 6951 5.5, path MTU)." },
 	{ "relay_ingested", "Native SCTP packets to relay ports of the gateway itself read." },
+	{ "workers", "Data-path workers (one per queue)." },
 	{ "uptime_seconds", "Seconds since the daemon started." },
 };
 

@@ -73,6 +73,10 @@ check(('queue 0 (%s)' % m) in open('$GW_LOG').read(),
       'queue_mechanism %r is not the one the daemon logged at start' % m)
 check(r.get('queue') == 0, 'queue %r' % r.get('queue'))
 check(r.get('mark') == 0x5c7b0000, 'mark %r, expected the default 0x5c7b0000' % r.get('mark'))
+check(r.get('workers') == 1, 'workers %r, expected 1' % r.get('workers'))
+check(r.get('host_mode') is False, 'host_mode %r, expected false' % r.get('host_mode'))
+check(r.get('relay_ingest') is None and r.get('relay') == [],
+      'relay_ingest %r / relay %r, expected none' % (r.get('relay_ingest'), r.get('relay')))
 check(r.get('internal') == ['10.10.1.0/24', '10.20.0.0/16'], 'internal %r' % r.get('internal'))
 check(r.get('encapsulate') == [
     {'to': '203.0.113.0/24', 'port': 0, 'remote_udp_port': $ENCAPS_PORT, 'line': $L_ENC1, 'associations': $n1},
@@ -91,7 +95,7 @@ import re, sys
 path, mech, l1, l2, lf, n1, n2, nf, inaddr, eport = sys.argv[1:]
 lines = open(path).read().split("\n")
 bad = []
-head = ["queue mechanism: " + mech, "queue: 0", "mark: 0x5c7b0000",
+head = ["queue mechanism: " + mech, "queue: 0", "mark: 0x5c7b0000", "host mode: no",
         "internal: 10.10.1.0/24", "internal: 10.20.0.0/16", ""]
 got = [re.sub(r" +", " ", l) for l in lines[:len(head)]]
 if got != head:

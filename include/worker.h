@@ -1,0 +1,90 @@
+/* worker.h - one data-path worker: its queue, its UDP, raw and ingest sockets, its own
+ * association table and counters, and a thread running its epoll loop.
+ *
+ * With several workers (queue N-M) every association lives on exactly one of them:
+ * outbound packets reach it through the nftables dispatch rules, inbound datagrams
+ * through the reuseport steering program, both keyed by the SCTP ports (steer.h). A
+ * worker holds its lock while it handles a wake-up (a batch of packets, never one
+ * packet at a time); the control thread takes it to read or change the table. */
+#ifndef SCTPGW_WORKER_H
+#define SCTPGW_WORKER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "assoc.h"
+#include "conf.h"
+#include "ingest.h"
+#include "inject.h"
+#include "log.h"
+#include "stats.h"
+#include "udp.h"
+#include "xlate.h"
+
+#define WORKER_RX_BATCH 32      /* datagrams per recvmmsg */
+#define WORKER_OUT_BATCH 64     /* outbound datagrams per sendmmsg */
+#define WORKER_OUT_SLOT 2048    /* a queued packet up to this size waits in the batch */
+#define WORKER_HEADROOM 64      /* room to prepend an IPv4 / IPv6 header */
+#define WORKER_DGRAM_CAP 65536
+
+struct gw;
+struct nfqueue;
+
+/* One outbound packet waiting for the batch's sendmmsg: its datagram, and what a
+ * refused send (path MTU) needs to tell the internal host. */
+struct worker_pending {
+	struct assoc *assoc;
+	struct gw_addr inner;
+	size_t iplen; /* the native packet, copied into the slot */
+};
+
+struct gw_worker {
+	struct gw *gw;
+	unsigned id;
+	pthread_t thread;
+	bool running;
+	pthread_mutex_t lock;
+	int epfd, stopfd;
+	struct nfqueue *nfq;
+	struct udp_sock udp;
+	struct inject_sock inj;
+	struct ingest_sock ing; /* relay mode, raw ingest: fd4 -1 when not open */
+	struct assoc_table *tab;
+	struct gw_stats stats;
+	struct xlate_ctx x;
+	struct xlate_ratelimit init_rl;
+	struct ratelimit rl_drop, rl_send, rl_inject, rl_abort, rl_icmp, rl_full;
+	bool fatal;                /* the queue socket failed: the daemon must stop */
+	/* buffers, allocated once */
+	uint8_t *rxmem;            /* WORKER_RX_BATCH * (HEADROOM + DGRAM_CAP) */
+	struct udp_dgram dg[WORKER_RX_BATCH];
+	struct inject_out injq[WORKER_RX_BATCH];
+	unsigned ninj;
+	uint8_t *outmem;           /* WORKER_OUT_BATCH * WORKER_OUT_SLOT */
+	struct udp_out outq[WORKER_OUT_BATCH];
+	struct worker_pending pend[WORKER_OUT_BATCH];
+	unsigned nout;
+	uint8_t *ingbuf;           /* one packet from the raw ingest socket */
+};
+
+/* Allocate and open everything of worker id (queue conf->queue_num + id; the UDP port
+ * shared through SO_REUSEPORT when there are several). 0, or -1 with err set. */
+int worker_init(struct gw_worker *w, struct gw *gw, unsigned id, char *err, size_t errlen);
+void worker_free(struct gw_worker *w);
+int worker_start(struct gw_worker *w);
+void worker_stop(struct gw_worker *w);
+
+/* Control-thread side, with the worker's lock held by the caller where noted. */
+void worker_lock(struct gw_worker *w);
+void worker_unlock(struct gw_worker *w);
+/* Use conf from now on (lock held): xlate's view and the per-worker rate limits. */
+void worker_set_conf(struct gw_worker *w, const struct gw_conf *conf);
+/* Open or close the raw ingest sockets (relay-ingest raw) and set their steering filter
+ * for conf; 0 or -1 with err set. Lock held. */
+int worker_ingest_apply(struct gw_worker *w, bool raw, const struct gw_conf *conf, char *err,
+			size_t errlen);
+/* Expire idle associations (lock held); returns how many. */
+unsigned worker_expire(struct gw_worker *w, const struct assoc_timeouts *to, uint64_t now);
+
+#endif
