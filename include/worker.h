@@ -78,8 +78,10 @@ void worker_stop(struct gw_worker *w);
 /* Control-thread side, with the worker's lock held by the caller where noted. */
 void worker_lock(struct gw_worker *w);
 void worker_unlock(struct gw_worker *w);
-/* Use conf from now on (lock held): xlate's view and the per-worker rate limits. */
-void worker_set_conf(struct gw_worker *w, const struct gw_conf *conf);
+/* Use conf from now on (lock held): xlate's view, and the UDP steering program (which
+ * knows the forward rules). 0, or -1 with err set when the program could not be
+ * replaced (the old one stays). */
+int worker_set_conf(struct gw_worker *w, const struct gw_conf *conf, char *err, size_t errlen);
 /* Open or close the raw ingest sockets (relay-ingest raw) and set their steering filter
  * for conf; 0 or -1 with err set. Lock held. */
 int worker_ingest_apply(struct gw_worker *w, bool raw, const struct gw_conf *conf, char *err,

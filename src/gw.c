@@ -290,7 +290,8 @@ int gw_reload(struct gw *gw, char *err, size_t errlen)
 		struct gw_worker *w = &gw->workers[i];
 
 		worker_lock(w);
-		worker_set_conf(w, neu);
+		if (worker_set_conf(w, neu, err, errlen) < 0)
+			log_warnx("reload: worker %u: %s", i, err);
 		memset(&w->stats.rule_hits, 0, sizeof(w->stats.rule_hits));
 		count += assoc_table_count(w->tab);
 		worker_unlock(w);

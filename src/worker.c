@@ -620,9 +620,15 @@ void worker_unlock(struct gw_worker *w)
 	pthread_mutex_unlock(&w->lock);
 }
 
-void worker_set_conf(struct gw_worker *w, const struct gw_conf *conf)
+int worker_set_conf(struct gw_worker *w, const struct gw_conf *conf, char *err, size_t errlen)
 {
+	unsigned n = conf->queue_count ? conf->queue_count : 1;
+
 	w->x.conf = conf;
+	/* The steering program knows the forward rules: the group gets the new one. */
+	if (n > 1 && w->id == n - 1)
+		return worker_steer_udp(w, conf, err, errlen);
+	return 0;
 }
 
 /* The raw socket filter of this worker: with several workers each takes only the relay
