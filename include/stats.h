@@ -50,6 +50,12 @@ struct gw_stats {
 	uint64_t ports_translated;      /* associations given another source port */
 	uint64_t assoc_relearned;       /* associations re-learned from mid-association traffic */
 	uint64_t nfq_enobufs;           /* queue overruns seen by the socket */
+	/* The kernel's queue counters (read once a second; 32-bit in the kernel) and ours. */
+	uint64_t nfq_waiting;           /* packets waiting for a verdict (a gauge) */
+	uint64_t nfq_queue_dropped;     /* dropped by the kernel: queue full */
+	uint64_t nfq_user_dropped;      /* dropped by the kernel: delivery to us failed */
+	uint64_t nfq_batch_verdicts;    /* NFQNL_MSG_VERDICT_BATCH messages sent */
+	uint64_t nfq_single_verdicts;   /* per-packet verdict messages sent */
 	uint64_t icmp_received;         /* ICMP errors about our datagrams (error queue) */
 	uint64_t icmp_sent;             /* ICMP errors sent to internal hosts */
 	uint64_t relay_ingested;        /* native SCTP to the gateway itself read (relay) */

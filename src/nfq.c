@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
@@ -23,47 +24,99 @@
 #define NFQ_BATCH 64                 /* packets per nfqueue_process call */
 #define NFQ_COPY_RANGE 0xffff        /* the kernel's maximum: whole packets */
 #define NFQ_RBUF_LEN (NFQ_COPY_RANGE + 8192) /* payload + attributes */
-#define NFQ_VERDICT_MSG_MAX 64       /* one NFQNL_MSG_VERDICT is 32 bytes */
-#define NFQ_VBUF_LEN (NFQ_BATCH * NFQ_VERDICT_MSG_MAX)
+#define NFQ_VERDICT_MSG_MAX 64       /* one NFQNL_MSG_VERDICT(_BATCH) is 32 bytes */
+#define NFQ_PEND_MAX NFQ_BATCH       /* verdicts decided before they are sent */
+/* every pending verdict alone, or the accepts alone plus one batch message */
+#define NFQ_VBUF_LEN ((NFQ_PEND_MAX + 1) * NFQ_VERDICT_MSG_MAX)
+#define NFQ_PROC_PATH "/proc/net/netfilter/nfnetlink_queue"
 /* Receive buffer per queued packet: the kernel doubles what we ask, so this leaves about
  * 4 KiB of skb truesize for every packet the queue may hold (MTU-sized packets). */
 #define NFQ_RCVBUF_PER_PKT 2048
 #define NFQ_RCVBUF_MAX (256 * 1024 * 1024)
 
+struct nfq_pending {
+	uint32_t id;
+	bool accept;
+};
+
 struct nfqueue {
 	struct mnl_socket *nl;
 	uint16_t num;
 	uint32_t portid;
+	uint32_t cfg_seq;        /* sequence of the last config message */
+	int proc_fd;             /* NFQ_PROC_PATH, opened while we may (root-only file) */
+	bool batching;           /* NFQNL_MSG_VERDICT_BATCH for the drops */
 	uint64_t enobufs;
-	uint64_t malformed;      /* messages without a usable packet; dropped */
-	uint64_t verdict_errors; /* errors the kernel returned for our verdicts */
-	size_t vlen;             /* bytes of verdicts waiting in vbuf */
+	struct nfqueue_vstats vs;
+	unsigned npend;          /* verdicts decided, not yet sent */
+	struct nfq_pending pend[NFQ_PEND_MAX];
 	char vbuf[NFQ_VBUF_LEN];
 	char rbuf[NFQ_RBUF_LEN]; /* the packet handed to the callback lives here: writable */
 };
 
-static void nfq_verdict_flush(struct nfqueue *q, int *fatal)
+static size_t nfq_verdict_put(struct nfqueue *q, size_t off, int type, uint32_t id, int verdict)
 {
-	if (!q->vlen)
-		return;
-	if (mnl_socket_sendto(q->nl, q->vbuf, q->vlen) < 0)
-		*fatal = -errno;
-	q->vlen = 0;
+	struct nlmsghdr *nlh = nfq_nlmsg_put(q->vbuf + off, type, q->num);
+
+	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
+	return off + nlh->nlmsg_len;
 }
 
-/* Queue a verdict; they go out in one sendto at the end of the batch (or when full). */
+/* Send the pending verdicts in one sendto. The kernel queues packets in id order and
+ * delivers them to us in that order (one it cannot deliver never enters the queue), so
+ * every packet still queued with an id up to the highest one we read was read by us:
+ * after the accepts, one batch message drops all the rest. The kernel compares ids
+ * modulo 2^32, but ids that wrap inside one batch get one message each all the same. */
+static void nfq_verdict_flush(struct nfqueue *q, int *fatal)
+{
+	const struct nfq_pending *p = q->pend;
+	unsigned i, n = q->npend, drops = 0, singles = 0;
+	bool batch, wrapped = false;
+	size_t off = 0;
+
+	if (!n)
+		return;
+	q->npend = 0;
+	for (i = 0; i < n; i++) {
+		drops += !p[i].accept;
+		wrapped |= i && p[i].id <= p[i - 1].id;
+	}
+	/* a batch covering nothing would be refused with ENOENT */
+	batch = q->batching && drops;
+	if (batch && wrapped) {
+		batch = false;
+		q->vs.wrap_fallbacks++;
+	}
+	for (i = 0; i < n; i++) {
+		if (batch && !p[i].accept)
+			continue;
+		off = nfq_verdict_put(q, off, NFQNL_MSG_VERDICT, p[i].id,
+				      p[i].accept ? NF_ACCEPT : NF_DROP);
+		singles++;
+	}
+	if (batch)
+		off = nfq_verdict_put(q, off, NFQNL_MSG_VERDICT_BATCH, p[n - 1].id, NF_DROP);
+	if (mnl_socket_sendto(q->nl, q->vbuf, off) < 0) {
+		*fatal = -errno;
+		return;
+	}
+	q->vs.single_msgs += singles;
+	if (batch) {
+		q->vs.batch_msgs++;
+		q->vs.batched_pkts += drops;
+	}
+}
+
+/* Decide a verdict; they go out together at the end of the batch (or when full). */
 static void nfq_verdict(struct nfqueue *q, uint32_t id, unsigned verdict, int *fatal)
 {
-	struct nlmsghdr *nlh;
-
-	if (q->vlen + NFQ_VERDICT_MSG_MAX > sizeof(q->vbuf))
+	if (q->npend == NFQ_PEND_MAX)
 		nfq_verdict_flush(q, fatal);
-	/* anything else would be refused by the kernel and leave the packet queued forever */
-	if (verdict != NF_ACCEPT)
-		verdict = NF_DROP;
-	nlh = nfq_nlmsg_put(q->vbuf + q->vlen, NFQNL_MSG_VERDICT, q->num);
-	nfq_nlmsg_verdict_put(nlh, (int)id, (int)verdict);
-	q->vlen += nlh->nlmsg_len;
+	/* anything else than NF_ACCEPT means drop: another verdict would be refused by the
+	 * kernel and leave the packet queued forever */
+	q->pend[q->npend].id = id;
+	q->pend[q->npend].accept = verdict == NF_ACCEPT;
+	q->npend++;
 }
 
 /* One NFQNL_MSG_PACKET: fill p. 0, or -1 when it carries no packet id (no verdict is
@@ -101,21 +154,22 @@ static int nfq_handle_msg(struct nfqueue *q, const struct nlmsghdr *nlh, nfqueue
 	int rc;
 
 	if (nlh->nlmsg_type == NLMSG_ERROR) {
-		/* we never ask for ACKs after the bind, so this is a refused verdict */
-		q->verdict_errors++;
+		/* we ask for ACKs only for config messages and wait for them there, so this
+		 * is a refused verdict */
+		q->vs.verdict_errors++;
 		return 0;
 	}
 	if (nlh->nlmsg_type != ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET))
 		return 0;
 	rc = nfq_parse(nlh, &p);
 	if (rc < 0) {
-		q->malformed++;
+		q->vs.malformed++;
 		return 0;
 	}
 	if (rc == 0 && cb)
 		verdict = cb(&p, arg);
 	else if (rc > 0)
-		q->malformed++;
+		q->vs.malformed++;
 	nfq_verdict(q, p.id, verdict, fatal);
 	return 1;
 }
@@ -129,7 +183,7 @@ static int nfq_handle_dgram(struct nfqueue *q, size_t n, nfqueue_packet_cb cb, v
 	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
 		handled += nfq_handle_msg(q, nlh, cb, arg, fatal);
 	if (len > 0)
-		q->malformed++; /* a cut message at the end; it had no id we could read */
+		q->vs.malformed++; /* a cut message at the end; it had no id we could read */
 	return handled;
 }
 
@@ -162,6 +216,15 @@ int nfqueue_process(struct nfqueue *q, nfqueue_packet_cb cb, void *arg)
 		return -1;
 	}
 	return handled;
+}
+
+/* Config messages get their own sequence numbers, never 0 (the kernel's packets). */
+static uint32_t nfq_next_seq(struct nfqueue *q)
+{
+	q->cfg_seq = (uint32_t)q->num << 16 | ((q->cfg_seq + 1) & 0xffff);
+	if (!(q->cfg_seq & 0xffff))
+		q->cfg_seq++;
+	return q->cfg_seq;
 }
 
 /* Wait for the ACK of the config message. A packet already queued to us meanwhile gets
@@ -212,6 +275,11 @@ struct nfqueue *nfqueue_open(uint16_t num, uint32_t maxlen, char *err, size_t er
 		return NULL;
 	}
 	q->num = num;
+	q->batching = true;
+	/* best effort: without it, nfqueue_kstats says why */
+	q->proc_fd = open(NFQ_PROC_PATH, O_RDONLY | O_CLOEXEC);
+	if (q->proc_fd < 0)
+		q->proc_fd = -errno;
 	what = "netlink socket";
 	q->nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!q->nl) {
@@ -244,10 +312,11 @@ struct nfqueue *nfqueue_open(uint16_t num, uint32_t maxlen, char *err, size_t er
 
 	/* Bind, copy mode, length and flags in one message: the kernel applies them together,
 	 * so no packet reaches us with a half-configured queue. Flags: no FAIL_OPEN (with no
-	 * room, packets are dropped, never passed unseen); no GSO (the kernel segments and
-	 * completes checksums before queueing, so every payload is a whole, final packet). */
+	 * room, packets are dropped, never passed unseen; nfqueue_set_fail_open changes it);
+	 * no GSO (the kernel segments and completes checksums before queueing, so every
+	 * payload is a whole, final packet). */
 	what = "bind";
-	seq = (uint32_t)num << 16 | 1;
+	seq = nfq_next_seq(q);
 	nlh = nfq_nlmsg_put(q->rbuf, NFQNL_MSG_CONFIG, num);
 	nlh->nlmsg_flags |= NLM_F_ACK;
 	nlh->nlmsg_seq = seq;
@@ -285,6 +354,8 @@ void nfqueue_close(struct nfqueue *q)
 	/* closing the socket unbinds the queue; the kernel drops what was still queued */
 	if (q->nl)
 		mnl_socket_close(q->nl);
+	if (q->proc_fd >= 0)
+		close(q->proc_fd);
 	free(q);
 }
 
@@ -296,4 +367,136 @@ int nfqueue_fd(const struct nfqueue *q)
 uint64_t nfqueue_enobufs(const struct nfqueue *q)
 {
 	return q->enobufs;
+}
+
+int nfqueue_set_fail_open(struct nfqueue *q, bool on)
+{
+	struct nlmsghdr *nlh;
+	uint32_t seq = nfq_next_seq(q);
+
+	/* vbuf is free between nfqueue_process calls; rbuf receives the ACK */
+	nlh = nfq_nlmsg_put(q->vbuf, NFQNL_MSG_CONFIG, q->num);
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(on ? NFQA_CFG_F_FAIL_OPEN : 0));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	/* the kernel handles the message inside our sendto, so its ACK is queued already:
+	 * the socket being non-blocking now does not matter */
+	return nfq_wait_ack(q, seq);
+}
+
+void nfqueue_set_verdict_batching(struct nfqueue *q, bool on)
+{
+	q->batching = on;
+}
+
+void nfqueue_verdict_stats(const struct nfqueue *q, struct nfqueue_vstats *vs)
+{
+	*vs = q->vs;
+}
+
+/* One line: nine decimal fields, the kernel's seq_show order. */
+static bool nfq_parse_kstats_line(const char *line, const char *end, uint32_t *queue_num,
+				  struct nfqueue_kstats *ks)
+{
+	unsigned long long v[9];
+	const char *s = line;
+	char *e;
+	int i;
+
+	for (i = 0; i < 9; i++) {
+		while (s < end && (*s == ' ' || *s == '\t'))
+			s++;
+		if (s == end || *s < '0' || *s > '9')
+			return false;
+		errno = 0;
+		v[i] = strtoull(s, &e, 10);
+		if (errno || e > end || v[i] > UINT32_MAX)
+			return false;
+		s = e;
+		if (s < end && *s != ' ' && *s != '\t')
+			return false;
+	}
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	if (s != end || v[0] > UINT16_MAX)
+		return false;
+	*queue_num = (uint32_t)v[0];
+	ks->peer_portid = (uint32_t)v[1];
+	ks->queue_total = (uint32_t)v[2];
+	ks->queue_dropped = (uint32_t)v[5];
+	ks->user_dropped = (uint32_t)v[6];
+	ks->id_sequence = (uint32_t)v[7];
+	return true;
+}
+
+int nfqueue_parse_kstats(const char *text, uint16_t num, struct nfqueue_kstats *ks)
+{
+	const char *line = text, *end;
+
+	for (; *line; line = *end ? end + 1 : end) {
+		struct nfqueue_kstats k;
+		uint32_t qn;
+
+		end = strchr(line, '\n');
+		if (!end)
+			end = line + strlen(line);
+		if (nfq_parse_kstats_line(line, end, &qn, &k) && qn == num) {
+			*ks = k;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* Read the whole file from offset 0 (a seq_file regenerates it), whole lines at a time. */
+static int nfq_read_kstats(int fd, uint16_t num, struct nfqueue_kstats *ks)
+{
+	char buf[4096];
+	size_t have = 0;
+	off_t off = 0;
+
+	for (;;) {
+		ssize_t n = pread(fd, buf + have, sizeof(buf) - 1 - have, off);
+		char *nl;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		off += n;
+		have += (size_t)n;
+		buf[have] = '\0';
+		nl = strrchr(buf, '\n');
+		if (n == 0 || (!nl && have == sizeof(buf) - 1))
+			return nfqueue_parse_kstats(buf, num, ks); /* the rest, or a huge line */
+		if (!nl)
+			continue;
+		*nl = '\0';
+		if (!nfqueue_parse_kstats(buf, num, ks))
+			return 0;
+		have -= (size_t)(nl + 1 - buf);
+		memmove(buf, nl + 1, have);
+	}
+}
+
+int nfqueue_kernel_stats(uint16_t num, struct nfqueue_kstats *ks)
+{
+	int fd = open(NFQ_PROC_PATH, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -errno;
+	rc = nfq_read_kstats(fd, num, ks);
+	close(fd);
+	return rc;
+}
+
+int nfqueue_kstats(const struct nfqueue *q, struct nfqueue_kstats *ks)
+{
+	if (q->proc_fd < 0)
+		return q->proc_fd;
+	return nfq_read_kstats(q->proc_fd, q->num, ks);
 }

@@ -558,6 +558,17 @@ int worker_init(struct gw_worker *w, struct gw *gw, unsigned id, char *err, size
 	w->nfq = nfqueue_open((uint16_t)(c->queue_num + id), c->queue_length, err, errlen);
 	if (!w->nfq)
 		return -1;
+	/* queue-bypass yes: fail open also when the queue is full (the nft rules' bypass
+	 * flag covers the daemon being gone). */
+	if (c->queue_bypass) {
+		int e = nfqueue_set_fail_open(w->nfq, true);
+
+		if (e < 0) {
+			snprintf(err, errlen, "queue %u: fail-open: %s", c->queue_num + id,
+				 strerror(-e));
+			return -1;
+		}
+	}
 	if (worker_watch(w, w->stopfd, WFD_STOP) < 0 ||
 	    worker_watch(w, nfqueue_fd(w->nfq), WFD_NFQ) < 0 ||
 	    worker_watch(w, w->udp.fd4, WFD_UDP4) < 0 ||
@@ -682,8 +693,18 @@ int worker_ingest_apply(struct gw_worker *w, bool raw, const struct gw_conf *con
 unsigned worker_expire(struct gw_worker *w, const struct assoc_timeouts *to, uint64_t now)
 {
 	unsigned n = assoc_expire(w->tab, to, now);
+	struct nfqueue_kstats ks;
+	struct nfqueue_vstats vs;
 
 	w->stats.assoc_expired += n;
 	w->stats.nfq_enobufs = nfqueue_enobufs(w->nfq);
+	if (nfqueue_kstats(w->nfq, &ks) == 0) {
+		w->stats.nfq_waiting = ks.queue_total;
+		w->stats.nfq_queue_dropped = ks.queue_dropped;
+		w->stats.nfq_user_dropped = ks.user_dropped;
+	}
+	nfqueue_verdict_stats(w->nfq, &vs);
+	w->stats.nfq_batch_verdicts = vs.batch_msgs;
+	w->stats.nfq_single_verdicts = vs.single_msgs;
 	return n;
 }

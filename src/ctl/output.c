@@ -586,6 +586,7 @@ const struct output output_json = {
 /* Values that go up and down; every other known counter only grows. */
 static const char *const prom_gauges[] = {
 	"associations_active", "associations_capacity", "uptime_seconds", "workers",
+	"queue_waiting",
 };
 
 static const struct {
@@ -612,6 +613,11 @@ static const struct {
 	{ "icmp_sent", "ICMP errors sent to internal hosts (RFC 6951 5.5, path MTU)." },
 	{ "relay_ingested", "Native SCTP packets to relay ports of the gateway itself read." },
 	{ "workers", "Data-path workers (one per queue)." },
+	{ "queue_waiting", "Packets waiting in the kernel queues for a verdict." },
+	{ "queue_kernel_dropped_full", "Packets the kernel dropped because a queue was full." },
+	{ "queue_kernel_dropped_delivery", "Packets the kernel dropped because delivery to the daemon failed." },
+	{ "queue_batch_verdicts", "Batch verdict messages sent (one drops a whole batch)." },
+	{ "queue_single_verdicts", "Per-packet verdict messages sent (accepts, id wrap)." },
 	{ "uptime_seconds", "Seconds since the daemon started." },
 };
 
