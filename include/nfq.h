@@ -11,7 +11,7 @@ struct nfqueue;
 
 struct nfqueue_packet {
 	uint32_t id;
-	uint8_t *data;    /* IP header first; writable */
+	uint8_t *data;    /* IP header first; writable; valid until the next nfqueue_process */
 	size_t len;
 	uint32_t mark;
 	uint16_t hw_proto;
@@ -25,8 +25,10 @@ typedef unsigned (*nfqueue_packet_cb)(struct nfqueue_packet *p, void *arg);
 struct nfqueue *nfqueue_open(uint16_t num, uint32_t maxlen, char *err, size_t errlen);
 void nfqueue_close(struct nfqueue *q);
 int nfqueue_fd(const struct nfqueue *q);
-/* Read every packet waiting (up to a batch), call cb, send the verdicts. Returns the
- * number of packets handled, or -1 on a fatal socket error. */
+/* Read the packets waiting (up to a batch of 64, with one recvmmsg), call cb for each,
+ * send the verdicts. The packets' data stays valid until the next call, so what cb
+ * decided to send can go out in one batch afterwards. Returns the number of packets
+ * handled, or -1 on a fatal socket error. */
 int nfqueue_process(struct nfqueue *q, nfqueue_packet_cb cb, void *arg);
 /* Overruns (ENOBUFS) seen on the socket. */
 uint64_t nfqueue_enobufs(const struct nfqueue *q);

@@ -24,7 +24,6 @@
 
 #define WORKER_RX_BATCH 32      /* datagrams per recvmmsg */
 #define WORKER_OUT_BATCH 64     /* outbound datagrams per sendmmsg */
-#define WORKER_OUT_SLOT 2048    /* a queued packet up to this size waits in the batch */
 #define WORKER_HEADROOM 64      /* room to prepend an IPv4 / IPv6 header */
 #define WORKER_DGRAM_CAP 65536
 
@@ -36,7 +35,8 @@ struct nfqueue;
 struct worker_pending {
 	struct assoc *assoc;
 	struct gw_addr inner;
-	size_t iplen; /* the native packet, copied into the slot */
+	const uint8_t *ip; /* the native packet, in the queue's buffer until the flush */
+	size_t iplen;
 };
 
 struct gw_worker {
@@ -61,7 +61,6 @@ struct gw_worker {
 	struct udp_dgram dg[WORKER_RX_BATCH];
 	struct inject_out injq[WORKER_RX_BATCH];
 	unsigned ninj;
-	uint8_t *outmem;           /* WORKER_OUT_BATCH * WORKER_OUT_SLOT */
 	struct udp_out outq[WORKER_OUT_BATCH];
 	struct worker_pending pend[WORKER_OUT_BATCH];
 	unsigned nout;

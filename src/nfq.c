@@ -51,7 +51,13 @@ struct nfqueue {
 	unsigned npend;          /* verdicts decided, not yet sent */
 	struct nfq_pending pend[NFQ_PEND_MAX];
 	char vbuf[NFQ_VBUF_LEN];
-	char rbuf[NFQ_RBUF_LEN]; /* the packet handed to the callback lives here: writable */
+	char rbuf[NFQ_RBUF_LEN]; /* config answers */
+	/* One recvmmsg fills up to NFQ_BATCH of these; the packets handed to the callback
+	 * live here (writable) until the next nfqueue_process. Pages are touched only as
+	 * deep as packets reach, so the resident size follows the packet sizes. */
+	char *rbufs;             /* NFQ_BATCH * NFQ_RBUF_LEN */
+	struct mmsghdr msgs[NFQ_BATCH];
+	struct iovec iovs[NFQ_BATCH];
 };
 
 static size_t nfq_verdict_put(struct nfqueue *q, size_t off, int type, uint32_t id, int verdict)
@@ -175,9 +181,10 @@ static int nfq_handle_msg(struct nfqueue *q, const struct nlmsghdr *nlh, nfqueue
 }
 
 /* Every message in one datagram; returns how many packets got a verdict. */
-static int nfq_handle_dgram(struct nfqueue *q, size_t n, nfqueue_packet_cb cb, void *arg, int *fatal)
+static int nfq_handle_dgram(struct nfqueue *q, const char *buf, size_t n, nfqueue_packet_cb cb,
+			    void *arg, int *fatal)
 {
-	const struct nlmsghdr *nlh = (const struct nlmsghdr *)q->rbuf;
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
 	int len = (int)n, handled = 0;
 
 	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
@@ -189,25 +196,31 @@ static int nfq_handle_dgram(struct nfqueue *q, size_t n, nfqueue_packet_cb cb, v
 
 int nfqueue_process(struct nfqueue *q, nfqueue_packet_cb cb, void *arg)
 {
-	int fd = mnl_socket_get_fd(q->nl), fatal = 0, handled = 0, i;
+	int fd = mnl_socket_get_fd(q->nl), fatal = 0, handled = 0, n;
 
-	for (i = 0; i < NFQ_BATCH && !fatal; i++) {
-		ssize_t n = recv(fd, q->rbuf, sizeof(q->rbuf), MSG_DONTWAIT);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == ENOBUFS) {
-				q->enobufs++;
-				continue;
-			}
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				fatal = -errno;
-			break;
+	/* One system call for the whole batch: the kernel queues one datagram per packet. */
+	for (int i = 0; i < NFQ_BATCH; i++) {
+		q->iovs[i] = (struct iovec){ .iov_base = q->rbufs + (size_t)i * NFQ_RBUF_LEN,
+					     .iov_len = NFQ_RBUF_LEN };
+		q->msgs[i].msg_hdr = (struct msghdr){ .msg_iov = &q->iovs[i], .msg_iovlen = 1 };
+	}
+	do {
+		n = recvmmsg(fd, q->msgs, NFQ_BATCH, MSG_DONTWAIT, NULL);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno == ENOBUFS)
+			q->enobufs++;
+		else if (errno != EAGAIN && errno != EWOULDBLOCK)
+			fatal = -errno;
+		n = 0;
+	}
+	for (int i = 0; i < n; i++) {
+		if (q->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			q->vs.malformed++; /* cannot happen with whole-packet buffers */
+			continue;
 		}
-		if (n == 0)
-			break;
-		handled += nfq_handle_dgram(q, (size_t)n, cb, arg, &fatal);
+		handled += nfq_handle_dgram(q, q->iovs[i].iov_base, q->msgs[i].msg_len, cb, arg,
+					    &fatal);
 	}
 	/* also after a receive error: what was read still needs its verdicts */
 	nfq_verdict_flush(q, &fatal);
@@ -276,6 +289,12 @@ struct nfqueue *nfqueue_open(uint16_t num, uint32_t maxlen, char *err, size_t er
 	}
 	q->num = num;
 	q->batching = true;
+	q->rbufs = malloc((size_t)NFQ_BATCH * NFQ_RBUF_LEN);
+	if (!q->rbufs) {
+		free(q);
+		snprintf(err, errlen, "nfqueue_open: queue %u: %s", num, strerror(ENOMEM));
+		return NULL;
+	}
 	/* best effort: without it, nfqueue_kstats says why */
 	q->proc_fd = open(NFQ_PROC_PATH, O_RDONLY | O_CLOEXEC);
 	if (q->proc_fd < 0)
@@ -356,6 +375,7 @@ void nfqueue_close(struct nfqueue *q)
 		mnl_socket_close(q->nl);
 	if (q->proc_fd >= 0)
 		close(q->proc_fd);
+	free(q->rbufs);
 	free(q);
 }
 

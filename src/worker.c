@@ -1,9 +1,9 @@
 /* worker.c - the data path of one worker: queued native packets out as datagrams,
  * datagrams in as native packets, relay ingest, ICMP errors, all in batches.
  *
- * Outbound packets of a wake-up are copied into fixed slots and leave in one sendmmsg
- * after the queue batch; their verdicts (DROP: the datagram carries them) go out with
- * the batch as before. Inbound packets of one recvmmsg are injected with one sendmmsg.
+ * Outbound packets of a queue batch stay in the queue's buffers (valid until its next
+ * read) and leave in one sendmmsg after the batch; their verdicts (DROP: the datagram
+ * carries them) went out with the batch. Inbound packets of one recvmmsg are injected with one sendmmsg.
  * Nothing is allocated per packet. */
 #include <errno.h>
 #include <netinet/in.h>
@@ -229,47 +229,29 @@ static void worker_flush_out(struct gw_worker *w, uint64_t now)
 	if (!w->nout)
 		return;
 	udp_send_batch(&w->udp, w->outq, w->nout);
-	for (unsigned i = 0; i < w->nout; i++) {
-		const uint8_t *ip = w->outmem + (size_t)i * WORKER_OUT_SLOT;
-
-		worker_sent(w, ip, w->pend[i].iplen, &w->outq[i], w->pend[i].assoc,
+	for (unsigned i = 0; i < w->nout; i++)
+		worker_sent(w, w->pend[i].ip, w->pend[i].iplen, &w->outq[i], w->pend[i].assoc,
 			    &w->pend[i].inner, now);
-	}
 	w->nout = 0;
 }
 
-/* Carry out xlate's answer for a native packet (ip, len) from inside: a datagram that
- * waits for the batch's sendmmsg (copied: the queue's buffer is reused before the
- * flush), or one sent now when it is too big for a slot. */
+/* Carry out xlate's answer for a queued native packet (ip, len): a datagram that waits
+ * for the batch's sendmmsg. */
 static void worker_encap(struct gw_worker *w, const uint8_t *ip, size_t len,
 			 const struct xlate_result *r, uint64_t now)
 {
-	struct udp_out *o;
-	uint8_t *slot;
-
 	if (r->verdict == XV_DROP) {
 		log_drop(w, r, "outbound");
 		return;
 	}
 	if (r->verdict != XV_ENCAP)
 		return;
-	if (len > WORKER_OUT_SLOT || (size_t)(r->sctp - ip) + r->sctp_len > len) {
-		struct udp_out one = { .dst = r->peer, .port = r->udp_port, .tos = r->tos,
-				       .data = r->sctp, .len = r->sctp_len };
-
-		one.err = udp_send(&w->udp, &r->peer, r->udp_port, r->tos, r->sctp, r->sctp_len);
-		worker_sent(w, ip, len, &one, r->assoc, &r->inner, now);
-		return;
-	}
 	if (w->nout == WORKER_OUT_BATCH)
 		worker_flush_out(w, now);
-	slot = w->outmem + (size_t)w->nout * WORKER_OUT_SLOT;
-	memcpy(slot, ip, len);
-	o = &w->outq[w->nout];
-	*o = (struct udp_out){ .dst = r->peer, .port = r->udp_port, .tos = r->tos,
-			       .data = slot + (r->sctp - ip), .len = r->sctp_len };
+	w->outq[w->nout] = (struct udp_out){ .dst = r->peer, .port = r->udp_port, .tos = r->tos,
+					     .data = r->sctp, .len = r->sctp_len };
 	w->pend[w->nout] = (struct worker_pending){ .assoc = r->assoc, .inner = r->inner,
-						    .iplen = len };
+						    .ip = ip, .iplen = len };
 	w->nout++;
 }
 
@@ -534,11 +516,10 @@ int worker_init(struct gw_worker *w, struct gw *gw, unsigned id, char *err, size
 
 	w->tab = assoc_table_new(cap);
 	w->rxmem = malloc((size_t)WORKER_RX_BATCH * (WORKER_HEADROOM + WORKER_DGRAM_CAP));
-	w->outmem = malloc((size_t)WORKER_OUT_BATCH * WORKER_OUT_SLOT);
 	w->ingbuf = malloc(WORKER_INGEST_CAP);
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (!w->tab || !w->rxmem || !w->outmem || !w->ingbuf || w->epfd < 0 || w->stopfd < 0) {
+	if (!w->tab || !w->rxmem || !w->ingbuf || w->epfd < 0 || w->stopfd < 0) {
 		snprintf(err, errlen, "worker %u: cannot allocate %u associations: %s", id, cap,
 			 strerror(errno));
 		return -1;
@@ -593,7 +574,6 @@ void worker_free(struct gw_worker *w)
 	if (w->tab)
 		assoc_table_free(w->tab);
 	free(w->rxmem);
-	free(w->outmem);
 	free(w->ingbuf);
 	pthread_mutex_destroy(&w->lock);
 	memset(w, 0, sizeof(*w));

@@ -334,14 +334,17 @@ pcap_stop_all
 e2e_log "echo: $ECHO_GOT/$ECHO_LINES lines of $ECHO_LINE_LEN bytes echoed in $ms ms"
 check_outside echo
 client_report echo
-num_ge "$IN_FRAGS" "$((2 * ECHO_LINES))" ||
-	fail_phase "IN sent $IN_FRAGS fragments; expected each line's big packet fragmented (>= $((2 * ECHO_LINES)))"
-num_ge "$FRAG_DGRAMS" "$ECHO_LINES" ||
-	fail_phase "the gateway sent $FRAG_DGRAMS fragmented datagrams, expected >= $ECHO_LINES (one per line)"
+# usrsctp now and then remembers the MTU of an earlier ICMP and splits one line into two
+# DATA chunks of its own (a 1260-byte packet and a small one, no IP fragments): every
+# line must come back, but one of them may skip the fragment path.
+num_ge "$IN_FRAGS" "$((2 * (ECHO_LINES - 1)))" ||
+	fail_phase "IN sent $IN_FRAGS fragments; expected all lines but one fragmented (>= $((2 * (ECHO_LINES - 1))))"
+num_ge "$FRAG_DGRAMS" "$((ECHO_LINES - 1))" ||
+	fail_phase "the gateway sent $FRAG_DGRAMS fragmented datagrams, expected >= $((ECHO_LINES - 1)) (one per fragmented line)"
 n=$(cap_count "$E2E_TMP/echo-ext.pcapng" "ip.src == $GW_EXT_ADDR && (ip.flags.mf == 1 || ip.frag_offset > 0) && ip.flags.df == 1")
 [ "$n" = 0 ] || fail_phase "$n fragments from the gateway with DF set"
 n=$(cap_count "$E2E_TMP/echo-out.pcapng" "ip.dst == $PEER_ADDR && udp && sctp && ip.frag_offset > 0 && ip.len <= $SMALL_MTU")
-num_ge "$n" "$ECHO_LINES" || fail_phase "only $n fragmented datagrams crossed the NAT's outside toward the peer"
+num_ge "$n" "$((ECHO_LINES - 1))" || fail_phase "only $n fragmented datagrams crossed the NAT's outside toward the peer"
 
 gw_stop TERM || e2e_fail "daemon did not stop on SIGTERM"
 [ "$GW_STATUS" = 0 ] || e2e_fail "daemon exit status $GW_STATUS on SIGTERM"
