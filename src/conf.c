@@ -479,24 +479,14 @@ static int st_internal(struct conf_reader *r, const struct conf_line *l)
 	return 0;
 }
 
-/* encapsulate to PREFIX|any [port P] [remote-udp-port U], options in any order, once. */
-static int st_encapsulate(struct conf_reader *r, const struct conf_line *l)
+/* "[port P] [remote-udp-port U]" from token first on, in any order, each at most once;
+ * port at least port_min. */
+static int port_options(struct conf_reader *r, const struct conf_line *l, int first,
+			uint16_t *port, unsigned port_min, uint16_t *remote_udp_port)
 {
-	struct gw_conf *c = r->conf;
-	struct conf_encap e;
 	bool have_port = false, have_rport = false;
 
-	memset(&e, 0, sizeof(e));
-	e.remote_udp_port = CONF_DEFAULT_REMOTE_UDP_PORT;
-	e.line = r->line;
-	if (expect_word(r, l, 1, "to", "encapsulate") < 0 ||
-	    need_arg(r, l, 2, "destination (a prefix or \"any\")", "encapsulate to") < 0)
-		return -1;
-	if (strcmp(l->tok[2], "any") == 0)
-		e.any = true;
-	else if (parse_prefix(r, l->tok[2], &e.dst) < 0)
-		return -1;
-	for (int i = 3; i < l->n; i += 2) {
+	for (int i = first; i < l->n; i += 2) {
 		const char *opt = l->tok[i];
 		bool *have;
 		uint16_t *val;
@@ -504,11 +494,11 @@ static int st_encapsulate(struct conf_reader *r, const struct conf_line *l)
 
 		if (strcmp(opt, "port") == 0) {
 			have = &have_port;
-			val = &e.port;
-			min = 0;
+			val = port;
+			min = port_min;
 		} else if (strcmp(opt, "remote-udp-port") == 0) {
 			have = &have_rport;
-			val = &e.remote_udp_port;
+			val = remote_udp_port;
 			min = 1;
 		} else {
 			return conf_error(r, "unknown option %s (expected \"port\" or "
@@ -521,6 +511,27 @@ static int st_encapsulate(struct conf_reader *r, const struct conf_line *l)
 			return -1;
 		*have = true;
 	}
+	return 0;
+}
+
+/* encapsulate to PREFIX|any [port P] [remote-udp-port U], options in any order, once. */
+static int st_encapsulate(struct conf_reader *r, const struct conf_line *l)
+{
+	struct gw_conf *c = r->conf;
+	struct conf_encap e;
+
+	memset(&e, 0, sizeof(e));
+	e.remote_udp_port = CONF_DEFAULT_REMOTE_UDP_PORT;
+	e.line = r->line;
+	if (expect_word(r, l, 1, "to", "encapsulate") < 0 ||
+	    need_arg(r, l, 2, "destination (a prefix or \"any\")", "encapsulate to") < 0)
+		return -1;
+	if (strcmp(l->tok[2], "any") == 0)
+		e.any = true;
+	else if (parse_prefix(r, l->tok[2], &e.dst) < 0)
+		return -1;
+	if (port_options(r, l, 3, &e.port, 0, &e.remote_udp_port) < 0)
+		return -1;
 	if (c->nencap >= CONF_MAX_ENCAP)
 		return conf_error(r, "too many \"encapsulate\" rules (at most %d)", CONF_MAX_ENCAP);
 	c->encap[c->nencap++] = e;
@@ -569,7 +580,6 @@ static int st_relay(struct conf_reader *r, const struct conf_line *l)
 {
 	struct gw_conf *c = r->conf;
 	struct conf_relay rl;
-	bool have_port = false, have_rport = false;
 	char after[32];
 
 	memset(&rl, 0, sizeof(rl));
@@ -584,28 +594,8 @@ static int st_relay(struct conf_reader *r, const struct conf_line *l)
 	    need_arg(r, l, 4, "address", "to") < 0 || parse_addr(r, l->tok[4], &rl.to) < 0)
 		return -1;
 	rl.to_port = rl.port;
-	for (int i = 5; i < l->n; i += 2) {
-		const char *opt = l->tok[i];
-		bool *have;
-		uint16_t *val;
-
-		if (strcmp(opt, "port") == 0) {
-			have = &have_port;
-			val = &rl.to_port;
-		} else if (strcmp(opt, "remote-udp-port") == 0) {
-			have = &have_rport;
-			val = &rl.remote_udp_port;
-		} else {
-			return conf_error(r, "unknown option %s (expected \"port\" or "
-					  "\"remote-udp-port\")", q(opt).s);
-		}
-		if (*have)
-			return conf_error(r, "\"%s\" given twice", opt);
-		if (need_arg(r, l, i + 1, "port number", opt) < 0 ||
-		    parse_port(r, l->tok[i + 1], 1, val) < 0)
-			return -1;
-		*have = true;
-	}
+	if (port_options(r, l, 5, &rl.to_port, 1, &rl.remote_udp_port) < 0)
+		return -1;
 	for (unsigned i = 0; i < c->nrelay; i++) {
 		if (c->relay[i].port == rl.port)
 			return conf_error(r, "port %u already relayed on line %u", rl.port,

@@ -229,6 +229,63 @@ static struct assoc *relearn_inbound(struct xlate_ctx *x, const struct gw_addr *
 	return a;
 }
 
+/* Parse a native packet (IP header first) down to its SCTP packet. 0 with the parts set;
+ * 1 when it is not SCTP; -1 when malformed (dropped and counted). */
+static int parse_native(struct xlate_ctx *x, uint8_t *ip, size_t len, struct xlate_result *res,
+			struct pkt_ip *iph, struct pkt_sctp *s, uint8_t **sp, size_t *sl)
+{
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	err = pkt_parse_ip(ip, len, iph);
+	if (err) {
+		set_drop(x, res, DROP_OUT_MALFORMED, err);
+		return -1;
+	}
+	if (iph->proto != IPPROTO_SCTP_NUM)
+		return 1;
+	*sp = ip + iph->hdr_len;
+	*sl = (size_t)iph->total_len - iph->hdr_len;
+	err = pkt_parse_sctp(*sp, *sl, s);
+	if (err) {
+		set_drop(x, res, DROP_OUT_MALFORMED, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* A new association for an INIT from inside toward dst, SCTP port rport; NULL when
+ * refused (dropped and counted). */
+static struct assoc *create_from_inside(struct xlate_ctx *x, const struct pkt_ip *iph,
+					const struct pkt_sctp *s, const struct gw_addr *dst,
+					uint16_t rport, bool verified, uint64_t now_ms,
+					struct xlate_result *res)
+{
+	struct assoc *a;
+	uint16_t seen;
+
+	if (!verified) {
+		set_drop(x, res, DROP_OUT_UNVERIFIED, 0);
+		return NULL;
+	}
+	seen = choose_seen_port(x, &iph->src, s->src_port, dst, rport, s->init_tag);
+	if (!seen) {
+		set_drop(x, res, DROP_OUT_NO_PORT, 0);
+		return NULL;
+	}
+	a = assoc_create(x->tab, &iph->src, s->src_port, seen, rport, s->init_tag, 0,
+			 ASSOC_FROM_INSIDE, now_ms);
+	if (!a) {
+		set_drop(x, res, DROP_OUT_TABLE_FULL, 0);
+		return NULL;
+	}
+	x->st->assoc_created++;
+	if (seen != s->src_port)
+		x->st->ports_translated++;
+	res->created = true;
+	return a;
+}
+
 static void encap_finish(struct xlate_ctx *x, struct assoc *a, struct assoc_path *path,
 			 const struct pkt_ip *iph, const struct pkt_sctp *s, uint8_t *sp,
 			 size_t sl, bool verified, uint64_t now_ms, struct xlate_result *res);
@@ -240,25 +297,18 @@ void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_m
 	struct pkt_sctp s;
 	struct assoc *a;
 	struct assoc_path *path;
-	uint8_t *sp;
-	size_t sl;
+	uint8_t *sp = NULL;
+	size_t sl = 0;
 	bool verified;
-	int err;
+	int rc = parse_native(x, ip, len, res, &iph, &s, &sp, &sl);
 
-	memset(res, 0, sizeof(*res));
-	err = pkt_parse_ip(ip, len, &iph);
-	if (err)
-		return set_drop(x, res, DROP_OUT_MALFORMED, err);
-	if (iph.proto != IPPROTO_SCTP_NUM) {
+	if (rc < 0)
+		return;
+	if (rc > 0) {
 		res->verdict = XV_ACCEPT;
 		x->st->out_accepted++;
 		return;
 	}
-	sp = ip + iph.hdr_len;
-	sl = (size_t)iph.total_len - iph.hdr_len;
-	err = pkt_parse_sctp(sp, sl, &s);
-	if (err)
-		return set_drop(x, res, DROP_OUT_MALFORMED, err);
 	verified = pkt_sctp_checksum_ok(sp, sl);
 	if (!verified && !pkt_sctp_checksum_zero(sp, sl))
 		return set_drop(x, res, DROP_OUT_BAD_CRC, 0);
@@ -271,7 +321,6 @@ void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_m
 			return set_drop(x, res, DROP_OUT_NO_ASSOC, 0);
 		if (!a) {
 			const struct conf_encap *e = conf_match_encap(x->conf, &iph.dst, s.dst_port);
-			uint16_t seen;
 
 			if (!e) {
 				res->verdict = XV_ACCEPT;
@@ -279,21 +328,11 @@ void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_m
 				return;
 			}
 
-			if (!verified)
-				return set_drop(x, res, DROP_OUT_UNVERIFIED, 0);
-			seen = choose_seen_port(x, &iph.src, s.src_port, &iph.dst, s.dst_port,
-						s.init_tag);
-			if (!seen)
-				return set_drop(x, res, DROP_OUT_NO_PORT, 0);
-			a = assoc_create(x->tab, &iph.src, s.src_port, seen, s.dst_port,
-					 s.init_tag, 0, ASSOC_FROM_INSIDE, now_ms);
+			a = create_from_inside(x, &iph, &s, &iph.dst, s.dst_port, verified, now_ms,
+					       res);
 			if (!a)
-				return set_drop(x, res, DROP_OUT_TABLE_FULL, 0);
-			x->st->assoc_created++;
+				return;
 			x->st->rule_hits.encap[e - x->conf->encap]++;
-			if (seen != s.src_port)
-				x->st->ports_translated++;
-			res->created = true;
 		}
 	} else {
 		a = assoc_lookup_local(x->tab, &iph.src, s.src_port, s.dst_port, s.vtag, s.t_bit);
@@ -406,24 +445,17 @@ void xlate_relay(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_ms,
 	struct pkt_sctp s;
 	struct assoc *a;
 	struct assoc_path *path;
-	uint8_t *sp;
-	size_t sl;
+	uint8_t *sp = NULL;
+	size_t sl = 0;
 	bool verified;
-	int err;
+	int rc = parse_native(x, ip, len, res, &iph, &s, &sp, &sl);
 
-	memset(res, 0, sizeof(*res));
-	err = pkt_parse_ip(ip, len, &iph);
-	if (err)
-		return set_drop(x, res, DROP_OUT_MALFORMED, err);
-	if (iph.proto != IPPROTO_SCTP_NUM) {
+	if (rc < 0)
+		return;
+	if (rc > 0) {
 		res->verdict = XV_ACCEPT;
 		return;
 	}
-	sp = ip + iph.hdr_len;
-	sl = (size_t)iph.total_len - iph.hdr_len;
-	err = pkt_parse_sctp(sp, sl, &s);
-	if (err)
-		return set_drop(x, res, DROP_OUT_MALFORMED, err);
 	rl = conf_match_relay(x->conf, s.dst_port);
 	if (!rl) {
 		/* Not a relay port: whatever else listens on this host may take it. */
@@ -439,23 +471,11 @@ void xlate_relay(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_ms,
 	if (s.first_chunk == SCTP_CT_INIT) {
 		a = assoc_lookup_local(x->tab, &iph.src, s.src_port, rl->to_port, s.init_tag, true);
 		if (!a) {
-			uint16_t seen;
-
-			if (!verified)
-				return set_drop(x, res, DROP_OUT_UNVERIFIED, 0);
-			seen = choose_seen_port(x, &iph.src, s.src_port, &rl->to, rl->to_port,
-						s.init_tag);
-			if (!seen)
-				return set_drop(x, res, DROP_OUT_NO_PORT, 0);
-			a = assoc_create(x->tab, &iph.src, s.src_port, seen, rl->to_port,
-					 s.init_tag, 0, ASSOC_FROM_INSIDE, now_ms);
+			a = create_from_inside(x, &iph, &s, &rl->to, rl->to_port, verified, now_ms,
+					       res);
 			if (!a)
-				return set_drop(x, res, DROP_OUT_TABLE_FULL, 0);
-			x->st->assoc_created++;
+				return;
 			x->st->rule_hits.relay[rl - x->conf->relay]++;
-			if (seen != s.src_port)
-				x->st->ports_translated++;
-			res->created = true;
 		}
 	} else {
 		a = assoc_lookup_local(x->tab, &iph.src, s.src_port, rl->to_port, s.vtag, s.t_bit);
