@@ -57,6 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		a.encap[i].line = b.encap[i].line = 0;
 	for (unsigned i = 0; i < CONF_MAX_FORWARD; i++)
 		a.forward[i].line = b.forward[i].line = 0;
+	for (unsigned i = 0; i < CONF_MAX_RELAY; i++)
+		a.relay[i].line = b.relay[i].line = 0;
 	if (memcmp(&a, &b, sizeof(a)) != 0)
 		abort();
 	free(dump);
