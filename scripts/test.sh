@@ -7,13 +7,14 @@
 #
 #   --e2e-only    skip deps, builds, make check and the extra lanes (use an existing build)
 #   --no-deps     do not run scripts/deps.sh
-#   --quick       skip the fuzzing and the sanitizer (ASan + UBSan) lanes
+#   --quick       skip the fuzzing and the sanitizer (ASan + UBSan, TSan) lanes
 #   --builddir    where the build is (default: the source tree)
 #   PATTERN       run only e2e tests whose name contains one of these
 #
 # After the plain build's tests, the full run fuzzes every parser for a bounded time
 # (fuzz/run.sh) and builds a second copy with ASan + UBSan whose unit and end-to-end
-# tests run again: a sanitizer report or a leak fails them.
+# tests run again: a sanitizer report or a leak fails them. A third copy built with
+# TSan runs the tests that drive worker threads and the control thread together.
 #
 # Environment: E2E_TIMEOUT (seconds per e2e test, default 120), E2E_VALGRIND=1 (daemon
 # under valgrind), TEST_LOGDIR (where logs go; default a new /tmp/sctpgw-test.* dir).
@@ -176,6 +177,29 @@ if [ "$do_extra" = 1 ]; then
 	else
 		tail -n 30 "$logdir/asan-build.log"
 		record FAIL "build [asan]" "see $logdir/asan-build.log"
+	fi
+
+	# ThreadSanitizer on the tests that exercise the worker threads and the control
+	# thread together (several workers, control requests, reloads, relay ingest).
+	tsandir="$logdir/tsan"
+	mkdir -p "$tsandir"
+	if (cd "$srcdir" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$tsandir") 2>"$logdir/tsan-build.log" &&
+		(cd "$tsandir" && ./autogen.sh && ./configure CC=clang CFLAGS="-g -O1 -fsanitize=thread" \
+			LDFLAGS="-fsanitize=thread" && make -j2 sctp-udp-gw sctpgwctl) >>"$logdir/tsan-build.log" 2>&1; then
+		record PASS "build [tsan]" ""
+		saved=("${patterns[@]}")
+		[ "${#patterns[@]}" -gt 0 ] || patterns=(workers ctl reload relay host_mode)
+		TSAN_OPTIONS="halt_on_error=1 log_path=$logdir/tsan-report" run_e2e "$tsandir" " [tsan]"
+		patterns=("${saved[@]}")
+		if ls "$logdir"/tsan-report* >/dev/null 2>&1; then
+			head -n 60 "$logdir"/tsan-report*
+			record FAIL "tsan reports" "see $logdir/tsan-report*"
+		else
+			record PASS "tsan reports" "none"
+		fi
+	else
+		tail -n 30 "$logdir/tsan-build.log"
+		record FAIL "build [tsan]" "see $logdir/tsan-build.log"
 	fi
 fi
 
