@@ -5,10 +5,11 @@
 #
 #   sudo bench/run.sh [-o FILE] [-r REPS] [-t SECS] [PHASE...]
 #
-#   PHASE     env assoc outbound inbound latency tsctp perf (default: all; they run in the
-#             order env, assoc, outbound + inbound, latency, perf, tsctp)
+#   PHASE     env assoc outbound inbound scaling latency tsctp perf (default: all; they run
+#             in the order env, assoc, outbound + inbound, scaling, latency, perf, tsctp)
 #   -o FILE   where the report goes (default bench/RESULTS.md)
-#   -r REPS   repetitions of every side-by-side pair (default 5)
+#   -r REPS   repetitions of every side-by-side pair (default 5; the scaling and latency
+#             phases do at most 3, to keep the whole run near 10 minutes)
 #   -t SECS   seconds per load measurement (default 3)
 #
 # Needs root and a built tree (scripts/build.sh): it links the benchmark programs against
@@ -25,7 +26,7 @@ BENCH_BUILD=${SCTPGW_BUILDDIR:-$BENCH_SRC}
 BENCH_OUT=$BENCH_DIR/RESULTS.md
 REPS=5
 SECS=3
-ALL_PHASES=(env assoc outbound inbound latency tsctp perf)
+ALL_PHASES=(env assoc outbound inbound scaling latency tsctp perf)
 PHASES=()
 ARGS_GIVEN="$*"
 
@@ -60,6 +61,9 @@ BGW_EXT=203.0.113.1   # the gateway's outside address in this topology
 BENCH_ITAG=0x1a2b3c4d # as bench/benchpkt.h
 SIZES=(64 1200)
 LOW_RATE=1000
+SCALE_ASSOCS=64 # associations of the scaling runs: their ports spread over the workers
+SCALE_RATE=150000 # the fixed load of the scaling runs, below what the generator reaches
+SHORT_REPS=3 # at most this many repetitions for scaling and latency (time budget)
 # Other work on a shared machine (builds, fuzzers) competes for the two CPUs: the programs
 # under test and the load generators run at a higher CFS priority to keep it out of the way.
 NICE=${BENCH_NICE:--10}
@@ -76,7 +80,7 @@ bench_build()
 	fi
 	libs=$(pkg-config --libs libnetfilter_queue libnftnl libmnl libsystemd) || exit 1
 	mkdir -p "$BIN"
-	for p in sctpblast udpresponder nfq_floor udp_floor assoc_bench; do
+	for p in sctpblast udpresponder nfq_floor nfq_rewrite udp_floor assoc_bench; do
 		gcc -std=gnu11 -O2 -g -D_GNU_SOURCE -include "$BENCH_BUILD/build-config.h" \
 			-I"$BENCH_SRC/include" -I"$BENCH_DIR" -Wall -Wextra -Wshadow \
 			-Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter \
@@ -143,8 +147,18 @@ cnt() { nsx "$1" nft list counter inet bench "$2" | awk '/packets/ { print $2 }'
 
 # /proc/PID/stat utime + stime in clock ticks (the daemon's comm has no spaces).
 proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-# CPU 1's busy, total, softirq and steal ticks from /proc/stat.
+# CPU 1's busy, total, softirq and steal ticks from /proc/stat; all_ticks: the same for
+# the whole machine (both CPUs).
 cpu1_ticks() { awk '$1 == "cpu1" { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t, $8, $9 }' /proc/stat; }
+all_ticks() { awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t, $8 }' /proc/stat; }
+# utime + stime of every thread of PID, busiest first: "tid ticks" per line.
+thread_ticks()
+{
+	local t
+	for t in /proc/"$1"/task/*/stat; do
+		awk '{ print $1, $14 + $15 }' "$t" 2>/dev/null
+	done | sort -k2,2nr -k1,1n
+}
 CLK_TCK=$(getconf CLK_TCK)
 # Where packets are lost: the queue's own drops in GW (queue full, or our socket full) and
 # the kernel's backlog drops (all CPUs, all namespaces).
@@ -177,12 +191,16 @@ responder_stop()
 	RESP_PID=""
 }
 
-# The daemon, pinned to CPU 1; UUT_PID is what to measure.
+# gw_up [CONF [CPUS]]: the daemon, every thread pinned to CPUS (default 1) at nice NICE;
+# UUT_PID is what to measure.
 gw_up()
 {
-	gw_start "$GW_CONF"
-	taskset -pc 1 "$GW_PID" >/dev/null
-	renice -n "$NICE" -p "$GW_PID" >/dev/null
+	local t
+	gw_start "${1:-$GW_CONF}"
+	taskset -a -pc "${2:-1}" "$GW_PID" >/dev/null
+	for t in /proc/"$GW_PID"/task/*; do
+		renice -n "$NICE" -p "${t##*/}" >/dev/null
+	done
 	UUT_PID=$GW_PID
 	CRC_IMPL=$(sed -n 's/.*CRC32c \([^,]*\),.*/\1/p' "$GW_LOG" | tail -n 1)
 }
@@ -211,11 +229,13 @@ floor_down()
 	cat "$E2E_TMP/$FLOOR_NAME.out" >>"$E2E_TMP/floors.log"
 }
 
-# handshake: INIT from IN, INIT-ACK from the responder, through the gateway.
+# handshake [N]: INIT from IN, INIT-ACK from the responder, through the gateway, for N
+# associations (default 1).
 handshake()
 {
 	local out
-	out=$(nsx "$NS_IN" "$BIN/sctpblast" -m native -s "$IN_ADDR" -d "$PEER_ADDR" -H -t 0) ||
+	out=$(nsx "$NS_IN" "$BIN/sctpblast" -m native -s "$IN_ADDR" -d "$PEER_ADDR" -H -t 0 \
+		-n "${1:-1}") ||
 		e2e_fail "handshake through the gateway failed: $out"
 	log "$out"
 }
@@ -227,16 +247,21 @@ handshake()
 measure()
 {
 	local key=$1 ns_c=$2 counter=$3 ns_b=$4 c0 c1 p0 p1 b0 b1 t0 t1 s0 s1 st0 st1 q0 q1 u0 u1 k0 k1 r0 r1 out secs sent dlv
+	local a0 a1 at0 at1 as0 as1 th0 th1
 	shift 4
 	c0=$(cnt "$ns_c" "$counter")
 	read -r q0 u0 < <(nfq_drops)
 	k0=$(backlog_drops)
 	r0=$(udp_rcvbuf_errs "$NS_GW")
 	p0=$(proc_ticks "$UUT_PID")
+	th0=$(thread_ticks "$UUT_PID")
 	read -r b0 t0 s0 st0 < <(cpu1_ticks)
+	read -r a0 at0 as0 < <(all_ticks)
 	out=$(nsx "$ns_b" nice -n "$NICE" taskset -c 0 "$BIN/sctpblast" "$@")
+	read -r a1 at1 as1 < <(all_ticks)
 	read -r b1 t1 s1 st1 < <(cpu1_ticks)
 	p1=$(proc_ticks "$UUT_PID")
+	th1=$(thread_ticks "$UUT_PID")
 	sleep 0.3 # the queue and socket buffers drain
 	c1=$(cnt "$ns_c" "$counter")
 	read -r q1 u1 < <(nfq_drops)
@@ -255,6 +280,12 @@ measure()
 	rec "$key.cpu1_busy" "$(calc "round(100.0 * ($b1 - $b0) / max(1, $t1 - $t0), 1)")"
 	rec "$key.cpu1_softirq" "$(calc "round(100.0 * ($s1 - $s0) / max(1, $t1 - $t0), 1)")"
 	rec "$key.cpu1_steal" "$(calc "round(100.0 * ($st1 - $st0) / max(1, $t1 - $t0), 1)")"
+	# both CPUs together, in % of one CPU (200 = the whole machine)
+	rec "$key.all_busy" "$(calc "round(200.0 * ($a1 - $a0) / max(1, $at1 - $at0), 1)")"
+	rec "$key.all_softirq" "$(calc "round(200.0 * ($as1 - $as0) / max(1, $at1 - $at0), 1)")"
+	note "$key.threads" "$(join -a 1 <(sort <<<"$th1") <(sort <<<"$th0") |
+		awk -v hz="$CLK_TCK" -v s="$secs" '{ printf "%.1f\n", 100 * ($2 - ($3 == "" ? 0 : $3)) / hz / s }' |
+		sort -rn | paste -sd ' ')"
 	rec "$key.drop_queue" "$((q1 - q0 + u1 - u0))"
 	rec "$key.drop_backlog" "$((k1 - k0))"
 	rec "$key.drop_udp_rcvbuf" "$((r1 - r0))"
@@ -263,11 +294,12 @@ measure()
 	log "$key: offered $(kv "$out" pps)/s, delivered $dlv/s$( [ "$(kv "$out" errors)" = 0 ] || echo ", send errors $(kv "$out" errors)")"
 }
 
-out_args() { echo -m native -s "$IN_ADDR" -d "$PEER_ADDR" -l "$1" -t "$SECS"; }
+# out_args SIZE [ASSOCIATIONS], in_args SIZE [ASSOCIATIONS]
+out_args() { echo -m native -s "$IN_ADDR" -d "$PEER_ADDR" -l "$1" -t "$SECS" -n "${2:-1}"; }
 in_args()
 {
 	echo -m udp -d "$BGW_EXT" -P "$ENCAPS_PORT" -B 9898 -S 5002 -D 5001 -V "$BENCH_ITAG" \
-		-l "$1" -t "$SECS"
+		-l "$1" -t "$SECS" -n "${2:-1}"
 }
 
 # ---- phases ------------------------------------------------------------------------------
@@ -332,6 +364,20 @@ phase_load()
 				measure "out.floor.$s" "$NS_PEER" sctp_data "$NS_IN" $(out_args "$s")
 			done
 			floor_down
+			log "load rep $rep/$REPS: rewrite in the verdict"
+			floor_up nfq_rewrite "$GW_CONF" "$BGW_EXT"
+			for s in "${SIZES[@]}"; do
+				# shellcheck disable=SC2046
+				measure "out.rw.$s" "$NS_PEER" udp_data "$NS_IN" $(out_args "$s")
+			done
+			floor_down
+			log "load rep $rep/$REPS: the same loop, DROP + sendmmsg"
+			floor_up nfq_rewrite -s "$GW_CONF" "$BGW_EXT"
+			for s in "${SIZES[@]}"; do
+				# shellcheck disable=SC2046
+				measure "out.rws.$s" "$NS_PEER" udp_data "$NS_IN" $(out_args "$s")
+			done
+			floor_down
 		fi
 		if [ "$dir_in" = 1 ]; then
 			log "load rep $rep/$REPS: UDP floor"
@@ -345,9 +391,57 @@ phase_load()
 	done
 	cmd load.gw "ip netns exec gw nice -n $NICE taskset -c 1 ./sctp-udp-gw -f -c gw.conf  # gw.conf: $(grep -v '^#' "$GW_CONF" | paste -sd ';' | sed 's/;/; /g')"
 	cmd load.nfq_floor "ip netns exec gw nice -n $NICE taskset -c 1 bench/bin/nfq_floor gw.conf"
+	cmd load.nfq_rewrite "ip netns exec gw nice -n $NICE taskset -c 1 bench/bin/nfq_rewrite gw.conf $BGW_EXT"
+	cmd load.nfq_rewrite_s "ip netns exec gw nice -n $NICE taskset -c 1 bench/bin/nfq_rewrite -s gw.conf $BGW_EXT"
 	cmd load.udp_floor "ip netns exec gw nice -n $NICE taskset -c 1 bench/bin/udp_floor $IN_ADDR"
 	cmd load.responder "ip netns exec peer bench/bin/udpresponder"
 	cmd load.handshake "ip netns exec in bench/bin/sctpblast -m native -s $IN_ADDR -d $PEER_ADDR -H -t 0"
+}
+
+# One worker (queue 0) against two (queue 0-1), same load, same run: SCALE_ASSOCS
+# associations whose ports spread over both workers. Both daemons may use both CPUs
+# (taskset 0-1), since a second worker needs a second CPU; the generator stays on CPU 0,
+# so on this 2-CPU machine the second worker shares its CPU with the generator (and with
+# the softirq work of both directions): the CPU time per packet tells more than pps here.
+phase_scaling()
+{
+	local rep q conf reps=$((REPS < SHORT_REPS ? REPS : SHORT_REPS))
+	rec scale.reps "$reps"
+	responder_start
+	count_rules "$NS_PEER" drop
+	count_rules "$NS_IN" drop
+	for q in 1 2; do
+		conf=$E2E_TMP/gw.q$q.conf
+		gw_write_config "$conf" "udp-port $ENCAPS_PORT" "queue 0$([ "$q" = 2 ] && echo -1)" \
+			"internal $INTERNAL_NET" "encapsulate to $PEER_ADDR/32 remote-udp-port $ENCAPS_PORT" \
+			"max-associations 4096"
+	done
+	for ((rep = 1; rep <= reps; rep++)); do
+		for q in 1 2; do
+			log "scaling rep $rep/$reps: $q worker(s), $SCALE_ASSOCS associations"
+			gw_up "$E2E_TMP/gw.q$q.conf" 0-1
+			handshake "$SCALE_ASSOCS"
+			# outbound first: the inbound generator's UDP source port (9898) is learned as
+			# the peer's new port, after which outbound goes there
+			# shellcheck disable=SC2046
+			measure "scale.q$q.out.max" "$NS_PEER" udp_data "$NS_IN" $(out_args 64 "$SCALE_ASSOCS")
+			# shellcheck disable=SC2046
+			measure "scale.q$q.out.fixed" "$NS_PEER" udp_data "$NS_IN" \
+				$(out_args 64 "$SCALE_ASSOCS") -r "$SCALE_RATE"
+			# shellcheck disable=SC2046
+			measure "scale.q$q.in.max" "$NS_IN" sctp_data "$NS_PEER" $(in_args 64 "$SCALE_ASSOCS")
+			# shellcheck disable=SC2046
+			measure "scale.q$q.in.fixed" "$NS_IN" sctp_data "$NS_PEER" \
+				$(in_args 64 "$SCALE_ASSOCS") -r "$SCALE_RATE"
+			gw_down
+		done
+	done
+	cmd scale.gw1 "ip netns exec gw nice -n $NICE taskset -c 0-1 ./sctp-udp-gw -f -c gw1.conf  # gw1.conf: $(grep -v '^#' "$E2E_TMP/gw.q1.conf" | paste -sd ';' | sed 's/;/; /g')"
+	cmd scale.gw2 "ip netns exec gw nice -n $NICE taskset -c 0-1 ./sctp-udp-gw -f -c gw2.conf  # gw2.conf: $(grep -v '^#' "$E2E_TMP/gw.q2.conf" | paste -sd ';' | sed 's/;/; /g')"
+	cmd scale.handshake "ip netns exec in bench/bin/sctpblast -m native -s $IN_ADDR -d $PEER_ADDR -H -t 0 -n $SCALE_ASSOCS"
+	cmd scale.out "ip netns exec in nice -n $NICE taskset -c 0 bench/bin/sctpblast $(out_args 64 "$SCALE_ASSOCS")  # fixed load: -r $SCALE_RATE"
+	cmd scale.in "ip netns exec peer nice -n $NICE taskset -c 0 bench/bin/sctpblast $(in_args 64 "$SCALE_ASSOCS")  # fixed load: -r $SCALE_RATE"
+	rec scale.rate "$SCALE_RATE"
 }
 
 # latency_one KEY RATE HANDSHAKE: a receiver in PEER, RATE packets/s for SECS from IN.
@@ -377,7 +471,8 @@ latency_one()
 
 phase_latency()
 {
-	local rep high rate
+	local rep high rate reps=$((REPS < SHORT_REPS ? REPS : SHORT_REPS))
+	rec lat.reps "$reps"
 	high=$(python3 - "$RAW" <<'EOF'
 import statistics, sys
 v = [float(l.split("\t")[2]) for l in open(sys.argv[1]) if l.startswith("val\tout.gw.64.pps\t")]
@@ -401,9 +496,9 @@ EOF
 			"$(awk -F'\t' '$2 == "out.gw.64.pps" { v = $3 } END { print v + 0 }' "$RAW")")
 	fi
 	rec lat.high_rate "$high"
-	for ((rep = 1; rep <= REPS; rep++)); do
+	for ((rep = 1; rep <= reps; rep++)); do
 		for rate in "$LOW_RATE" "$high"; do
-			log "latency rep $rep/$REPS at $rate/s"
+			log "latency rep $rep/$reps at $rate/s"
 			latency_one "lat.plain.$rate" "$rate" 0
 			floor_up nfq_floor "$GW_CONF"
 			latency_one "lat.floor.$rate" "$rate" 0
@@ -497,12 +592,13 @@ note date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 
 want env && phase_env
 want assoc && phase_assoc
-if want outbound || want inbound || want latency || want tsctp || want perf; then
+if want outbound || want inbound || want scaling || want latency || want tsctp || want perf; then
 	bench_topo_up
 	o=0; i=0
 	want outbound && o=1
 	want inbound && i=1
 	[ "$o$i" != 00 ] && phase_load "$o" "$i"
+	want scaling && phase_scaling
 	want latency && phase_latency
 	want perf && phase_perf
 	want tsctp && phase_tsctp

@@ -4,6 +4,11 @@
  * remote peer). With -H it first sends an INIT and waits for the INIT-ACK, so the gateway
  * learns both tags; DATA then carries the tag the INIT-ACK announced.
  *
+ * With -n N it uses N associations instead of one, packets going round-robin: the i-th
+ * has the internal host's port (native: -s side, udp: the destination port) plus i and
+ * the internal host's initiate tag BENCH_ITAG + i, so several workers, which split
+ * associations by their ports, all get work.
+ *
  * Prints one line: sent=N secs=T pps=R errors=E [vtag=...]. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,6 +37,7 @@ struct blast {
 	size_t payload;
 	double secs;
 	uint64_t rate; /* packets per second, 0 = as fast as possible */
+	unsigned nassoc;
 	int fd;
 };
 
@@ -39,7 +45,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: sctpblast -d DST [-m native|udp] [-s SRC] [-P UDP_DPORT] [-B UDP_SPORT]\n"
-		"                 [-S SPORT] [-D DPORT] [-V VTAG] [-l PAYLOAD] [-t SECS] [-r PPS] [-H]\n");
+		"                 [-S SPORT] [-D DPORT] [-V VTAG] [-l PAYLOAD] [-t SECS] [-r PPS] [-H]\n"
+		"                 [-n ASSOCIATIONS]\n");
 	exit(2);
 }
 
@@ -66,12 +73,14 @@ static int blast_open(struct blast *b, uint16_t udp_sport)
 
 /* INIT until an INIT-ACK for it comes back (native only): the raw socket sees every SCTP
  * packet arriving at this host. */
-static int blast_handshake(struct blast *b)
+static int blast_handshake_one(struct blast *b, unsigned a)
 {
 	uint8_t pkt[256], rx[2048];
+	uint16_t sport = (uint16_t)(b->sport + a);
+	uint32_t itag = BENCH_ITAG + a;
 
 	for (int attempt = 0; attempt < 10; attempt++) {
-		size_t n = bench_build_init(pkt, b->sport, b->dport, BENCH_ITAG);
+		size_t n = bench_build_init(pkt, sport, b->dport, itag);
 		uint64_t deadline = bench_now_ns(CLOCK_MONOTONIC) + 300000000u;
 
 		if (sendto(b->fd, pkt, n, 0, (struct sockaddr *)&b->dst, sizeof(b->dst)) < 0) {
@@ -97,15 +106,35 @@ static int blast_handshake(struct blast *b)
 				continue;
 			s = rx + ihl;
 			if (s[SCTP_COMMON_HDR_LEN] != SCTP_CT_INIT_ACK ||
-			    bench_get32(s + 4) != BENCH_ITAG ||
+			    bench_get32(s + 4) != itag ||
 			    !pkt_sctp_checksum_ok(s, (size_t)got - ihl))
 				continue;
 			b->vtag = bench_get32(s + SCTP_COMMON_HDR_LEN + 4);
 			return 0;
 		}
 	}
-	fprintf(stderr, "sctpblast: no INIT-ACK after 10 INITs\n");
+	fprintf(stderr, "sctpblast: association %u: no INIT-ACK after 10 INITs\n", a);
 	return -1;
+}
+
+/* Every association; the responder gives them all the same tag (DATA carries it). */
+static int blast_handshake(struct blast *b)
+{
+	for (unsigned a = 0; a < b->nassoc; a++)
+		if (blast_handshake_one(b, a) < 0)
+			return -1;
+	return 0;
+}
+
+/* Association a's ports and tag into a DATA packet built by bench_build_data. */
+static void blast_set_assoc(const struct blast *b, uint8_t *pkt, unsigned a)
+{
+	if (b->udp) {
+		bench_put16(pkt + 2, (uint16_t)(b->dport + a));
+		bench_put32(pkt + 4, b->vtag + a);
+	} else {
+		bench_put16(pkt, (uint16_t)(b->sport + a));
+	}
 }
 
 static void blast_run(struct blast *b)
@@ -150,8 +179,11 @@ static void blast_run(struct blast *b)
 			if (due - sent < n)
 				n = (unsigned)(due - sent);
 		}
-		for (unsigned i = 0; i < n; i++)
+		for (unsigned i = 0; i < n; i++) {
+			if (b->nassoc > 1)
+				blast_set_assoc(b, buf[i], (unsigned)((sent + i) % b->nassoc));
 			bench_stamp(buf[i], len, sent + i, bench_now_ns(CLOCK_REALTIME));
+		}
 		r = sendmmsg(b->fd, mm, n, 0);
 		if (r < 0) {
 			errors++;
@@ -173,13 +205,13 @@ int main(int argc, char **argv)
 		.dst = { .sin_family = AF_INET, .sin_port = htons(9899) },
 		.src = { .sin_family = AF_INET },
 		.sport = BENCH_IN_PORT, .dport = BENCH_PEER_PORT, .vtag = BENCH_RTAG,
-		.payload = 64, .secs = 3,
+		.payload = 64, .secs = 3, .nassoc = 1,
 	};
 	bool handshake = false, have_dst = false, vtag_set = false;
 	uint16_t udp_sport = 9898;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "m:d:s:P:B:S:D:V:l:t:r:H")) != -1) {
+	while ((opt = getopt(argc, argv, "m:d:s:P:B:S:D:V:l:t:r:Hn:")) != -1) {
 		switch (opt) {
 		case 'm':
 			if (strcmp(optarg, "udp") == 0)
@@ -205,11 +237,13 @@ int main(int argc, char **argv)
 		case 't': b.secs = atof(optarg); break;
 		case 'r': b.rate = strtoull(optarg, NULL, 0); break;
 		case 'H': handshake = true; break;
+		case 'n': b.nassoc = (unsigned)atoi(optarg); break;
 		default: usage();
 		}
 	}
 	if (!have_dst || b.payload < BENCH_MIN_PAYLOAD || b.payload % 4 ||
-	    b.payload + BENCH_DATA_OFF > BLAST_BUF || (handshake && b.udp))
+	    b.payload + BENCH_DATA_OFF > BLAST_BUF || (handshake && b.udp) || b.nassoc < 1 ||
+	    b.nassoc > 4096)
 		usage();
 	if (b.udp && !vtag_set)
 		b.vtag = BENCH_ITAG;
@@ -221,7 +255,7 @@ int main(int argc, char **argv)
 		if (blast_handshake(&b) < 0)
 			return 1;
 		if (b.secs <= 0) {
-			printf("handshake ok vtag=0x%08x\n", b.vtag);
+			printf("handshake ok associations=%u vtag=0x%08x\n", b.nassoc, b.vtag);
 			return 0;
 		}
 	}
