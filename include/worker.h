@@ -44,6 +44,7 @@ struct gw_worker {
 	unsigned id;
 	pthread_t thread;
 	bool running;
+	int cpu;                   /* pinned to this CPU; -1: not pinned */
 	pthread_mutex_t lock;
 	int epfd, stopfd;
 	struct nfqueue *nfq;

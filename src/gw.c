@@ -475,12 +475,19 @@ int gw_main(const struct gw_opts *opts)
 			goto out_workers;
 		}
 	}
-	if (gw.nworkers > 1)
-		log_info("sctp-udp-gw %s started: UDP port %u, queues %u-%u (%s), %u workers, "
-			 "CRC32c %s, up to %u associations", PACKAGE_VERSION, gw.conf->udp_port,
-			 gw.conf->queue_num, gw.conf->queue_num + gw.nworkers - 1,
-			 nft_queue_kind_name(gw.queue_kind), gw.nworkers, crc32c_impl_name(),
-			 gw.conf->max_assoc);
+	if (gw.nworkers > 1) {
+		char cpus[64] = "";
+		size_t off = 0;
+
+		for (unsigned i = 0; i < gw.nworkers && off < sizeof(cpus); i++)
+			off += (size_t)snprintf(cpus + off, sizeof(cpus) - off, "%s%d",
+						i ? "," : "", gw.workers[i].cpu);
+		log_info("sctp-udp-gw %s started: UDP port %u, queues %u-%u (%s), %u workers "
+			 "(on CPUs %s), CRC32c %s, up to %u associations", PACKAGE_VERSION,
+			 gw.conf->udp_port, gw.conf->queue_num,
+			 gw.conf->queue_num + gw.nworkers - 1, nft_queue_kind_name(gw.queue_kind),
+			 gw.nworkers, cpus, crc32c_impl_name(), gw.conf->max_assoc);
+	}
 	else
 		log_info("sctp-udp-gw %s started: UDP port %u, queue %u (%s), CRC32c %s, "
 			 "up to %u associations", PACKAGE_VERSION, gw.conf->udp_port,

@@ -6,6 +6,7 @@
  * carries them) went out with the batch. Inbound packets of one recvmmsg are injected with one sendmmsg.
  * Nothing is allocated per packet. */
 #include <errno.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -579,6 +580,31 @@ void worker_free(struct gw_worker *w)
 	memset(w, 0, sizeof(*w));
 }
 
+/* Several workers: worker i runs on the i-th CPU the daemon may use (its systemd
+ * CPUAffinity= or taskset), so the workers never share a core while one is free; with
+ * fewer CPUs than workers they wrap around. One worker is left to the scheduler. */
+static void worker_pin(struct gw_worker *w)
+{
+	unsigned n = w->gw->nworkers, k = 0, want;
+	cpu_set_t allowed, one;
+
+	if (n <= 1 || sched_getaffinity(0, sizeof(allowed), &allowed) < 0 ||
+	    CPU_COUNT(&allowed) == 0)
+		return;
+	want = w->id % (unsigned)CPU_COUNT(&allowed);
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &allowed) || k++ != want)
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (pthread_setaffinity_np(w->thread, sizeof(one), &one) == 0)
+			w->cpu = cpu;
+		else
+			log_warnx("worker %u: cannot pin to CPU %d", w->id, cpu);
+		return;
+	}
+}
+
 int worker_start(struct gw_worker *w)
 {
 	int rc = pthread_create(&w->thread, NULL, worker_main, w);
@@ -586,6 +612,8 @@ int worker_start(struct gw_worker *w)
 	if (rc)
 		return -rc;
 	w->running = true;
+	w->cpu = -1;
+	worker_pin(w);
 	return 0;
 }
 
