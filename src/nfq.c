@@ -23,7 +23,8 @@
 
 #define NFQ_BATCH 64                 /* packets per nfqueue_process call */
 #define NFQ_COPY_RANGE 0xffff        /* the kernel's maximum: whole packets */
-#define NFQ_RBUF_LEN (NFQ_COPY_RANGE + 8192) /* payload + attributes */
+/* payload + attributes, rounded up: each of the recvmmsg buffers starts aligned */
+#define NFQ_RBUF_LEN ((NFQ_COPY_RANGE + 8192 + 63) & ~63)
 #define NFQ_VERDICT_MSG_MAX 64       /* one NFQNL_MSG_VERDICT(_BATCH) is 32 bytes */
 #define NFQ_PEND_MAX NFQ_BATCH       /* verdicts decided before they are sent */
 /* every pending verdict alone, or the accepts alone plus one batch message */
