@@ -3,10 +3,13 @@
 # run them, and nothing here passes or fails on a figure. Writes bench/RESULTS.md with
 # every figure, its spread over the repetitions and the command that reproduces it.
 #
-#   sudo bench/run.sh [-o FILE] [-r REPS] [-t SECS] [PHASE...]
+#   sudo bench/run.sh [-m] [-o FILE] [-r REPS] [-t SECS] [PHASE...]
 #
 #   PHASE     env assoc outbound inbound scaling latency tsctp perf (default: all; they run
 #             in the order env, assoc, outbound + inbound, scaling, latency, perf, tsctp)
+#   -m        merge: keep the figures of the phases not run from the raw file next to the
+#             report (FILE.raw.tsv) and replace only those of the phases run, so one phase
+#             can be measured again without re-running the others
 #   -o FILE   where the report goes (default bench/RESULTS.md)
 #   -r REPS   repetitions of every side-by-side pair (default 5; the scaling and latency
 #             phases do at most 3, to keep the whole run near 10 minutes)
@@ -26,16 +29,18 @@ BENCH_BUILD=${SCTPGW_BUILDDIR:-$BENCH_SRC}
 BENCH_OUT=$BENCH_DIR/RESULTS.md
 REPS=5
 SECS=3
+MERGE=0
 ALL_PHASES=(env assoc outbound inbound scaling latency tsctp perf)
 PHASES=()
 ARGS_GIVEN="$*"
 
 while [ $# -gt 0 ]; do
 	case $1 in
+	-m) MERGE=1 ;;
 	-o) BENCH_OUT=$(realpath -m "$2"); shift ;;
 	-r) REPS=$2; shift ;;
 	-t) SECS=$2; shift ;;
-	-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,23p' "$0"; exit 0 ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	*) PHASES+=("$1") ;;
 	esac
@@ -68,6 +73,7 @@ SHORT_REPS=3 # at most this many repetitions for scaling and latency (time budge
 # under test and the load generators run at a higher CFS priority to keep it out of the way.
 NICE=${BENCH_NICE:--10}
 T_START=$SECONDS
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- build -----------------------------------------------------------------------------
 
@@ -95,6 +101,7 @@ rec() { printf 'val\t%s\t%s\n' "$1" "$2" >>"$RAW"; }
 note() { printf 'info\t%s\t%s\n' "$1" "$2" >>"$RAW"; }
 cmd() { printf 'cmd\t%s\t%s\n' "$1" "$2" >>"$RAW"; }
 log() { e2e_log "$*"; }
+commit_desc() { echo "$(git -C "$BENCH_SRC" rev-parse --short HEAD 2>/dev/null)$(git -C "$BENCH_SRC" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"; }
 # kv TEXT KEY: the value of KEY=VALUE in TEXT
 kv() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1; }
 calc() { python3 -c "print($1)"; }
@@ -310,7 +317,7 @@ phase_env()
 	note cpu "$(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, hypervisor: $(lscpu | sed -n 's/^Hypervisor vendor: *//p')"
 	note kernel "$(uname -srm)"
 	note gcc "$(gcc --version | head -n 1)"
-	note commit "$(git -C "$BENCH_SRC" rev-parse --short HEAD 2>/dev/null)$(git -C "$BENCH_SRC" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
+	note commit "$(commit_desc)"
 	note cflags "$(sed -n 's/^CFLAGS = //p' "$BENCH_BUILD/Makefile" 2>/dev/null)"
 	note load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 	f=$E2E_TMP/perf-check.data
@@ -512,40 +519,109 @@ EOF
 
 # tsctp's server prints one line per connection: "len, msgs, ..., bytes, secs, B/s, ...";
 # the client's own figure stops when the last message is queued (testing-notes.md).
+# Three paths, alternating in every repetition: "gw" (native client, the daemon
+# encapsulates, UDP server), "direct" (UDP client and server, GW routes) and "native"
+# (native client and server, the daemon stopped, so GW is a plain router: this topology
+# has no NAT, nothing in GW drops or translates protocol 132). One tsctp server at a
+# time in PEER: two usrsctp stacks there both see every native packet on their raw
+# sockets, and the one without the association aborts it.
+TSCTP_SRV=""
+TSCTP_SRV_MODE=""
+TSCTP_GW_MSGS=""
+
+# raw_sctp_bound NS: a raw socket for protocol 132 is open in NS (ss shows the protocol
+# number as the local "port"). Called through e2e_until.
+# shellcheck disable=SC2317
+raw_sctp_bound() { nsx "$1" ss -Hwa 'sport = :132' | grep -q .; }
+
+# tsctp_srv MODE: the tsctp server in PEER for MODE (udp or native), the other stopped.
+tsctp_srv()
+{
+	local args=(-E "$ENCAPS_PORT" -U "$ENCAPS_PORT")
+	[ "$TSCTP_SRV_MODE" = "$1" ] && return 0
+	tsctp_srv_stop
+	[ "$1" = native ] && args=(-E 0 -U 0)
+	bg "tsctp_server.$1" "$NS_PEER" "$USRSCTP_DIR/tsctp" "${args[@]}"
+	TSCTP_SRV=$BG_PID
+	TSCTP_SRV_MODE=$1
+	if [ "$1" = native ]; then
+		e2e_until 5 raw_sctp_bound "$NS_PEER" || e2e_fail "native tsctp server did not start"
+	else
+		e2e_until 5 port_bound "$NS_PEER" "$ENCAPS_PORT" || e2e_fail "tsctp server did not start"
+	fi
+}
+
+tsctp_srv_stop()
+{
+	[ -n "$TSCTP_SRV" ] || return 0
+	kill -TERM "$TSCTP_SRV" 2>/dev/null
+	e2e_wait_pid "$TSCTP_SRV" 3 || kill -KILL "$TSCTP_SRV" 2>/dev/null
+	wait "$TSCTP_SRV" 2>/dev/null
+	TSCTP_SRV=""
+	TSCTP_SRV_MODE=""
+}
+
+# tsctp_one PATH: one tsctp client run from IN on PATH (gw, direct or native), recorded
+# from the server's line; the server and the daemon are set up for PATH first.
+tsctp_one()
+{
+	local v=$1 out n before args=(-E 0 -U 0)
+	case $v in
+	gw)
+		tsctp_srv udp
+		[ -n "$GW_PID" ] || gw_up
+		;;
+	direct)
+		args=(-E "$ENCAPS_PORT" -U "$ENCAPS_PORT")
+		tsctp_srv udp
+		;;
+	native)
+		if [ -n "$GW_PID" ]; then
+			gw_down
+			# what the daemon moved in this repetition's gateway run (the direct run's
+			# datagrams are forwarded past it): packets per message tell retransmissions
+			note tsctp.gw_stop "msgs=$TSCTP_GW_MSGS $(grep 'stopped:' "$GW_LOG" | tail -n 1 |
+				sed -n 's/.*stopped: \([0-9]*\) packets out, \([0-9]*\) in,.*/out=\1 in=\2/p')"
+		fi
+		gw_table_absent || e2e_fail "the daemon's nftables table is still in GW"
+		tsctp_srv native
+		;;
+	esac
+	out=$E2E_TMP/tsctp_server.$TSCTP_SRV_MODE.out
+	before=$(grep -c '^[0-9]' "$out")
+	# native: -U 0 too, or usrsctp tries UDP without a UDP socket ("no valid source
+	# addr") and the INIT never leaves IN
+	log "tsctp $v: tsctp ${args[*]} -T 5 -l 1200 $PEER_ADDR"
+	nsx "$NS_IN" timeout 30 "$USRSCTP_DIR/tsctp" "${args[@]}" -T 5 -l 1200 "$PEER_ADDR" \
+		>>"$E2E_TMP/tsctp_client.$v.out" 2>&1
+	e2e_until 10 test "$(grep -c '^[0-9]' "$out")" -gt "$before"
+	n=$(grep '^[0-9]' "$out" | sed -n "$((before + 1))p")
+	log "tsctp $v server line: $n"
+	[ -n "$n" ] && rec "tsctp.$v.mbps" "$(printf '%s\n' "$n" | awk -F', *' '{ printf "%.2f", $6 / 1e6 }')"
+	[ "$v" = gw ] && TSCTP_GW_MSGS=$(printf '%s\n' "$n" | awk -F', *' '{ print $2 }')
+	sleep 1
+}
+
 phase_tsctp()
 {
-	local rep v n before tsctp=$USRSCTP_DIR/tsctp
+	local rep v tsctp=$USRSCTP_DIR/tsctp
 	[ -x "$tsctp" ] || { note tsctp "not run: $tsctp missing (libusrsctp-examples)"; return; }
 	responder_stop
 	count_rules_off "$NS_PEER"
 	count_rules_off "$NS_IN"
-	gw_up
-	bg tsctp_server "$NS_PEER" "$tsctp" -E "$ENCAPS_PORT" -U "$ENCAPS_PORT"
-	local srv=$BG_PID
-	e2e_until 5 port_bound "$NS_PEER" "$ENCAPS_PORT" || e2e_fail "tsctp server did not start"
 	for ((rep = 1; rep <= REPS; rep++)); do
-		for v in gw direct; do
-			# native: -U 0 too, or usrsctp tries UDP without a UDP socket ("no valid
-			# source addr") and the INIT never leaves IN
-			local args=(-E 0 -U 0)
-			[ "$v" = direct ] && args=(-E "$ENCAPS_PORT" -U "$ENCAPS_PORT")
-			before=$(grep -c '^[0-9]' "$E2E_TMP/tsctp_server.out")
-			log "tsctp rep $rep/$REPS $v: tsctp ${args[*]} -T 5 -l 1200 $PEER_ADDR"
-			nsx "$NS_IN" timeout 30 "$tsctp" "${args[@]}" -T 5 -l 1200 "$PEER_ADDR" \
-				>>"$E2E_TMP/tsctp_client.$v.out" 2>&1
-			e2e_until 10 test "$(grep -c '^[0-9]' "$E2E_TMP/tsctp_server.out")" -gt "$before"
-			n=$(grep '^[0-9]' "$E2E_TMP/tsctp_server.out" | sed -n "$((before + 1))p")
-			log "tsctp $v server line: $n"
-			[ -n "$n" ] && rec "tsctp.$v.mbps" "$(printf '%s\n' "$n" |
-				awk -F', *' '{ printf "%.2f", $6 / 1e6 }')"
-			sleep 1
+		for v in gw direct native; do
+			log "tsctp rep $rep/$REPS: $v"
+			tsctp_one "$v"
 		done
 	done
-	kill -TERM "$srv" 2>/dev/null
+	tsctp_srv_stop
 	gw_down
-	cmd tsctp.server "ip netns exec peer $tsctp -E $ENCAPS_PORT -U $ENCAPS_PORT"
+	cmd tsctp.server "ip netns exec peer $tsctp -E $ENCAPS_PORT -U $ENCAPS_PORT  # for gw and direct"
+	cmd tsctp.server_native "ip netns exec peer $tsctp -E 0 -U 0  # for native, the other server stopped"
 	cmd tsctp.gw "ip netns exec in $tsctp -E 0 -U 0 -T 5 -l 1200 $PEER_ADDR  # native SCTP, through the gateway"
 	cmd tsctp.direct "ip netns exec in $tsctp -E $ENCAPS_PORT -U $ENCAPS_PORT -T 5 -l 1200 $PEER_ADDR  # UDP encapsulation, routed past the daemon"
+	cmd tsctp.native "ip netns exec in $tsctp -E 0 -U 0 -T 5 -l 1200 $PEER_ADDR  # native SCTP end to end, the daemon stopped: GW a plain router"
 }
 
 phase_perf()
@@ -607,8 +683,59 @@ fi
 note crc32c "${CRC_IMPL:-unknown (the daemon was not started)}"
 note load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 note duration "$((SECONDS - T_START)) s"
+RAW_OUT=${BENCH_OUT%.md}.raw.tsv
+if [ "$MERGE" = 1 ] && [ -f "$RAW_OUT" ]; then
+	note commit_run "$(commit_desc)"
+	note load_run_start "$LOAD_START"
+	# the old file's lines of the phases not run, then this run's lines of the phases run;
+	# this run's header (date, args, load, ...) becomes one "merged" line
+	python3 - "$RAW_OUT" "$RAW" "${PHASES[*]}" >"$E2E_TMP/merged.tsv" <<'EOF' ||
+import sys
+old, new, phases = sys.argv[1], sys.argv[2], set(sys.argv[3].split())
+ENV = {"cpu", "kernel", "gcc", "commit", "cflags", "load_start", "perf", "veth"}
+HEAD = {"args", "reps", "secs", "date", "crc32c", "load_end", "duration", "commit_run",
+        "load_run_start"}
+PREFIX = {"assoc": {"assoc"}, "outbound": {"out", "load"}, "inbound": {"in", "load"},
+          "scaling": {"scale"}, "latency": {"lat"}, "tsctp": {"tsctp"},
+          "perf": {"perf", "perf_own", "perf_top", "perf_dso", "perf_stat"}}
+
+def phase_of(kind, key):
+    if kind == "info" and key in ENV:
+        return "env"
+    first = key.split(".")[0]
+    return [p for p, pre in PREFIX.items() if first in pre]
+
+def ran(kind, key):
+    p = phase_of(kind, key)
+    return p in phases if isinstance(p, str) else any(x in phases for x in p)
+
+def lines(path):
+    return [l.rstrip("\n").split("\t", 2) for l in open(path) if l.count("\t") >= 2]
+
+out = []
+for kind, key, value in lines(old):
+    if kind == "info" and key == "merged" and set(value.split(":")[0].split()) <= phases:
+        continue # an earlier re-run of phases run again now
+    if not ran(kind, key):
+        out.append((kind, key, value))
+head = {}
+for kind, key, value in lines(new):
+    if kind == "info" and key in HEAD:
+        head[key] = value
+    elif ran(kind, key):
+        out.append((kind, key, value))
+out.append(("info", "merged", f"{' '.join(sorted(phases))}: measured again on {head.get('date')} by"
+            f" `sudo bench/run.sh {head.get('args')}` in {head.get('duration')} ({head.get('reps')}"
+            f" repetitions, commit {head.get('commit_run')}, load average {head.get('load_run_start')}"
+            f" at start, {head.get('load_end')} at end)"))
+for l in out:
+    print("\t".join(l))
+EOF
+		e2e_fail "cannot merge $RAW into $RAW_OUT"
+	RAW=$E2E_TMP/merged.tsv
+fi
 python3 "$BENCH_DIR/report.py" "$RAW" "$BENCH_OUT" || e2e_fail "report.py failed on $RAW"
 # the raw figures next to the report, so every number in it can be traced
-cp "$RAW" "${BENCH_OUT%.md}.raw.tsv"
-log "wrote $BENCH_OUT and ${BENCH_OUT%.md}.raw.tsv (logs: $E2E_TMP)"
+cp "$RAW" "$RAW_OUT"
+log "wrote $BENCH_OUT and $RAW_OUT (logs: $E2E_TMP)"
 exit 0
