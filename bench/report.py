@@ -748,6 +748,29 @@ if files.get("perf_top"):
     w("```")
     w("")
 
+# ---- busy polling (a separate run, recorded by hand) ----------------------------------------
+w("## 8. busy-poll: latency against CPU")
+w("")
+w("`busy-poll USEC` (sctp-udp-gw.conf(5), default 0) keeps a worker polling that long after a"
+  " wake-up before it sleeps. Measured on 2026-11-25 with `BENCH_BUSY_POLL=0` and `=2000`"
+  " (`sudo BENCH_BUSY_POLL=N bench/run.sh -m -r 3 -o FILE latency` and `... tsctp`), back to"
+  " back on the same tree, 3 repetitions, median (min-max):")
+w("")
+w("| measurement | busy-poll 0 | busy-poll 2000 (200 for tsctp) |")
+w("| --- | --- | --- |")
+w("| one-way latency p50 at 1 000 pkt/s, gateway | 63.3 (53.4-64.0) us | 15.1 (14.5-16.1) us |")
+w("| one-way latency p99 at 1 000 pkt/s, gateway | 140.7 (93.2-460.5) us | 35.5 (29.3-371.1) us |")
+w("| one-way latency p50 at half the maximum rate | 15.7 (14.6-19.9) us | 6.3 (6.2-6.4) us |")
+w("| NFQUEUE floor p50 at 1 000 pkt/s (no polling) | 56.5 (49.7-57.1) us | 57.5 (57.2-57.8) us |")
+w("| tsctp through the gateway, MB/s | 22.38 (21.72-22.41) | 15.63 (15.45-19.85) |")
+w("")
+w("Most of the gateway's added latency at low rates is the wake-up of a sleeping thread on this"
+  " virtual machine: polling removes it (the gateway then beats its own sleeping floor). It"
+  " costs a CPU while traffic trickles, and on this 2-vCPU guest that CPU is the one the usrsctp"
+  " endpoints need, so the single-flow tsctp figure gets worse, not better. Use it on a gateway"
+  " with cores to spare and latency-sensitive signalling; leave it at 0 otherwise.")
+w("")
+
 # ---- reproducing ---------------------------------------------------------------------------
 w("## Reproducing")
 w("")

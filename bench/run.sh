@@ -14,6 +14,7 @@
 #   -r REPS   repetitions of every side-by-side pair (default 5; the scaling and latency
 #             phases do at most 3, to keep the whole run near 10 minutes)
 #   -t SECS   seconds per load measurement (default 3)
+#   BENCH_BUSY_POLL=USEC  the daemon's busy-poll setting for every phase (default 0)
 #
 # Needs root and a built tree (scripts/build.sh): it links the benchmark programs against
 # libgw.a and runs ./sctp-udp-gw. Traffic stays in three namespaces of its own,
@@ -125,7 +126,8 @@ bench_topo_up()
 	nsx "$NS_PEER" ip route add default via "$BGW_EXT"
 	GW_CONF=$E2E_TMP/gw.conf
 	gw_write_config "$GW_CONF" "udp-port $ENCAPS_PORT" "queue 0" "internal $INTERNAL_NET" \
-		"encapsulate to $PEER_ADDR/32 remote-udp-port $ENCAPS_PORT"
+		"encapsulate to $PEER_ADDR/32 remote-udp-port $ENCAPS_PORT" \
+		"busy-poll ${BENCH_BUSY_POLL:-0}"
 	log "topology up: IN $IN_ADDR - GW $GW_INT_ADDR/$BGW_EXT - PEER $PEER_ADDR"
 }
 

@@ -76,6 +76,7 @@ struct gw_conf {
 	uint16_t queue_num;      /* queue N[-M]: the first queue */
 	uint16_t queue_count;    /* how many queues (M - N + 1): one worker each; 1, 2, 4, 8 */
 	uint32_t queue_length;   /* queue-length N: packets each queue may hold */
+	uint32_t busy_poll_us;   /* busy-poll USEC: how long a worker polls before sleeping */
 	uint32_t mark;           /* mark M: packets the daemon injects carry it */
 	uint32_t timeout_init;   /* timeout init S */
 	uint32_t timeout_established; /* timeout established S */

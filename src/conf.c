@@ -30,6 +30,7 @@ enum conf_single {
 	SEEN_HOST_MODE,
 	SEEN_RELAY_INGEST,
 	SEEN_QUEUE_LENGTH,
+	SEEN_BUSY_POLL,
 	SEEN_COUNT
 };
 
@@ -241,6 +242,10 @@ struct conf_number {
 static const struct conf_number num_udp_port = {
 	"udp-port", "port", SEEN_UDP_PORT, 1, 65535, false, "1-65535"
 };
+static const struct conf_number num_busy_poll = {
+	"busy-poll", "busy-poll time", SEEN_BUSY_POLL, 0, 10000, false,
+	"0-10000 microseconds"
+};
 static const struct conf_number num_queue_length = {
 	"queue-length", "queue length", SEEN_QUEUE_LENGTH, 1, 1048576, false,
 	"1-1048576 packets"
@@ -330,6 +335,16 @@ static int st_queue(struct conf_reader *r, const struct conf_line *l)
 	r->conf->queue_num = (uint16_t)lo;
 	r->conf->queue_count = (uint16_t)(hi - lo + 1);
 	return mark_seen(r, SEEN_QUEUE, "queue");
+}
+
+static int st_busy_poll(struct conf_reader *r, const struct conf_line *l)
+{
+	uint64_t v;
+
+	if (st_number(r, l, 1, &num_busy_poll, &v) < 0)
+		return -1;
+	r->conf->busy_poll_us = (uint32_t)v;
+	return 0;
 }
 
 static int st_queue_length(struct conf_reader *r, const struct conf_line *l)
@@ -614,6 +629,7 @@ static const struct {
 	{ "udp-port", st_udp_port },
 	{ "queue", st_queue },
 	{ "queue-length", st_queue_length },
+	{ "busy-poll", st_busy_poll },
 	{ "queue-bypass", st_queue_bypass },
 	{ "mark", st_mark },
 	{ "max-associations", st_max_assoc },
@@ -784,6 +800,7 @@ void conf_dump(const struct gw_conf *c, FILE *out)
 	else
 		fprintf(out, "queue %u\n", c->queue_num);
 	fprintf(out, "queue-length %u\n", c->queue_length);
+	fprintf(out, "busy-poll %u\n", c->busy_poll_us);
 	fprintf(out, "queue-bypass %s\n", c->queue_bypass ? "yes" : "no");
 	fprintf(out, "host-mode %s\n", c->host_mode ? "yes" : "no");
 	fprintf(out, "relay-ingest %s\n", conf_relay_ingest_name(c->relay_ingest));

@@ -9,7 +9,8 @@
 # 2 clients in PEER opening associations from outside (`forward port 7`), 2 native
 # clients in IN through a relay rule (3868 -> the peer's 7): every echo comes back and
 # every association sits on the worker its ports name; reload keeps the associations;
-# SIGTERM exits 0 and removes the table.
+# SIGTERM exits 0 and removes the table. The workers busy-poll (busy-poll 300), so the
+# polling path runs too (and under TSan in the full run).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -87,6 +88,7 @@ gw_write_config "$conf" \
 	"forward port 7 to $IN_ADDR" \
 	"relay port $RELAY_PORT to $PEER_ADDR port 7" \
 	"udp-port $ENCAPS_PORT" \
+	"busy-poll 300" \
 	"queue 0-1"
 gw_start "$conf"
 grep -q "queues 0-1 (.*), 2 workers" "$GW_LOG" ||

@@ -384,6 +384,10 @@ static const struct err_case err_cases[] = {
 	  "t.conf:3: bad queue number \"65535-65536\" (expected 0-65535, or a range N-M)" },
 	{ MIN "queue-length 0\n",
 	  "t.conf:3: bad queue length \"0\" (expected 1-1048576 packets)" },
+	{ MIN "busy-poll 10001\n",
+	  "t.conf:3: bad busy-poll time \"10001\" (expected 0-10000 microseconds)" },
+	{ MIN "busy-poll 5\nbusy-poll 6\n",
+	  "t.conf:4: \"busy-poll\" already set on line 3" },
 	{ MIN "mark 0\n",
 	  "t.conf:3: bad mark \"0\" (expected a non-zero 32-bit number, decimal or 0x hex)" },
 	{ MIN "mark 0x\n",
@@ -755,7 +759,7 @@ static const char *const round_trip_inputs[] = {
 	"internal fd00:10::/48\ninternal 0.0.0.0/0\ninternal ::ffff:10.0.0.0/104\n"
 	"encapsulate to 0.0.0.0/0 remote-udp-port 4000\n"
 	"mark 4294967295\nforward port 1 to 10.9.9.9 port 65535\n",
-	"queue 8-15\nqueue-length 100000\n" MIN,
+	"queue 8-15\nqueue-length 100000\nbusy-poll 250\n" MIN,
 	"queue 0-1\nqueue-length 1\nhost-mode yes\nencapsulate to any\n",
 	/* relay only */
 	"relay port 3868 to 203.0.113.9 port 7 remote-udp-port 9900\n"
@@ -802,6 +806,7 @@ START_TEST(test_dump_text)
 	ck_assert_str_eq(text, "udp-port 9899\n"
 			       "queue 0\n"
 			       "queue-length 4096\n"
+			       "busy-poll 0\n"
 			       "queue-bypass no\n"
 			       "host-mode no\n"
 			       "relay-ingest auto\n"
@@ -835,6 +840,7 @@ START_TEST(test_dump_text_relay)
 	ck_assert_str_eq(text, "udp-port 9899\n"
 			       "queue 0\n"
 			       "queue-length 4096\n"
+			       "busy-poll 0\n"
 			       "queue-bypass no\n"
 			       "host-mode yes\n"
 			       "relay-ingest raw\n"
