@@ -300,11 +300,15 @@ veth()
 	ip -n "$3" link set "$4" up
 }
 
-# The legacy NAT: masquerade out of "out0" (UDP source ports moved into a range),
-# no SCTP forwarded in either direction, UDP 9899 to its public address sent to GW.
-nat_rules()
+# legacy_nat_rules NS PUBLIC GW PORTS [PUBLIC6 GW6]: the legacy NAT in NS: masquerade out
+# of "out0" (UDP source ports moved into PORTS, LO-HI), no SCTP forwarded in either
+# direction, UDP 9899 to its public address(es) sent to GW.
+legacy_nat_rules()
 {
-	nsx "$NS_NAT" nft -f - <<EOF
+	local ns=$1 pub=$2 gw=$3 ports=$4 pub6=${5:-} gw6=${6:-} v6=""
+	[ -z "$pub6" ] ||
+		v6="iifname \"out0\" ip6 daddr $pub6 udp dport $ENCAPS_PORT dnat ip6 to [$gw6]:$ENCAPS_PORT"
+	nsx "$ns" nft -f - <<EOF
 table inet legacy_nat {
 	chain forward_filter {
 		type filter hook forward priority filter; policy accept;
@@ -312,16 +316,22 @@ table inet legacy_nat {
 	}
 	chain prerouting {
 		type nat hook prerouting priority dstnat; policy accept;
-		iifname "out0" ip daddr $NAT_OUT_ADDR udp dport $ENCAPS_PORT dnat ip to $GW_EXT_ADDR:$ENCAPS_PORT
-		iifname "out0" ip6 daddr $NAT_OUT_ADDR6 udp dport $ENCAPS_PORT dnat ip6 to [$GW_EXT_ADDR6]:$ENCAPS_PORT
+		iifname "out0" ip daddr $pub udp dport $ENCAPS_PORT dnat ip to $gw:$ENCAPS_PORT
+		$v6
 	}
 	chain postrouting {
 		type nat hook postrouting priority srcnat; policy accept;
-		oifname "out0" meta l4proto udp masquerade to :$NAT_PORT_LO-$NAT_PORT_HI
+		oifname "out0" meta l4proto udp masquerade to :$ports
 		oifname "out0" masquerade
 	}
 }
 EOF
+}
+
+nat_rules()
+{
+	legacy_nat_rules "$NS_NAT" "$NAT_OUT_ADDR" "$GW_EXT_ADDR" "$NAT_PORT_LO-$NAT_PORT_HI" \
+		"$NAT_OUT_ADDR6" "$GW_EXT_ADDR6"
 }
 
 # SCTP packets the NAT dropped so far.

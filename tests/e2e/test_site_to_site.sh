@@ -102,30 +102,6 @@ site_gw_stop()
 	E2E_PIDS=("${keep[@]}")
 }
 
-# The legacy NAT of one site: the inet legacy_nat table of lib.sh's nat_rules (so
-# nat_sctp_drops reads its counter), with this site's addresses and port range.
-site_nat_rules()
-{
-	local ns=$1 pub=$2 gw=$3 ports=$4
-	nsx "$ns" nft -f - <<EOF
-table inet legacy_nat {
-	chain forward_filter {
-		type filter hook forward priority filter; policy accept;
-		meta l4proto sctp counter drop comment "the legacy NAT: no SCTP"
-	}
-	chain prerouting {
-		type nat hook prerouting priority dstnat; policy accept;
-		iifname "out0" ip daddr $pub udp dport $ENCAPS_PORT dnat ip to $gw:$ENCAPS_PORT
-	}
-	chain postrouting {
-		type nat hook postrouting priority srcnat; policy accept;
-		oifname "out0" meta l4proto udp masquerade to :$ports
-		oifname "out0" masquerade
-	}
-}
-EOF
-}
-
 s2s_topo_up()
 {
 	local ns
@@ -148,7 +124,7 @@ s2s_topo_up()
 	nsx "$NS_NATA" ip addr add "$NATA_PUB_ADDR/24" dev out0
 	nsx "$NS_NATA" ip route add 10.20.1.0/24 via "$GWA_EXT_ADDR"
 	nsx "$NS_NATA" sysctl -qw net.ipv4.ip_forward=1
-	site_nat_rules "$NS_NATA" "$NATA_PUB_ADDR" "$GWA_EXT_ADDR" "$NATA_PORTS" ||
+	legacy_nat_rules "$NS_NATA" "$NATA_PUB_ADDR" "$GWA_EXT_ADDR" "$NATA_PORTS" ||
 		e2e_fail "cannot install NAT A's ruleset"
 
 	nsx "$NS_HB" ip addr add "$HB_ADDR/24" dev eth0
@@ -161,7 +137,7 @@ s2s_topo_up()
 	nsx "$NS_NATB" ip addr add "$NATB_PUB_ADDR/24" dev out0
 	nsx "$NS_NATB" ip route add 10.30.1.0/24 via "$GWB_EXT_ADDR"
 	nsx "$NS_NATB" sysctl -qw net.ipv4.ip_forward=1
-	site_nat_rules "$NS_NATB" "$NATB_PUB_ADDR" "$GWB_EXT_ADDR" "$NATB_PORTS" ||
+	legacy_nat_rules "$NS_NATB" "$NATB_PUB_ADDR" "$GWB_EXT_ADDR" "$NATB_PORTS" ||
 		e2e_fail "cannot install NAT B's ruleset"
 
 	if command -v ping >/dev/null 2>&1; then
