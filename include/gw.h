@@ -2,6 +2,7 @@
 #ifndef SCTPGW_GW_H
 #define SCTPGW_GW_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -33,6 +34,7 @@ struct gw {
 	uint8_t relay_ingest;       /* in use: CONF_INGEST_RAW / _QUEUE; _AUTO: no relay rule */
 	uint64_t started_ms;
 	bool quit;
+	atomic_bool failed;         /* a worker asked to stop because its queue failed */
 	bool reload_pending;
 	struct gw_priv *priv;       /* sockets, epoll, timers: private to gw.c */
 };

@@ -33,6 +33,7 @@ enum gw_drop {
 	DROP_ICMP_RATE,        /* ICMP error for an internal host over the rate limit */
 	DROP_ICMP_SEND,        /* sending an ICMP error to an internal host failed */
 	DROP_RELAY_NO_RULE,    /* native SCTP to the gateway itself, for a port no relay rule has */
+	DROP_RELAY_NOT_INTERNAL, /* to a relay port from outside the internal networks */
 	DROP_COUNT
 };
 

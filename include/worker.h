@@ -39,6 +39,17 @@ struct worker_pending {
 	size_t iplen;
 };
 
+/* An ICMP error that reached this worker's socket for another worker's association
+ * (the kernel picks a reuseport socket for errors by hash, without the steering
+ * program): handed over after this worker's lock is released. */
+#define WORKER_FOREIGN_MAX 8
+#define WORKER_FOREIGN_QUOTE 1280
+struct worker_foreign {
+	unsigned owner;
+	struct udp_err e;
+	uint8_t quote[WORKER_FOREIGN_QUOTE];
+};
+
 struct gw_worker {
 	struct gw *gw;
 	unsigned id;
@@ -66,6 +77,8 @@ struct gw_worker {
 	struct worker_pending pend[WORKER_OUT_BATCH];
 	unsigned nout;
 	uint8_t *ingbuf;           /* one packet from the raw ingest socket */
+	unsigned nforeign;
+	struct worker_foreign foreign[WORKER_FOREIGN_MAX];
 };
 
 /* Allocate and open everything of worker id (queue conf->queue_num + id; the UDP port
@@ -86,6 +99,8 @@ int worker_set_conf(struct gw_worker *w, const struct gw_conf *conf, char *err, 
  * for conf; 0 or -1 with err set. Lock held. */
 int worker_ingest_apply(struct gw_worker *w, bool raw, const struct gw_conf *conf, char *err,
 			size_t errlen);
+/* NFQUEUE fail-open on or off (queue-bypass), lock held; 0 or -errno. */
+int worker_set_fail_open(struct gw_worker *w, bool on);
 /* Expire idle associations (lock held); returns how many. */
 unsigned worker_expire(struct gw_worker *w, const struct assoc_timeouts *to, uint64_t now);
 

@@ -710,7 +710,8 @@ int conf_read_finish(struct conf_reader *r)
 			 "no \"host-mode yes\" and no \"relay\" rule", conf_file_name(r));
 		return -1;
 	}
-	if (c->nencap == 0 && (c->ninternal || c->host_mode)) {
+	/* With relay rules, internal networks may only say who may use them. */
+	if (c->nencap == 0 && ((c->ninternal && !c->nrelay) || c->host_mode)) {
 		snprintf(r->err, sizeof(r->err), "%s: no \"encapsulate\" rule configured (%s "
 			 "needs one)", conf_file_name(r), c->ninternal ? "\"internal\"" :
 			 "\"host-mode yes\"");

@@ -82,6 +82,7 @@ void gw_request_stop(struct gw *gw)
 {
 	uint64_t one = 1;
 
+	atomic_store(&gw->failed, true);
 	if (write(gw->priv->wakefd, &one, sizeof(one)) < 0)
 		log_warn("gw_request_stop: eventfd");
 }
@@ -278,10 +279,14 @@ int gw_reload(struct gw *gw, char *err, size_t errlen)
 		goto fail;
 	}
 	mode = gw_ingest_mode(neu, &why);
-	if (gw_ingest_apply(gw, mode, neu, err, errlen) < 0)
+	/* Raw sockets open before the input chain goes, close only after it is there: no
+	 * moment without one or the other, when a kernel SCTP stack could answer. */
+	if (mode == CONF_INGEST_RAW && gw_ingest_apply(gw, mode, neu, err, errlen) < 0)
 		goto fail_ingest;
 	if (nft_install(neu, mode == CONF_INGEST_QUEUE, &kind, err, errlen) < 0)
 		goto fail_ingest;
+	if (mode != CONF_INGEST_RAW && gw_ingest_apply(gw, mode, neu, err, errlen) < 0)
+		log_warnx("reload: closing the raw SCTP sockets: %s", err);
 	if (mode != old_mode || neu->host_mode != gw->conf->host_mode)
 		gw_log_modes(neu, mode, why);
 	gw->relay_ingest = (uint8_t)mode;
@@ -292,6 +297,9 @@ int gw_reload(struct gw *gw, char *err, size_t errlen)
 		worker_lock(w);
 		if (worker_set_conf(w, neu, err, errlen) < 0)
 			log_warnx("reload: worker %u: %s", i, err);
+		if (neu->queue_bypass != old->queue_bypass &&
+		    worker_set_fail_open(w, neu->queue_bypass) < 0)
+			log_warnx("reload: worker %u: queue fail-open not changed", i);
 		memset(&w->stats.rule_hits, 0, sizeof(w->stats.rule_hits));
 		count += assoc_table_count(w->tab);
 		worker_unlock(w);
@@ -500,7 +508,7 @@ int gw_main(const struct gw_opts *opts)
 	gw_status(&gw);
 
 	gw_loop(&gw);
-	rc = 0;
+	rc = atomic_load(&gw.failed) ? 1 : 0; /* a worker's queue failed: systemd may restart us */
 
 	sd_notify(0, "STOPPING=1");
 out_workers:
@@ -511,7 +519,7 @@ out_workers:
 	}
 	for (unsigned i = 0; i < gw.nworkers; i++)
 		worker_stop(&gw.workers[i]);
-	if (rc == 0) {
+	{
 		struct gw_stats s;
 		uint32_t count, cap;
 

@@ -257,11 +257,14 @@ int icmp_too_big_reply(const struct assoc *a, const uint8_t *ip, size_t len,
 	mtu = icmp_inner_mtu(iph.src.family, path_mtu, iph.hdr_len);
 	if (!mtu)
 		return ICMP_ERR_MTU;
-	/* The packet as the host sent it: only the port may have been translated since
+	/* The packet as the host sent it: only the ports may have been translated since
 	 * (address parameters are stripped from INIT chunks, beyond the part that matters). */
 	ql = iph.total_len < sizeof(quote) ? iph.total_len : sizeof(quote);
 	memcpy(quote, ip, ql);
 	put16(quote + iph.hdr_len, a->iport);
+	/* A relay association's packet had its destination port rewritten (P -> Q). */
+	if (a->relay_port)
+		put16(quote + iph.hdr_len + 2, a->relay_port);
 	n = icmp_build_error(buf, cap, iph.src.family, ICMP_KIND_TOO_BIG, mtu, NULL, NULL,
 			     quote, ql);
 	return n ? (int)n : ICMP_ERR_SPACE;

@@ -50,7 +50,7 @@
  * one for host mode, one per relay port; with workers the dispatch chains and their
  * rules (workers^2 + workers^2). */
 #define NFT_MAX_MSGS (CONF_MAX_INTERNAL + CONF_MAX_RELAY + 12 + \
-		      2 * CONF_MAX_WORKERS * CONF_MAX_WORKERS + CONF_MAX_WORKERS + 1)
+		      2 * CONF_MAX_WORKERS * CONF_MAX_WORKERS + 3 * CONF_MAX_WORKERS + 2)
 #define NFT_BATCH_LIMIT (256 * 1024)
 #define NFT_WHAT_LEN 80
 
@@ -430,6 +430,22 @@ static int nft_batch_dispatch(struct nft_batch *nb, const struct gw_conf *conf,
 			if (relay_bits >= 0)
 				break; /* the destination port is the relay's: one rule per a */
 		}
+	}
+	/* A packet too short to show its ports matched none of them: the first queue
+	 * takes it (and drops it as malformed), rather than the chain's accept. */
+	if (!rc) {
+		struct nftnl_rule *r = nft_rule_new(chain);
+
+		if (!r)
+			return -ENOMEM;
+		if (!nft_expr_queue(r, kind, conf->queue_num, conf->queue_bypass)) {
+			nftnl_rule_free(r);
+			return -ENOMEM;
+		}
+		snprintf(what, sizeof(what), "%.24s last rule (%.26s)", chain,
+			 nft_queue_kind_name(kind));
+		nft_batch_add_rule(nb, r, what);
+		nb->nqueue++;
 	}
 	return rc;
 }

@@ -27,6 +27,7 @@ static const char *const drop_names[DROP_COUNT] = {
 	[DROP_ICMP_RATE] = "icmp_rate_limited",
 	[DROP_ICMP_SEND] = "icmp_send_error",
 	[DROP_RELAY_NO_RULE] = "relay_no_rule",
+	[DROP_RELAY_NOT_INTERNAL] = "relay_not_internal",
 };
 
 const char *stats_drop_name(enum gw_drop d)

@@ -82,6 +82,49 @@ static void worker_icmp_to_host(struct gw_worker *w, const struct gw_addr *to,
 	w->stats.icmp_sent++;
 }
 
+static void worker_on_udp_error(struct gw_worker *w, const struct udp_err *e,
+				const struct gw_addr *want, uint32_t *local_mtu, uint64_t now);
+
+/* An error about a datagram of another worker's association: keep it for after the
+ * wake-up (worker_hand_over). True when kept. */
+static bool worker_defer_foreign(struct gw_worker *w, const struct udp_err *e)
+{
+	struct icmp_quote q;
+	struct worker_foreign *f;
+	unsigned owner;
+
+	if (icmp_parse_quote(e->payload, e->len, &q) < 0)
+		return false;
+	/* The quoted datagram is ours: its SCTP source port is the seen port. */
+	owner = xlate_steer(w->x.conf, q.src_port, q.dst_port);
+	if (owner == w->id || w->nforeign == WORKER_FOREIGN_MAX)
+		return false;
+	f = &w->foreign[w->nforeign++];
+	f->owner = owner;
+	f->e = *e;
+	f->e.len = e->len < sizeof(f->quote) ? e->len : sizeof(f->quote);
+	memcpy(f->quote, e->payload, f->e.len);
+	f->e.payload = f->quote;
+	return true;
+}
+
+/* Errors kept by worker_defer_foreign, translated in their owner's table with the
+ * owner's lock held (never while holding our own: no lock order to get wrong). */
+static void worker_hand_over(struct gw_worker *w)
+{
+	uint64_t now = now_monotonic_ms();
+
+	for (unsigned i = 0; i < w->nforeign; i++) {
+		struct worker_foreign *f = &w->foreign[i];
+		struct gw_worker *o = &w->gw->workers[f->owner];
+
+		worker_lock(o);
+		worker_on_udp_error(o, &f->e, NULL, NULL, now);
+		worker_unlock(o);
+	}
+	w->nforeign = 0;
+}
+
 /* One error-queue entry of a UDP socket. An ICMP error is translated for the internal
  * host (RFC 6951 5.5) if its quoted ports and tag name an association; a local EMSGSIZE
  * carries no packet and only reports the path MTU to *local_mtu (when its destination
@@ -103,9 +146,11 @@ static void worker_on_udp_error(struct gw_worker *w, const struct udp_err *e,
 	}
 	if (e->origin != SO_EE_ORIGIN_ICMP && e->origin != SO_EE_ORIGIN_ICMP6)
 		return;
-	w->stats.icmp_received++;
 	n = icmp_translate(w->tab, kind, e->info, &e->dst, e->payload, e->len, msg, sizeof(msg),
 			   &a, &to);
+	if (n == ICMP_ERR_NO_ASSOC && w->gw->nworkers > 1 && worker_defer_foreign(w, e))
+		return; /* counted by the worker that owns it */
+	w->stats.icmp_received++;
 	if (n < 0) {
 		w->stats.drops[n == ICMP_ERR_KIND ? DROP_ICMP_IGNORED : DROP_ICMP_UNVERIFIED]++;
 		if (ratelimit_ok(&w->rl_drop, now, NULL))
@@ -466,6 +511,7 @@ static void *worker_main(void *arg)
 			if (errno == EINTR)
 				continue;
 			log_warn("worker %u: epoll_wait", w->id);
+			gw_request_stop(w->gw);
 			break;
 		}
 		if (n == 0) {
@@ -482,6 +528,8 @@ static void *worker_main(void *arg)
 		}
 		spin_us = w->x.conf->busy_poll_us; /* the configuration is swapped under the lock */
 		worker_unlock(w);
+		if (w->nforeign)
+			worker_hand_over(w);
 		spin_until = spin_us ? worker_now_us() + spin_us : 0;
 		if (w->fatal)
 			gw_request_stop(w->gw);
@@ -651,6 +699,11 @@ void worker_stop(struct gw_worker *w)
 		log_warn("worker_stop: eventfd");
 	pthread_join(w->thread, NULL);
 	w->running = false;
+}
+
+int worker_set_fail_open(struct gw_worker *w, bool on)
+{
+	return nfqueue_set_fail_open(w->nfq, on);
 }
 
 void worker_lock(struct gw_worker *w)

@@ -463,6 +463,10 @@ void xlate_relay(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_ms,
 		x->st->drops[DROP_RELAY_NO_RULE]++;
 		return;
 	}
+	/* With internal networks configured, only their hosts may use the relay: the
+	 * gateway's outside is no open relay. */
+	if (x->conf->ninternal && !conf_is_internal(x->conf, &iph.src))
+		return set_drop(x, res, DROP_RELAY_NOT_INTERNAL, 0);
 	x->st->relay_ingested++;
 	verified = pkt_sctp_checksum_ok(sp, sl);
 	if (!verified && !pkt_sctp_checksum_zero(sp, sl))

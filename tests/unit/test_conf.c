@@ -586,8 +586,6 @@ static const struct err_case err_cases[] = {
 	/* a relay rule needs no encapsulate rule, but host mode beside it still does */
 	{ "host-mode yes\nrelay port 7 to 203.0.113.9\n",
 	  "t.conf: no \"encapsulate\" rule configured (\"host-mode yes\" needs one)" },
-	{ "relay port 7 to 203.0.113.9\ninternal 10.0.0.0/8\n",
-	  "t.conf: no \"encapsulate\" rule configured (\"internal\" needs one)" },
 	{ "internal 10.0.0.0/8\nhost-mode yes\n",
 	  "t.conf: no \"encapsulate\" rule configured (\"internal\" needs one)" },
 	/* without host mode a forward target must still be internal, relay rules or not */
@@ -960,6 +958,10 @@ START_TEST(test_match_relay)
 	ck_assert_ptr_null(conf_match_relay(c, 7));
 	ck_assert_ptr_nonnull(conf_match_forward(c, 7));
 	parse_ok("relay port 7 to 203.0.113.9\n", c);
+	/* internal networks beside relay rules only say who may use them: no encapsulate */
+	parse_ok("relay port 7 to 203.0.113.9\ninternal 10.0.0.0/8\n", c);
+	ck_assert_uint_eq(c->ninternal, 1);
+	ck_assert_uint_eq(c->nencap, 0);
 	ck_assert_ptr_null(conf_match_forward(c, 7));
 	free(c);
 }

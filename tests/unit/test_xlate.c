@@ -877,6 +877,25 @@ START_TEST(relay_carries_an_association_to_the_rule_target)
 }
 END_TEST
 
+START_TEST(relay_from_outside_is_refused)
+{
+	struct pktgen_chunk c = pktgen_init(0x4444, 65536, 10, 10, 1, NULL, 0);
+
+	/* internal 10.10.1.0/24 is configured: a host beyond it may not use the relay */
+	setup_relay();
+	relay("198.51.100.7", 5000, GW, 3868, 0, &c, 1, 1000);
+	ck_assert_int_eq(res.verdict, XV_DROP);
+	ck_assert_int_eq(res.reason, DROP_RELAY_NOT_INTERNAL);
+	ck_assert_uint_eq(st.drops[DROP_RELAY_NOT_INTERNAL], 1);
+	ck_assert_uint_eq(st.relay_ingested, 0);
+	ck_assert_uint_eq(assoc_table_count(tab), 0);
+	/* an internal host may */
+	relay(HOST, 5000, GW, 3868, 0, &c, 1, 1000);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert_uint_eq(assoc_table_count(tab), 1);
+}
+END_TEST
+
 START_TEST(relay_port_without_rule_is_accepted)
 {
 	struct pktgen_chunk c = pktgen_init(0x4444, 65536, 10, 10, 1, NULL, 0);
@@ -1076,6 +1095,7 @@ static Suite *xlate_suite(void)
 	tcase_add_test(tc, lost_associations_are_relearned_from_traffic);
 	tcase_add_test(tc, relay_carries_an_association_to_the_rule_target);
 	tcase_add_test(tc, relay_port_without_rule_is_accepted);
+	tcase_add_test(tc, relay_from_outside_is_refused);
 	tcase_add_test(tc, relay_to_ipv6_peer_for_ipv4_host);
 	tcase_add_test(tc, relay_port_collision_translates_and_restores);
 	tcase_add_test(tc, relay_association_is_relearned);
