@@ -232,6 +232,9 @@ EOF
 }
 
 s2s_topo_up
+# Each host runs an echo server and a client: two usrsctp stacks per namespace.
+usrsctp_ootb_filter "$NS_HA"
+usrsctp_ootb_filter "$NS_HB"
 for f in "$CONF_A" "$CONF_B"; do
 	[ -r "$f" ] || e2e_fail "missing example configuration $f"
 done
@@ -334,4 +337,5 @@ n=$(cap_count "$CAP_FILE" "!arp")
 [ "$n" = 0 ] || { cap_summary "$CAP_FILE"; e2e_fail "$n packet(s) crossed between the NATs without the gateways"; }
 e2e_log "without gateways: no echo, NAT A dropped $((after - drops)) native SCTP packet(s)"
 
+e2e_log "out-of-the-blue ABORTs of the hosts' usrsctp stacks dropped: HA $(usrsctp_ootb_drops "$NS_HA"), HB $(usrsctp_ootb_drops "$NS_HB")"
 e2e_pass "$COUNT/$COUNT echoes each way between two sites behind legacy NATs; origins inside/outside, ports and tags agree on both gateways; only SCTP in UDP $ENCAPS_PORT between the NATs; none without the gateways"

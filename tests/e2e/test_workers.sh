@@ -25,21 +25,8 @@ T0=$SECONDS
 
 conf="$E2E_TMP/gw.conf"
 
-# Several usrsctp clients in IN at once: each stack reads every SCTP packet of the
-# namespace on its raw socket and may answer one for another stack's port as out of the
-# blue, with an ABORT whose T bit reflects the tag; the gateway rightly carries it, the
-# peer rightly accepts it, and the other client's association dies (about one run in
-# seven without this filter; a capture showed it right after an INIT-ACK). No client
-# sends an ABORT with the T bit for its own association, so IN drops those.
-nsx "$NS_IN" nft -f - <<EOF || e2e_fail "cannot install IN's filter for out-of-the-blue ABORTs"
-table inet usrsctp_ootb {
-	chain output {
-		type filter hook output priority filter; policy accept;
-		meta l4proto sctp @th,96,8 6 @th,104,8 & 1 == 1 counter drop comment "ABORT, T bit"
-	}
-}
-EOF
-ootb_aborts() { nsx "$NS_IN" nft list chain inet usrsctp_ootb output | grep -o 'packets [0-9]*' | cut -d' ' -f2; }
+# Several usrsctp clients in IN at once: see usrsctp_ootb_filter in lib.sh.
+usrsctp_ootb_filter "$NS_IN"
 
 # worker_of PORT: the worker the key (PORT ^ 7) & 1 names (every peer port here is 7).
 worker_of() { echo $((($1 ^ 7) & 1)); }
@@ -294,6 +281,6 @@ gw_stop TERM || e2e_fail "daemon did not stop on SIGTERM"
 [ "$GW_STATUS" = 0 ] || e2e_fail "daemon exit status $GW_STATUS on SIGTERM"
 gw_table_absent || e2e_fail "the daemon's table is left after SIGTERM"
 
-e2e_log "IN dropped $(ootb_aborts) out-of-the-blue ABORT(s) of its usrsctp stacks"
+e2e_log "IN dropped $(usrsctp_ootb_drops "$NS_IN") out-of-the-blue ABORT(s) of its usrsctp stacks"
 
 e2e_pass "queue 0-2 refused; 2 workers: 4 outbound, 2 inbound and 2 relay associations on the worker their ports name, every echo back, kept across reload; $((SECONDS - T0)) s after topology"
