@@ -199,12 +199,8 @@ int nfqueue_process(struct nfqueue *q, nfqueue_packet_cb cb, void *arg)
 {
 	int fd = mnl_socket_get_fd(q->nl), fatal = 0, handled = 0, n;
 
-	/* One system call for the whole batch: the kernel queues one datagram per packet. */
-	for (int i = 0; i < NFQ_BATCH; i++) {
-		q->iovs[i] = (struct iovec){ .iov_base = q->rbufs + (size_t)i * NFQ_RBUF_LEN,
-					     .iov_len = NFQ_RBUF_LEN };
-		q->msgs[i].msg_hdr = (struct msghdr){ .msg_iov = &q->iovs[i], .msg_iovlen = 1 };
-	}
+	/* One system call for the whole batch: the kernel queues one datagram per packet.
+	 * The headers were set up once at open; recvmmsg only writes lengths and flags. */
 	do {
 		n = recvmmsg(fd, q->msgs, NFQ_BATCH, MSG_DONTWAIT, NULL);
 	} while (n < 0 && errno == EINTR);
@@ -295,6 +291,11 @@ struct nfqueue *nfqueue_open(uint16_t num, uint32_t maxlen, char *err, size_t er
 		free(q);
 		snprintf(err, errlen, "nfqueue_open: queue %u: %s", num, strerror(ENOMEM));
 		return NULL;
+	}
+	for (int i = 0; i < NFQ_BATCH; i++) {
+		q->iovs[i] = (struct iovec){ .iov_base = q->rbufs + (size_t)i * NFQ_RBUF_LEN,
+					     .iov_len = NFQ_RBUF_LEN };
+		q->msgs[i].msg_hdr = (struct msghdr){ .msg_iov = &q->iovs[i], .msg_iovlen = 1 };
 	}
 	/* best effort: without it, nfqueue_kstats says why */
 	q->proc_fd = open(NFQ_PROC_PATH, O_RDONLY | O_CLOEXEC);

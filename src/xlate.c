@@ -229,6 +229,20 @@ static struct assoc *relearn_inbound(struct xlate_ctx *x, const struct gw_addr *
 	return a;
 }
 
+/* Remove the IPv4 / IPv6 address parameters of an INIT or INIT-ACK in place, shortening
+ * *sl; true when any were (the CRC32c must then be computed again). */
+static bool strip_addr_params(struct xlate_ctx *x, uint8_t *sp, size_t *sl)
+{
+	unsigned removed = 0;
+	int nl = pkt_sctp_strip_addr_params(sp, *sl, &removed);
+
+	if (nl <= 0 || !removed)
+		return false;
+	*sl = (size_t)nl;
+	x->st->addr_params_removed += removed;
+	return true;
+}
+
 /* Parse a native packet (IP header first) down to its SCTP packet. 0 with the parts set;
  * 1 when it is not SCTP; -1 when malformed (dropped and counted). */
 static int parse_native(struct xlate_ctx *x, uint8_t *ip, size_t len, struct xlate_result *res,
@@ -373,16 +387,8 @@ static void encap_finish(struct xlate_ctx *x, struct assoc *a, struct assoc_path
 
 	/* RFC 6951 5.7: internal addresses must not reach the peer; it then uses the
 	 * source address of the packet, which is the gateway's (or its NAT's). */
-	if (s->addr_params) {
-		unsigned removed = 0;
-		int nl = pkt_sctp_strip_addr_params(sp, sl, &removed);
-
-		if (nl > 0 && removed) {
-			sl = (size_t)nl;
-			changed = true;
-			x->st->addr_params_removed += removed;
-		}
-	}
+	if (s->addr_params)
+		changed = strip_addr_params(x, sp, &sl);
 	if (a->seen_port != a->iport) {
 		put16(sp, a->seen_port);
 		changed = true;
@@ -622,16 +628,8 @@ void xlate_inbound(struct xlate_ctx *x, const struct gw_addr *peer, uint16_t udp
 	if (a->relay_port) {
 		/* The host must see only the gateway: the peer's addresses listed in its INIT
 		 * or INIT-ACK are none it could reach, and the peer's port is the relay's. */
-		if (s.addr_params) {
-			unsigned removed = 0;
-			int nl = pkt_sctp_strip_addr_params(sp, sl, &removed);
-
-			if (nl > 0 && removed) {
-				sl = (size_t)nl;
-				changed = true;
-				x->st->addr_params_removed += removed;
-			}
-		}
+		if (s.addr_params && strip_addr_params(x, sp, &sl))
+			changed = true;
 		if (a->relay_port != s.src_port) {
 			put16(sp, a->relay_port);
 			changed = true;
