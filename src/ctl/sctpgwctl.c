@@ -353,34 +353,6 @@ static int cmd_show_stats(struct ctl *c, int argc, char **argv)
 	return ctl_run(c, CTL_REQ_SHOW_STATS, NULL, 0, &v);
 }
 
-/* A request with no payload and no arguments. */
-static int cmd_simple(struct ctl *c, uint16_t type)
-{
-	const struct reply_view v = { .out = c->out };
-
-	return ctl_run(c, type, NULL, 0, &v);
-}
-
-static int cmd_show_config(struct ctl *c, int argc, char **argv)
-{
-	return cmd_simple(c, CTL_REQ_SHOW_CONFIG);
-}
-
-static int cmd_show_rules(struct ctl *c, int argc, char **argv)
-{
-	return cmd_simple(c, CTL_REQ_SHOW_RULES);
-}
-
-static int cmd_reload(struct ctl *c, int argc, char **argv)
-{
-	return cmd_simple(c, CTL_REQ_RELOAD);
-}
-
-static int cmd_flush(struct ctl *c, int argc, char **argv)
-{
-	return cmd_simple(c, CTL_REQ_FLUSH);
-}
-
 static int cmd_set_port(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_set_port sp;
@@ -408,26 +380,28 @@ struct cmd {
 	const char *words[3]; /* NULL-terminated */
 	const char *args;
 	int min_args, max_args;
+	/* Parses the arguments and asks; NULL: send request, no payload, show the reply. */
 	int (*fn)(struct ctl *c, int argc, char **argv);
+	uint16_t request;
 	const char *help;
 };
 
 static const struct cmd cmds[] = {
-	{ { "show", "associations" }, "[FILTER...]", 0, 8, cmd_show_associations,
+	{ { "show", "associations" }, "[FILTER...]", 0, 8, cmd_show_associations, 0,
 	  "list associations (FILTER: state, internal, remote, port)" },
-	{ { "show", "association" }, "ID", 1, 1, cmd_show_association,
+	{ { "show", "association" }, "ID", 1, 1, cmd_show_association, 0,
 	  "every detail of one association" },
-	{ { "show", "stats" }, "[--prometheus]", 0, 1, cmd_show_stats,
+	{ { "show", "stats" }, "[--prometheus]", 0, 1, cmd_show_stats, 0,
 	  "counters (--prometheus: Prometheus text format)" },
-	{ { "show", "config" }, "", 0, 0, cmd_show_config,
+	{ { "show", "config" }, "", 0, 0, NULL, CTL_REQ_SHOW_CONFIG,
 	  "the running configuration" },
-	{ { "show", "rules" }, "", 0, 0, cmd_show_rules,
+	{ { "show", "rules" }, "", 0, 0, NULL, CTL_REQ_SHOW_RULES,
 	  "queueing mechanism and rules, with associations per rule" },
-	{ { "reload" }, "", 0, 0, cmd_reload,
+	{ { "reload" }, "", 0, 0, NULL, CTL_REQ_RELOAD,
 	  "re-read the configuration file; keeps it on error" },
-	{ { "flush", "associations" }, "", 0, 0, cmd_flush,
+	{ { "flush", "associations" }, "", 0, 0, NULL, CTL_REQ_FLUSH,
 	  "remove every association" },
-	{ { "set", "remote-udp-port" }, "ADDRESS PORT [ID]", 2, 3, cmd_set_port,
+	{ { "set", "remote-udp-port" }, "ADDRESS PORT [ID]", 2, 3, cmd_set_port, 0,
 	  "set the UDP port for a remote address (in association ID, or all)" },
 };
 
@@ -490,7 +464,13 @@ static int cmd_run(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "sctpgwctl: out of memory\n");
 		return EXIT_FAILURE;
 	}
-	rc = cmd->fn(c, argc, argv);
+	if (cmd->fn) {
+		rc = cmd->fn(c, argc, argv);
+	} else {
+		const struct reply_view v = { .out = c->out };
+
+		rc = ctl_run(c, cmd->request, NULL, 0, &v);
+	}
 	free(c->payload);
 	c->payload = NULL;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
