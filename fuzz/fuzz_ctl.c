@@ -1,7 +1,11 @@
-/* fuzz_ctl.c - libFuzzer target for the control protocol's message checks: the input
- * is a header and a payload, checked as a request (as the daemon does) and as a reply
- * (as sctpgwctl does). The checks must agree with each other and with the protocol:
- * any accepted request fits the daemon's buffer and has exactly its header's size. */
+/* fuzz_ctl.c - libFuzzer target for the control protocol's message checks in ctlcheck.c.
+ * The input is a header and a payload, checked as a request (as the daemon does) and as
+ * a reply header (as sctpgwctl does). Read again as a request followed by the messages
+ * of its reply, it goes through ctlcheck_reply() as sctpgwctl's reply_add() does. The
+ * checks must agree with each other and with the protocol: any accepted request fits
+ * the daemon's buffer and has exactly its header's size; an accepted reply message has
+ * its type's size, a type its request is answered with, and usable fields; nothing is
+ * accepted after the end of a reply. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,6 +19,96 @@ static void check_msg(const char *err, size_t errlen)
 {
 	if (strnlen(err, errlen) == errlen || !err[0])
 		abort(); /* every refusal carries a terminated, non-empty message */
+}
+
+/* One accepted reply message against the protocol. */
+static void check_reply_msg(const struct ctlcheck_reply *st, const struct ctl_hdr *h,
+			    const uint8_t *payload, int rc)
+{
+	struct ctl_assoc_rec a;
+	struct ctl_stat_rec s;
+	char err[128];
+	long want = ctlcheck_reply_hdr(h, err, sizeof(err));
+
+	if ((want >= 0 && (uint32_t)want != h->len) || want < -1)
+		abort();
+	if (rc == 0) {
+		if (h->type != CTL_REP_DONE && h->type != CTL_REP_ERROR)
+			abort();
+		if (h->type == CTL_REP_DONE && st->assoc_id && st->records != 1)
+			abort();
+		if (h->type == CTL_REP_DONE && st->request == CTL_REQ_SHOW_RULES && !st->rules_hdr)
+			abort();
+		return;
+	}
+	switch (h->type) {
+	case CTL_REP_ASSOC:
+		memcpy(&a, payload, sizeof(a));
+		if (st->request != CTL_REQ_SHOW_ASSOC || a.npaths > ASSOC_MAX_PATHS ||
+		    (st->assoc_id && (a.id != st->assoc_id || st->records != 1)))
+			abort();
+		break;
+	case CTL_REP_STAT:
+		memcpy(&s, payload, sizeof(s));
+		if (st->request != CTL_REQ_SHOW_STATS || !memchr(s.name, 0, sizeof(s.name)))
+			abort();
+		break;
+	case CTL_REP_CONFIG:
+		if (st->request != CTL_REQ_SHOW_CONFIG)
+			abort();
+		break;
+	case CTL_REP_RULES_HDR:
+	case CTL_REP_RULE:
+		if (st->request != CTL_REQ_SHOW_RULES || !st->rules_hdr)
+			abort();
+		break;
+	default:
+		abort();
+	}
+}
+
+/* The input as a request (its header and payload) and the messages of its reply. */
+static void check_reply_stream(const uint8_t *data, size_t size)
+{
+	struct ctlcheck_reply st;
+	struct ctl_assoc_filter f = { 0 };
+	struct ctl_hdr h;
+	char err[128];
+	long want;
+	size_t off;
+	int rc = 1;
+
+	memcpy(&h, data, sizeof(h));
+	want = ctlcheck_request_hdr(&h, err, sizeof(err));
+	if (want < 0 || size - sizeof(h) < (size_t)want)
+		return;
+	if (h.type == CTL_REQ_SHOW_ASSOC && want)
+		memcpy(&f, data + sizeof(h), sizeof(f));
+	ctlcheck_reply_begin(&st, h.type, f.id);
+	for (off = sizeof(h) + (size_t)want; rc > 0 && size - off >= sizeof(h);) {
+		size_t plen;
+
+		memcpy(&h, data + off, sizeof(h));
+		off += sizeof(h);
+		/* A truncated last payload is passed as it is: it must be refused. */
+		plen = h.len < size - off ? h.len : size - off;
+		memset(err, 0, sizeof(err));
+		rc = ctlcheck_reply(&st, &h, data + off, plen, err, sizeof(err));
+		off += plen;
+		if (rc < 0) {
+			if (rc != -EPROTO)
+				abort();
+			check_msg(err, sizeof(err));
+		} else {
+			if (rc > 1 || plen != h.len)
+				abort();
+			check_reply_msg(&st, &h, data + off - plen, rc);
+		}
+	}
+	/* A complete reply takes nothing more, not even its own last message again. */
+	if (rc == 0 && ctlcheck_reply(&st, &h, data + off - h.len, h.len, err, sizeof(err)) !=
+			       -EPROTO)
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -76,5 +170,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		check_msg(err, sizeof(err));
 	}
+
+	check_reply_stream(data, size);
 	return 0;
 }

@@ -28,4 +28,26 @@ const char *ctlcheck_request_name(uint16_t type);
  * for a reply that must not be used. */
 long ctlcheck_reply_hdr(const struct ctl_hdr *h, char *err, size_t errlen);
 
+/* Far beyond any table size the daemon accepts; stops a runaway reply. */
+#define CTLCHECK_MAX_RECORDS (1u << 24)
+
+/* One reply as the client reads it: the request it answers and what came so far. */
+struct ctlcheck_reply {
+	uint16_t request;  /* enum ctl_type of the request */
+	uint32_t assoc_id; /* show association ID: the ID; 0 otherwise */
+	uint32_t records;  /* data messages so far */
+	bool rules_hdr;    /* CTL_REP_RULES_HDR seen */
+	bool complete;     /* DONE or ERROR seen: nothing may follow */
+};
+
+void ctlcheck_reply_begin(struct ctlcheck_reply *st, uint16_t request, uint32_t assoc_id);
+/* The next message of the reply, with payload_len bytes of payload: its header as
+ * above, then that it has exactly that payload, is a type the request is answered with,
+ * comes in order (one rules header before the rules; show association ID: exactly its
+ * one association) and that its record's strings are terminated and counts in range.
+ * 1: a data message, more follow; 0: DONE or ERROR, the reply is complete; -EPROTO with
+ * err set for a reply that must not be used. */
+int ctlcheck_reply(struct ctlcheck_reply *st, const struct ctl_hdr *h, const void *payload,
+		   size_t payload_len, char *err, size_t errlen);
+
 #endif

@@ -1,9 +1,10 @@
 /* sctpgwctl.c - talk to sctp-udp-gw over its control socket.
  *
- * One request per connection; the daemon sends binary records (ctlproto.h) and this
- * program formats them through struct output (text, or JSON with -j). Every reply is
- * checked (magic, version, type, size) before it is used, and every read has a
- * deadline. Exit status: 0 ok, 1 the daemon or the connection failed, 2 usage. */
+ * One request per connection; the daemon sends binary records (ctlproto.h). This file
+ * parses the command line and does the socket; reply.c checks every message with
+ * ctlcheck_reply() (the code fuzz_ctl exercises) and shows the reply through struct
+ * output (text, or JSON with -j). Every read has a deadline. Exit status: 0 ok, 1 the
+ * daemon or the connection failed, 2 usage. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -19,13 +20,13 @@
 #include "addr.h"
 #include "assoc.h"
 #include "build-config.h"
+#include "ctlcheck.h"
 #include "ctlproto.h"
 #include "output.h"
+#include "reply.h"
 
 #define EXIT_USAGE 2
 #define CTL_TIMEOUT_S 5
-/* Far beyond any table size the daemon accepts; stops a runaway reply. */
-#define CTL_MAX_RECORDS (1u << 24)
 /* ctl_send(): the daemon closed before reading; it may have said why. */
 #define CTL_SEND_CLOSED (-1)
 
@@ -36,34 +37,6 @@ struct ctl {
 	int fd;
 	uint8_t *payload; /* CTL_MAX_PAYLOAD bytes: the current reply's payload */
 };
-
-/* A growing array of fixed-size records received from the daemon. */
-struct vec {
-	void *p;
-	size_t n, cap, size;
-};
-
-/* Where the records of one reply type go. */
-struct sink {
-	uint16_t type;
-	struct vec *v;
-};
-
-static int vec_push(struct vec *v, const void *rec)
-{
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 64;
-		void *p = realloc(v->p, cap * v->size);
-
-		if (!p)
-			return -1;
-		v->p = p;
-		v->cap = cap;
-	}
-	memcpy((uint8_t *)v->p + v->n * v->size, rec, v->size);
-	v->n++;
-	return 0;
-}
 
 static int ctl_connect(struct ctl *c)
 {
@@ -168,137 +141,69 @@ static int ctl_read_full(struct ctl *c, void *buf, size_t len)
 	return 0;
 }
 
-/* Payload size a reply type must have; -1: any up to CTL_MAX_PAYLOAD, -2: unknown type. */
-static long ctl_reply_len(uint16_t type, uint32_t len)
-{
-	switch (type) {
-	case CTL_REP_ASSOC:
-		return sizeof(struct ctl_assoc_rec);
-	case CTL_REP_STAT:
-		return sizeof(struct ctl_stat_rec);
-	case CTL_REP_RULES_HDR:
-		return sizeof(struct ctl_rules_hdr);
-	case CTL_REP_RULE:
-		return sizeof(struct ctl_rule_rec);
-	case CTL_REP_DONE:
-		return len == 0 ? 0 : (long)sizeof(struct ctl_done);
-	case CTL_REP_CONFIG:
-	case CTL_REP_ERROR:
-		return -1;
-	default:
-		return -2;
-	}
-}
-
 /* One reply message: the header checked, the payload in c->payload. */
 static int ctl_recv(struct ctl *c, struct ctl_hdr *h)
 {
-	long want;
+	char err[160];
 	int rc = ctl_read_full(c, h, sizeof(*h));
 
 	if (rc)
 		return rc;
-	if (h->magic != CTL_MAGIC) {
-		fprintf(stderr, "sctpgwctl: %s does not speak the sctp-udp-gw control protocol\n",
-			c->path);
-		return EXIT_FAILURE;
-	}
-	if (h->version != CTL_VERSION) {
-		fprintf(stderr, "sctpgwctl: protocol version mismatch: daemon speaks %u, "
-				"sctpgwctl %u\n", h->version, CTL_VERSION);
-		return EXIT_FAILURE;
-	}
-	want = ctl_reply_len(h->type, h->len);
-	if (want == -2) {
-		fprintf(stderr, "sctpgwctl: unexpected reply type %u from the daemon\n", h->type);
-		return EXIT_FAILURE;
-	}
-	if (h->len > CTL_MAX_PAYLOAD || (want >= 0 && (long)h->len != want)) {
-		fprintf(stderr, "sctpgwctl: malformed reply from the daemon (type %u, %u bytes)\n",
-			h->type, h->len);
+	if (ctlcheck_reply_hdr(h, err, sizeof(err)) < -1) {
+		fprintf(stderr, "sctpgwctl: %s\n", err); /* as reply_add() would say */
 		return EXIT_FAILURE;
 	}
 	return ctl_read_full(c, c->payload, h->len);
 }
 
-/* The daemon's message text, made safe for a terminal. */
-static void ctl_print_error(const struct ctl *c, const struct ctl_hdr *h)
-{
-	uint8_t *m = c->payload;
-
-	for (uint32_t i = 0; i < h->len; i++) {
-		if (m[i] < 0x20 || m[i] == 0x7f)
-			m[i] = '?';
-	}
-	if (h->len)
-		fprintf(stderr, "sctpgwctl: %.*s\n", (int)h->len, (const char *)m);
-	else
-		fprintf(stderr, "sctpgwctl: %s\n", strerror(h->status < 0 ? -h->status : EIO));
-}
-
-/* Send one request and read the reply: each data message is appended to the vec of the
- * sink for its type (records, or raw bytes for CONFIG), until DONE (its count in *count)
- * or ERROR. A type without a sink is a protocol error. */
+/* Send one request and read the reply into r until it is complete (0) or failed. */
 static int ctl_transact(struct ctl *c, uint16_t type, const void *payload, size_t len,
-			const struct sink *sinks, size_t nsinks, uint32_t *count)
+			struct reply *r)
 {
 	struct ctl_hdr h;
-	struct vec *data;
-	bool pending = false;
-	int rc = ctl_connect(c);
+	int more = 1, rc = ctl_connect(c);
+	/* A daemon that refuses a connection (too many clients) sends an ERROR and closes:
+	 * show that rather than a broken pipe. */
+	bool refused = false;
 
 	if (!rc)
 		rc = ctl_send(c, type, payload, len);
 	if (rc == CTL_SEND_CLOSED) {
-		/* A daemon that refuses a connection (too many clients) sends an ERROR and
-		 * closes: show that rather than a broken pipe. */
+		refused = true;
+		rc = 0;
+	}
+	while (!rc && more > 0) {
 		rc = ctl_recv(c, &h);
-		if (!rc && h.type != CTL_REP_ERROR) {
+		if (!rc && refused && h.type != CTL_REP_ERROR) {
 			fprintf(stderr, "sctpgwctl: the daemon closed the connection\n");
 			rc = EXIT_FAILURE;
 		}
-		pending = true;
-	}
-	while (!rc) {
-		if (!pending)
-			rc = ctl_recv(c, &h);
-		pending = false;
-		if (rc)
-			break;
-		if (h.type == CTL_REP_ERROR) {
-			ctl_print_error(c, &h);
+		if (!rc)
+			more = reply_add(r, &h, c->payload, stderr);
+		if (more < 0)
 			rc = EXIT_FAILURE;
-		} else if (h.type == CTL_REP_DONE) {
-			struct ctl_done d = { 0 };
-
-			if (h.len)
-				memcpy(&d, c->payload, sizeof(d));
-			if (count)
-				*count = d.count;
-			break;
-		}
-		data = NULL;
-		for (size_t i = 0; i < nsinks && !data; i++) {
-			if (sinks[i].type == h.type)
-				data = sinks[i].v;
-		}
-		if (!data) {
-			fprintf(stderr, "sctpgwctl: unexpected reply type %u from the daemon\n",
-				h.type);
-			rc = EXIT_FAILURE;
-		} else if (h.type == CTL_REP_CONFIG) {
-			for (uint32_t i = 0; i < h.len && !rc; i++)
-				rc = vec_push(data, &c->payload[i]) ? EXIT_FAILURE : 0;
-			if (rc)
-				fprintf(stderr, "sctpgwctl: out of memory\n");
-		} else if (data->n >= CTL_MAX_RECORDS || vec_push(data, c->payload) < 0) {
-			fprintf(stderr, "sctpgwctl: reply too large\n");
-			rc = EXIT_FAILURE;
-		}
 	}
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+	return rc;
+}
+
+/* Ask and show the answer: an exit status. */
+static int ctl_run(struct ctl *c, uint16_t type, const void *payload, size_t len,
+		   const struct reply_view *v)
+{
+	struct ctl_assoc_filter id = { 0 };
+	struct reply r;
+	int rc;
+
+	if (type == CTL_REQ_SHOW_ASSOC && len == sizeof(id))
+		memcpy(&id, payload, sizeof(id));
+	reply_begin(&r, type, id.id);
+	rc = ctl_transact(c, type, payload, len, &r);
+	if (!rc)
+		rc = reply_show(&r, v, stdout, stderr);
+	reply_free(&r);
 	return rc;
 }
 
@@ -319,20 +224,22 @@ static int parse_u32(const char *s, unsigned long min, unsigned long max, uint32
 
 #define ASSOC_FILTER_USAGE "[state STATE] [internal ADDRESS] [remote ADDRESS] [port PORT]"
 
-/* show associations filters, all of which must match. The daemon sends every
- * association and the CLI selects: the table is read once either way. */
-struct assoc_filter {
-	bool has_state, has_internal, has_remote, has_port;
-	uint8_t state;
-	struct gw_addr internal, remote;
-	uint16_t port;
-};
-
-static void gw_addr_from_ctl(struct gw_addr *out, const struct ctl_addr *a)
+/* The one conversion of the CLI from an address as parsed to the protocol's. */
+static void ctl_addr_from_gw(struct ctl_addr *out, const struct gw_addr *a)
 {
 	memset(out, 0, sizeof(*out));
 	out->family = a->family;
 	memcpy(out->bytes, a->bytes, sizeof(out->bytes));
+}
+
+static int parse_addr(const char *s, struct ctl_addr *out)
+{
+	struct gw_addr a;
+
+	if (addr_parse(s, &a) < 0)
+		return -1;
+	ctl_addr_from_gw(out, &a);
+	return 0;
 }
 
 static int parse_state(const char *s, uint8_t *out)
@@ -346,19 +253,49 @@ static int parse_state(const char *s, uint8_t *out)
 	return -1;
 }
 
+/* One keyword and its value into f; a message and EXIT_USAGE when the value is bad. */
+static int assoc_filter_set(struct assoc_filter *f, const char *key, const char *val)
+{
+	uint32_t port;
+
+	switch (key[0]) {
+	case 's':
+		if (parse_state(val, &f->state) < 0) {
+			fprintf(stderr, "sctpgwctl: invalid state \"%s\" (closed, init, "
+					"cookie, established or shutdown)\n", val);
+			return EXIT_USAGE;
+		}
+		break;
+	case 'i':
+	case 'r':
+		if (parse_addr(val, key[0] == 'i' ? &f->internal : &f->remote) < 0) {
+			fprintf(stderr, "sctpgwctl: invalid %s address \"%s\"\n", key, val);
+			return EXIT_USAGE;
+		}
+		break;
+	case 'p':
+		if (parse_u32(val, 1, 65535, &port) < 0) {
+			fprintf(stderr, "sctpgwctl: invalid SCTP port \"%s\" (1-65535)\n", val);
+			return EXIT_USAGE;
+		}
+		f->port = (uint16_t)port;
+		break;
+	}
+	return 0;
+}
+
 /* Keyword / value pairs; a message and EXIT_USAGE on anything else. */
 static int assoc_filter_parse(struct assoc_filter *f, int argc, char **argv)
 {
 	memset(f, 0, sizeof(*f));
 	for (int i = 0; i < argc; i += 2) {
 		const char *key = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-		bool known = !strcmp(key, "state") || !strcmp(key, "internal") ||
-			     !strcmp(key, "remote") || !strcmp(key, "port");
-		bool *seen = NULL;
-		uint32_t port;
-		int bad = 0;
+		bool *seen = !strcmp(key, "state")    ? &f->has_state :
+			     !strcmp(key, "internal") ? &f->has_internal :
+			     !strcmp(key, "remote")   ? &f->has_remote :
+			     !strcmp(key, "port")     ? &f->has_port : NULL;
 
-		if (!known) {
+		if (!seen) {
 			fprintf(stderr, "sctpgwctl: unknown filter \"%s\" "
 					"(state, internal, remote or port)\n", key);
 			goto usage;
@@ -367,34 +304,7 @@ static int assoc_filter_parse(struct assoc_filter *f, int argc, char **argv)
 			fprintf(stderr, "sctpgwctl: filter \"%s\" needs a value\n", key);
 			goto usage;
 		}
-		switch (key[0]) {
-		case 's':
-			seen = &f->has_state;
-			if (parse_state(val, &f->state) < 0) {
-				fprintf(stderr, "sctpgwctl: invalid state \"%s\" (closed, init, "
-						"cookie, established or shutdown)\n", val);
-				bad = 1;
-			}
-			break;
-		case 'i':
-		case 'r':
-			seen = key[0] == 'i' ? &f->has_internal : &f->has_remote;
-			if (addr_parse(val, key[0] == 'i' ? &f->internal : &f->remote) < 0) {
-				fprintf(stderr, "sctpgwctl: invalid %s address \"%s\"\n", key, val);
-				bad = 1;
-			}
-			break;
-		case 'p':
-			seen = &f->has_port;
-			if (parse_u32(val, 1, 65535, &port) < 0) {
-				fprintf(stderr, "sctpgwctl: invalid SCTP port \"%s\" (1-65535)\n", val);
-				bad = 1;
-			} else {
-				f->port = (uint16_t)port;
-			}
-			break;
-		}
-		if (bad)
+		if (assoc_filter_set(f, key, val))
 			return EXIT_USAGE;
 		if (*seen) {
 			fprintf(stderr, "sctpgwctl: filter \"%s\" given twice\n", key);
@@ -408,172 +318,49 @@ usage:
 	return EXIT_USAGE;
 }
 
-static bool assoc_filter_match(const struct assoc_filter *f, const struct ctl_assoc_rec *r)
-{
-	struct gw_addr a;
-	bool found;
-
-	if (f->has_state && r->state != f->state)
-		return false;
-	if (f->has_internal) {
-		gw_addr_from_ctl(&a, &r->iaddr);
-		if (!addr_equal(&a, &f->internal))
-			return false;
-	}
-	if (f->has_remote) {
-		found = false;
-		for (unsigned i = 0; i < r->npaths && i < ASSOC_MAX_PATHS && !found; i++) {
-			gw_addr_from_ctl(&a, &r->paths[i].addr);
-			found = addr_equal(&a, &f->remote);
-		}
-		if (!found)
-			return false;
-	}
-	if (f->has_port && r->iport != f->port && r->seen_port != f->port &&
-	    r->rport != f->port)
-		return false;
-	return true;
-}
-
 static int cmd_show_associations(struct ctl *c, int argc, char **argv)
 {
-	struct vec v = { .size = sizeof(struct ctl_assoc_rec) };
-	const struct sink sink = { CTL_REP_ASSOC, &v };
 	struct assoc_filter f;
-	struct ctl_assoc_rec *recs;
-	size_t n = 0;
+	const struct reply_view v = { .out = c->out, .filter = &f };
 	int rc = assoc_filter_parse(&f, argc, argv);
 
-	if (rc)
-		return rc;
-	rc = ctl_transact(c, CTL_REQ_SHOW_ASSOC, NULL, 0, &sink, 1, NULL);
-	recs = v.p;
-	for (size_t i = 0; !rc && i < v.n; i++) {
-		if (assoc_filter_match(&f, &recs[i]))
-			recs[n++] = recs[i];
-	}
-	if (!rc && c->out->assoc_list(stdout, recs, n) < 0)
-		rc = EXIT_FAILURE;
-	free(v.p);
-	return rc;
+	return rc ? rc : ctl_run(c, CTL_REQ_SHOW_ASSOC, NULL, 0, &v);
 }
 
 static int cmd_show_association(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_assoc_filter f;
-	struct vec v = { .size = sizeof(struct ctl_assoc_rec) };
-	const struct sink sink = { CTL_REP_ASSOC, &v };
-	int rc;
+	const struct reply_view v = { .out = c->out };
 
 	if (parse_u32(argv[0], 1, UINT32_MAX, &f.id) < 0) {
 		fprintf(stderr, "sctpgwctl: invalid association id \"%s\"\n", argv[0]);
 		return EXIT_USAGE;
 	}
-	rc = ctl_transact(c, CTL_REQ_SHOW_ASSOC, &f, sizeof(f), &sink, 1, NULL);
-	if (!rc && v.n != 1) {
-		fprintf(stderr, "sctpgwctl: the daemon sent %zu records for association %u\n",
-			v.n, f.id);
-		rc = EXIT_FAILURE;
-	}
-	if (!rc && c->out->assoc_detail(stdout, v.p) < 0)
-		rc = EXIT_FAILURE;
-	free(v.p);
-	return rc;
+	return ctl_run(c, CTL_REQ_SHOW_ASSOC, &f, sizeof(f), &v);
 }
 
 static int cmd_show_stats(struct ctl *c, int argc, char **argv)
 {
-	struct vec v = { .size = sizeof(struct ctl_stat_rec) };
-	const struct sink sink = { CTL_REP_STAT, &v };
-	bool prom = false;
-	int rc;
+	struct reply_view v = { .out = c->out };
 
 	if (argc == 1) {
 		if (strcmp(argv[0], "--prometheus") != 0 || c->json) {
 			fprintf(stderr, "sctpgwctl: usage: show stats [--prometheus] (not with -j)\n");
 			return EXIT_USAGE;
 		}
-		prom = true;
+		v.prometheus = true;
 	}
-	rc = ctl_transact(c, CTL_REQ_SHOW_STATS, NULL, 0, &sink, 1, NULL);
-	if (!rc) {
-		struct ctl_stat_rec *s = v.p;
-
-		for (size_t i = 0; i < v.n; i++)
-			s[i].name[CTL_STAT_NAME_LEN - 1] = '\0';
-		if ((prom ? output_stats_prometheus(stdout, s, v.n) :
-			    c->out->stats(stdout, s, v.n)) < 0)
-			rc = EXIT_FAILURE;
-	}
-	free(v.p);
-	return rc;
-}
-
-static int cmd_show_config(struct ctl *c, int argc, char **argv)
-{
-	struct vec v = { .size = 1 };
-	const struct sink sink = { CTL_REP_CONFIG, &v };
-	int rc = ctl_transact(c, CTL_REQ_SHOW_CONFIG, NULL, 0, &sink, 1, NULL);
-
-	if (!rc && c->out->config(stdout, v.p ? v.p : "", v.n) < 0) {
-		fprintf(stderr, "sctpgwctl: cannot print the configuration\n");
-		rc = EXIT_FAILURE;
-	}
-	free(v.p);
-	return rc;
-}
-
-static int cmd_show_rules(struct ctl *c, int argc, char **argv)
-{
-	struct vec hv = { .size = sizeof(struct ctl_rules_hdr) };
-	struct vec rv = { .size = sizeof(struct ctl_rule_rec) };
-	const struct sink sinks[] = { { CTL_REP_RULES_HDR, &hv }, { CTL_REP_RULE, &rv } };
-	int rc = ctl_transact(c, CTL_REQ_SHOW_RULES, NULL, 0, sinks, 2, NULL);
-
-	if (!rc && hv.n != 1) {
-		fprintf(stderr, "sctpgwctl: the daemon sent %zu rule headers, expected 1\n", hv.n);
-		rc = EXIT_FAILURE;
-	}
-	if (!rc) {
-		struct ctl_rules_hdr *h = hv.p;
-
-		h->queue_mechanism[CTL_QUEUE_MECH_LEN - 1] = '\0';
-		if (c->out->rules(stdout, h, rv.p, rv.n) < 0)
-			rc = EXIT_FAILURE;
-	}
-	free(hv.p);
-	free(rv.p);
-	return rc;
-}
-
-static int cmd_reload(struct ctl *c, int argc, char **argv)
-{
-	int rc = ctl_transact(c, CTL_REQ_RELOAD, NULL, 0, NULL, 0, NULL);
-
-	if (!rc && c->out->result(stdout, OUTPUT_RELOADED, 0) < 0)
-		rc = EXIT_FAILURE;
-	return rc;
-}
-
-static int cmd_flush(struct ctl *c, int argc, char **argv)
-{
-	uint32_t n = 0;
-	int rc = ctl_transact(c, CTL_REQ_FLUSH, NULL, 0, NULL, 0, &n);
-
-	if (!rc && c->out->result(stdout, OUTPUT_FLUSHED, n) < 0)
-		rc = EXIT_FAILURE;
-	return rc;
+	return ctl_run(c, CTL_REQ_SHOW_STATS, NULL, 0, &v);
 }
 
 static int cmd_set_port(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_set_port sp;
-	struct gw_addr a;
-	uint32_t port, n = 0;
-	int rc;
+	const struct reply_view v = { .out = c->out };
+	uint32_t port;
 
 	memset(&sp, 0, sizeof(sp));
-	if (addr_parse(argv[0], &a) < 0) {
+	if (parse_addr(argv[0], &sp.addr) < 0) {
 		fprintf(stderr, "sctpgwctl: invalid address \"%s\"\n", argv[0]);
 		return EXIT_USAGE;
 	}
@@ -585,39 +372,36 @@ static int cmd_set_port(struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "sctpgwctl: invalid association id \"%s\"\n", argv[2]);
 		return EXIT_USAGE;
 	}
-	sp.addr.family = a.family;
-	memcpy(sp.addr.bytes, a.bytes, sizeof(sp.addr.bytes));
 	sp.udp_port = (uint16_t)port;
-	rc = ctl_transact(c, CTL_REQ_SET_PORT, &sp, sizeof(sp), NULL, 0, &n);
-	if (!rc && c->out->result(stdout, OUTPUT_UPDATED, n) < 0)
-		rc = EXIT_FAILURE;
-	return rc;
+	return ctl_run(c, CTL_REQ_SET_PORT, &sp, sizeof(sp), &v);
 }
 
 struct cmd {
 	const char *words[3]; /* NULL-terminated */
 	const char *args;
 	int min_args, max_args;
+	/* Parses the arguments and asks; NULL: send request, no payload, show the reply. */
 	int (*fn)(struct ctl *c, int argc, char **argv);
+	uint16_t request;
 	const char *help;
 };
 
 static const struct cmd cmds[] = {
-	{ { "show", "associations" }, "[FILTER...]", 0, 8, cmd_show_associations,
+	{ { "show", "associations" }, "[FILTER...]", 0, 8, cmd_show_associations, 0,
 	  "list associations (FILTER: state, internal, remote, port)" },
-	{ { "show", "association" }, "ID", 1, 1, cmd_show_association,
+	{ { "show", "association" }, "ID", 1, 1, cmd_show_association, 0,
 	  "every detail of one association" },
-	{ { "show", "stats" }, "[--prometheus]", 0, 1, cmd_show_stats,
+	{ { "show", "stats" }, "[--prometheus]", 0, 1, cmd_show_stats, 0,
 	  "counters (--prometheus: Prometheus text format)" },
-	{ { "show", "config" }, "", 0, 0, cmd_show_config,
+	{ { "show", "config" }, "", 0, 0, NULL, CTL_REQ_SHOW_CONFIG,
 	  "the running configuration" },
-	{ { "show", "rules" }, "", 0, 0, cmd_show_rules,
+	{ { "show", "rules" }, "", 0, 0, NULL, CTL_REQ_SHOW_RULES,
 	  "queueing mechanism and rules, with associations per rule" },
-	{ { "reload" }, "", 0, 0, cmd_reload,
+	{ { "reload" }, "", 0, 0, NULL, CTL_REQ_RELOAD,
 	  "re-read the configuration file; keeps it on error" },
-	{ { "flush", "associations" }, "", 0, 0, cmd_flush,
+	{ { "flush", "associations" }, "", 0, 0, NULL, CTL_REQ_FLUSH,
 	  "remove every association" },
-	{ { "set", "remote-udp-port" }, "ADDRESS PORT [ID]", 2, 3, cmd_set_port,
+	{ { "set", "remote-udp-port" }, "ADDRESS PORT [ID]", 2, 3, cmd_set_port, 0,
 	  "set the UDP port for a remote address (in association ID, or all)" },
 };
 
@@ -664,10 +448,42 @@ static int cmd_match(const struct cmd *cmd, int argc, char **argv)
 	return n;
 }
 
+/* One command with its arguments (after its words): an exit status. */
+static int cmd_run(struct ctl *c, const struct cmd *cmd, int argc, char **argv)
+{
+	char syn[80];
+	int rc;
+
+	if (argc < cmd->min_args || argc > cmd->max_args) {
+		cmd_synopsis(cmd, syn, sizeof(syn));
+		fprintf(stderr, "usage: sctpgwctl %s\n", syn);
+		return EXIT_USAGE;
+	}
+	c->payload = malloc(CTL_MAX_PAYLOAD);
+	if (!c->payload) {
+		fprintf(stderr, "sctpgwctl: out of memory\n");
+		return EXIT_FAILURE;
+	}
+	if (cmd->fn) {
+		rc = cmd->fn(c, argc, argv);
+	} else {
+		const struct reply_view v = { .out = c->out };
+
+		rc = ctl_run(c, cmd->request, NULL, 0, &v);
+	}
+	free(c->payload);
+	c->payload = NULL;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "sctpgwctl: writing output: %s\n", strerror(errno));
+		rc = EXIT_FAILURE;
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct ctl c = { .path = CTL_DEFAULT_SOCKET, .out = &output_text, .fd = -1 };
-	int ch, rc;
+	int ch;
 
 	/* '+': stop at the command, so "show stats --prometheus" reaches the command. */
 	while ((ch = getopt(argc, argv, "+s:jhV")) != -1) {
@@ -697,29 +513,10 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	for (size_t i = 0; i < NCMDS; i++) {
-		const struct cmd *cmd = &cmds[i];
-		int nw = cmd_match(cmd, argc, argv);
-		char syn[80];
+		int nw = cmd_match(&cmds[i], argc, argv);
 
-		if (!nw)
-			continue;
-		if (argc - nw < cmd->min_args || argc - nw > cmd->max_args) {
-			cmd_synopsis(cmd, syn, sizeof(syn));
-			fprintf(stderr, "usage: sctpgwctl %s\n", syn);
-			return EXIT_USAGE;
-		}
-		c.payload = malloc(CTL_MAX_PAYLOAD);
-		if (!c.payload) {
-			fprintf(stderr, "sctpgwctl: out of memory\n");
-			return EXIT_FAILURE;
-		}
-		rc = cmd->fn(&c, argc - nw, argv + nw);
-		free(c.payload);
-		if (fflush(stdout) != 0 || ferror(stdout)) {
-			fprintf(stderr, "sctpgwctl: writing output: %s\n", strerror(errno));
-			rc = EXIT_FAILURE;
-		}
-		return rc;
+		if (nw)
+			return cmd_run(&c, &cmds[i], argc - nw, argv + nw);
 	}
 	fprintf(stderr, "sctpgwctl: unknown command \"%s%s%s\"\n", argv[0], argc > 1 ? " " : "",
 		argc > 1 ? argv[1] : "");
