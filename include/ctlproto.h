@@ -8,7 +8,9 @@
 #define SCTPGW_CTLPROTO_H
 
 #include <stdint.h>
+#include <string.h>
 
+#include "addr.h"
 #include "assoc.h"
 
 #define CTL_DEFAULT_SOCKET "/run/sctp-udp-gw/control.sock"
@@ -47,6 +49,25 @@ struct ctl_addr {
 	uint8_t pad[3];
 	uint8_t bytes[16];
 };
+
+_Static_assert(sizeof(((struct ctl_addr *)0)->bytes) == sizeof(((struct gw_addr *)0)->bytes),
+	       "struct ctl_addr and struct gw_addr hold addresses of different sizes");
+
+/* The one conversion between the wire's address and the daemon's, both ways. */
+static inline void ctl_addr_from_gw_addr(struct ctl_addr *out, const struct gw_addr *a)
+{
+	memset(out, 0, sizeof(*out));
+	out->family = a->family;
+	memcpy(out->bytes, a->bytes, sizeof(out->bytes));
+}
+
+/* The family is the caller's to check (ctlcheck_request() does for requests). */
+static inline void ctl_addr_to_gw_addr(struct gw_addr *out, const struct ctl_addr *a)
+{
+	memset(out, 0, sizeof(*out));
+	out->family = a->family;
+	memcpy(out->bytes, a->bytes, sizeof(out->bytes));
+}
 
 struct ctl_path_rec {
 	struct ctl_addr addr;

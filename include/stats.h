@@ -1,39 +1,19 @@
 /* stats.h - the daemon's counters. Drop reasons are an enum with names so every
- * place that drops a packet counts it under a reason the operator can read. */
+ * place that drops a packet counts it under a reason the operator can read; both are
+ * listed, with their names and help texts, in counters.h. */
 #ifndef SCTPGW_STATS_H
 #define SCTPGW_STATS_H
 
 #include <stdint.h>
 
 #include "conf.h"
+#include "counters.h"
 
+/* One per GW_DROPS line of counters.h, in its order (the order `show stats` sends). */
 enum gw_drop {
-	DROP_OUT_MALFORMED,    /* queued packet did not parse */
-	DROP_OUT_BAD_CRC,      /* queued packet with a wrong CRC32c */
-	DROP_OUT_NO_ASSOC,     /* queued non-INIT packet with no association and no rule */
-	DROP_OUT_TABLE_FULL,   /* INIT when the table is full */
-	DROP_OUT_SEND,         /* sendmsg on the UDP socket failed */
-	DROP_OUT_TOO_BIG,      /* datagram would exceed 65535 / the path MTU */
-	DROP_IN_SHORT,         /* datagram shorter than the SCTP common header */
-	DROP_IN_MALFORMED,     /* datagram did not parse as SCTP */
-	DROP_IN_BAD_CRC,       /* datagram with a wrong CRC32c */
-	DROP_IN_NO_ASSOC,      /* no association for its ports and tag */
-	DROP_IN_NO_FORWARD,    /* INIT with no forward rule for its port */
-	DROP_IN_TABLE_FULL,    /* INIT when the table is full */
-	DROP_IN_INJECT,        /* raw send failed */
-	DROP_IN_UNVERIFIED,    /* zero checksum on a packet that would create state */
-	DROP_IN_INIT_PORT_CHANGE, /* INIT for a live association from a new UDP port */
-	DROP_OUT_UNVERIFIED,   /* zero checksum on a queued packet that would create state */
-	DROP_IN_FAMILY,        /* peer and internal host of different address families */
-	DROP_OUT_NO_PORT,      /* port collision and no free port to translate to */
-	DROP_IN_INIT_RATE,     /* INIT from outside over the init-rate limits */
-	DROP_IN_TAG_COLLISION, /* INIT colliding with a live association's ports and tag */
-	DROP_ICMP_UNVERIFIED,  /* ICMP error naming no association (ports, tag) or too short */
-	DROP_ICMP_IGNORED,     /* ICMP error of a type / code not translated */
-	DROP_ICMP_RATE,        /* ICMP error for an internal host over the rate limit */
-	DROP_ICMP_SEND,        /* sending an ICMP error to an internal host failed */
-	DROP_RELAY_NO_RULE,    /* native SCTP to the gateway itself, for a port no relay rule has */
-	DROP_RELAY_NOT_INTERNAL, /* to a relay port from outside the internal networks */
+#define STATS_DROP_ENUM(id, name, what) id,
+	GW_DROPS(STATS_DROP_ENUM)
+#undef STATS_DROP_ENUM
 	DROP_COUNT
 };
 
@@ -68,5 +48,12 @@ struct gw_stats {
 		uint64_t relay[CONF_MAX_RELAY];
 	} rule_hits;
 };
+
+/* Every uint64_t of struct gw_stats outside rule_hits is one STAT line of counters.h
+ * (each line names its member, so ctlreply.c does not compile without it) or a drop. */
+#define STATS_NSTAT (0 GW_COUNTERS(COUNTER_ONE, COUNTER_NONE, COUNTER_NONE))
+_Static_assert(sizeof(struct gw_stats) ==
+		       (STATS_NSTAT + DROP_COUNT) * sizeof(uint64_t) + sizeof(struct gw_rule_hits),
+	       "struct gw_stats and GW_COUNTERS in counters.h disagree");
 
 #endif

@@ -10,6 +10,7 @@
 #define SCTPGW_WORKER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -27,8 +28,20 @@
 #define WORKER_HEADROOM 64      /* room to prepend an IPv4 / IPv6 header */
 #define WORKER_DGRAM_CAP 65536
 
-struct gw;
 struct nfqueue;
+struct gw_worker;
+
+/* The workers of the daemon, as each of them sees its siblings; the control thread
+ * watches request_stop_fd (an eventfd) for a worker asking the daemon to stop. */
+struct worker_group {
+	struct gw_worker *workers;
+	unsigned n;
+	int request_stop_fd;
+	atomic_bool failed; /* a worker asked to stop because its queue failed */
+};
+
+/* From a worker thread: the daemon must stop (its queue failed). */
+void worker_group_request_stop(struct worker_group *g);
 
 /* One outbound packet waiting for the batch's sendmmsg: its datagram, and what a
  * refused send (path MTU) needs to tell the internal host. */
@@ -51,7 +64,7 @@ struct worker_foreign {
 };
 
 struct gw_worker {
-	struct gw *gw;
+	struct worker_group *group;
 	unsigned id;
 	pthread_t thread;
 	bool running;
@@ -81,9 +94,10 @@ struct gw_worker {
 	struct worker_foreign foreign[WORKER_FOREIGN_MAX];
 };
 
-/* Allocate and open everything of worker id (queue conf->queue_num + id; the UDP port
- * shared through SO_REUSEPORT when there are several). 0, or -1 with err set. */
-int worker_init(struct gw_worker *w, struct gw *gw, unsigned id, char *err, size_t errlen);
+/* Allocate and open everything of worker id of group g (queue conf->queue_num + id; the
+ * UDP port shared through SO_REUSEPORT when there are several). 0, or -1 with err set. */
+int worker_init(struct gw_worker *w, struct worker_group *g, unsigned id,
+		const struct gw_conf *conf, char *err, size_t errlen);
 void worker_free(struct gw_worker *w);
 int worker_start(struct gw_worker *w);
 void worker_stop(struct gw_worker *w);

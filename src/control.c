@@ -27,8 +27,9 @@
 #include "control.h"
 #include "ctlcheck.h"
 #include "ctlproto.h"
-#include "gw.h"
+#include "ctlreply.h"
 #include "log.h"
+#include "loop.h"
 #include "privs.h"
 
 #ifndef SO_PEERGROUPS
@@ -62,10 +63,11 @@ struct ctl_client {
 	uint32_t nsent;
 };
 
-/* The daemon has one control socket; its state lives here rather than in struct gw so
- * gw.h stays free of control details. */
+/* The daemon has one control socket; its state lives here, the daemon's behind ops. */
 static struct ctl_state {
-	struct gw *gw;
+	struct loop *loop;
+	struct control_ops ops;
+	const struct privs_target *privs;
 	int lfd, tfd;
 	bool bound;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -104,7 +106,7 @@ static void ctl_drop(struct ctl_client *c)
 		if (ctl.clients[i] == c)
 			ctl.clients[i] = NULL;
 	}
-	gw_unwatch(ctl.gw, c->fd);
+	loop_unwatch(ctl.loop, c->fd);
 	close(c->fd);
 	free(c->out);
 	free(c);
@@ -174,60 +176,11 @@ static int ctl_put_error(struct ctl_client *c, int err, const char *fmt, ...)
 	return ctl_put(c, CTL_REP_ERROR, -err, msg, (size_t)n);
 }
 
-static void ctl_addr_from(struct ctl_addr *out, const struct gw_addr *a)
-{
-	memset(out, 0, sizeof(*out));
-	out->family = a->family;
-	memcpy(out->bytes, a->bytes, sizeof(out->bytes));
-}
-
-static uint64_t ctl_since(uint64_t now, uint64_t then)
-{
-	return now > then ? now - then : 0;
-}
-
-static void ctl_fill_assoc(struct ctl_assoc_rec *r, const struct assoc *a, uint64_t now)
-{
-	unsigned n = a->npaths < ASSOC_MAX_PATHS ? a->npaths : ASSOC_MAX_PATHS;
-
-	memset(r, 0, sizeof(*r));
-	r->id = a->id;
-	r->state = a->state;
-	r->origin = a->origin;
-	r->npaths = (uint8_t)n;
-	ctl_addr_from(&r->iaddr, &a->iaddr);
-	r->iport = a->iport;
-	r->seen_port = a->seen_port;
-	r->rport = a->rport;
-	r->itag = a->itag;
-	r->rtag = a->rtag;
-	r->age_ms = ctl_since(now, a->created_ms);
-	r->idle_ms = ctl_since(now, a->last_ms);
-	r->pkts_out = a->pkts_out;
-	r->bytes_out = a->bytes_out;
-	r->pkts_in = a->pkts_in;
-	r->bytes_in = a->bytes_in;
-	if (a->relay_port) {
-		ctl_addr_from(&r->relay_addr, &a->relay_addr);
-		r->relay_port = a->relay_port;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		const struct assoc_path *p = &a->paths[i];
-		struct ctl_path_rec *pr = &r->paths[i];
-
-		ctl_addr_from(&pr->addr, &p->addr);
-		pr->udp_port = p->udp_port;
-		pr->idle_ms = p->last_seen_ms ? ctl_since(now, p->last_seen_ms) : UINT64_MAX;
-		pr->pkts_in = p->pkts_in;
-		pr->pkts_out = p->pkts_out;
-	}
-}
-
 static int ctl_put_assoc(struct ctl_client *c, const struct assoc *a, uint64_t now)
 {
 	struct ctl_assoc_rec r;
 
-	ctl_fill_assoc(&r, a, now);
+	ctlreply_assoc(&r, a, now);
 	return ctl_put(c, CTL_REP_ASSOC, 0, &r, sizeof(r));
 }
 
@@ -239,8 +192,8 @@ static int ctl_stream_assoc(struct ctl_client *c)
 	uint64_t now = now_monotonic_ms();
 	int err = 0;
 
-	while (c->cursor_worker < ctl.gw->nworkers) {
-		struct assoc_table *t = gw_lock_worker(ctl.gw, c->cursor_worker);
+	while (c->cursor_worker < ctl.ops.ntables(ctl.ops.ctx)) {
+		struct assoc_table *t = ctl.ops.lock_table(ctl.ops.ctx, c->cursor_worker);
 
 		while (c->outlen - c->outoff < CTL_OUT_LOW_WATER) {
 			struct assoc *a = assoc_next(t, c->cursor);
@@ -253,7 +206,7 @@ static int ctl_stream_assoc(struct ctl_client *c)
 			c->cursor = a;
 			c->nsent++;
 		}
-		gw_unlock_worker(ctl.gw, c->cursor_worker);
+		ctl.ops.unlock_table(ctl.ops.ctx, c->cursor_worker);
 		if (err || c->outlen - c->outoff >= CTL_OUT_LOW_WATER)
 			return err; /* more when the client has read this slice */
 		c->cursor_worker++;
@@ -263,84 +216,52 @@ static int ctl_stream_assoc(struct ctl_client *c)
 	return ctl_put_done(c, c->nsent);
 }
 
-static int ctl_put_stat(struct ctl_client *c, const char *prefix, const char *name,
-			uint64_t value)
+/* SHOW_ASSOC: one association, or all of them in slices (ctl_stream_assoc). */
+static int ctl_show_assoc(struct ctl_client *c, const struct ctl_assoc_filter *f)
 {
-	struct ctl_stat_rec r;
+	struct assoc *a;
+	unsigned t;
+	int err = 0;
 
-	memset(&r, 0, sizeof(r));
-	snprintf(r.name, sizeof(r.name), "%s%s", prefix, name);
-	r.value = value;
-	return ctl_put(c, CTL_REP_STAT, 0, &r, sizeof(r));
+	if (!f->id) {
+		c->streaming = true;
+		c->cursor = NULL;
+		c->cursor_worker = 0;
+		return ctl_stream_assoc(c);
+	}
+	t = ctl.ops.table_of(ctl.ops.ctx, f->id);
+	a = assoc_by_id(ctl.ops.lock_table(ctl.ops.ctx, t), f->id);
+	if (a)
+		err = ctl_put_assoc(c, a, now_monotonic_ms());
+	ctl.ops.unlock_table(ctl.ops.ctx, t);
+	if (!a)
+		return ctl_put_error(c, ENOENT, "no association %u", f->id);
+	return err ? err : ctl_put_done(c, 1);
 }
 
 static int ctl_show_stats(struct ctl_client *c)
 {
-	struct gw *gw = ctl.gw;
-	struct gw_stats total, *s = &total;
-	uint32_t count, capacity;
-
-	gw_stats_total(gw, &total, &count, &capacity);
-	const struct {
-		const char *name;
-		uint64_t value;
-	} st[] = {
-		{ "out_packets", s->out_pkts },
-		{ "out_bytes", s->out_bytes },
-		{ "in_packets", s->in_pkts },
-		{ "in_bytes", s->in_bytes },
-		{ "out_accepted", s->out_accepted },
-		{ "associations_active", count },
-		{ "associations_capacity", capacity },
-		{ "associations_created", s->assoc_created },
-		{ "associations_expired", s->assoc_expired },
-		{ "associations_closed", s->assoc_closed },
-		{ "port_changes", s->port_changes },
-		{ "aborts_sent", s->aborts_sent },
-		{ "addr_params_removed", s->addr_params_removed },
-		{ "ports_translated", s->ports_translated },
-		{ "control_refused", ctl.refused },
-		{ "associations_relearned", s->assoc_relearned },
-		{ "queue_enobufs", s->nfq_enobufs },
-		{ "queue_waiting", s->nfq_waiting },
-		{ "queue_kernel_dropped_full", s->nfq_queue_dropped },
-		{ "queue_kernel_dropped_delivery", s->nfq_user_dropped },
-		{ "queue_batch_verdicts", s->nfq_batch_verdicts },
-		{ "queue_single_verdicts", s->nfq_single_verdicts },
-		{ "icmp_received", s->icmp_received },
-		{ "icmp_sent", s->icmp_sent },
-		{ "relay_ingested", s->relay_ingested },
-		{ "workers", gw->nworkers },
-		{ "uptime_seconds", ctl_since(now_monotonic_ms(), gw->started_ms) / 1000 },
-	};
-	uint32_t n = 0;
+	struct ctlreply_view v;
+	struct ctl_stat_rec recs[CTLREPLY_NSTATS];
+	size_t n;
 	int err = 0;
 
-	for (size_t i = 0; i < sizeof(st) / sizeof(st[0]) && !err; i++, n++) {
-		err = ctl_put_stat(c, "", st[i].name, st[i].value);
-		/* Drops right after the traffic counters, as operators read them. */
-		if (!err && i == 4) {
-			for (int d = 0; d < DROP_COUNT && !err; d++, n++)
-				err = ctl_put_stat(c, "drop_", stats_drop_name(d), s->drops[d]);
-		}
-	}
-	return err ? err : ctl_put_done(c, n);
+	ctl.ops.view(ctl.ops.ctx, &v);
+	v.control_refused = ctl.refused;
+	n = ctlreply_stats(&v, recs);
+	for (size_t i = 0; i < n && !err; i++)
+		err = ctl_put(c, CTL_REP_STAT, 0, &recs[i], sizeof(recs[i]));
+	return err ? err : ctl_put_done(c, (uint32_t)n);
 }
 
 static int ctl_show_config(struct ctl_client *c)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	size_t len;
+	char *text = ctlreply_config(ctl.ops.conf(ctl.ops.ctx), &len);
 	int err = 0;
 
-	if (!f)
+	if (!text)
 		return -ENOMEM;
-	conf_dump(ctl.gw->conf, f);
-	if (fclose(f) != 0) {
-		free(text);
-		return -ENOMEM;
-	}
 	/* A configuration may exceed one message: the client concatenates. */
 	for (size_t off = 0; off < len && !err; off += CTL_MAX_PAYLOAD) {
 		size_t n = len - off < CTL_MAX_PAYLOAD ? len - off : CTL_MAX_PAYLOAD;
@@ -351,130 +272,58 @@ static int ctl_show_config(struct ctl_client *c)
 	return err ? err : ctl_put_done(c, 0);
 }
 
-static int ctl_put_rule(struct ctl_client *c, const struct ctl_rule_rec *r)
-{
-	return ctl_put(c, CTL_REP_RULE, 0, r, sizeof(*r));
-}
-
-/* What the daemon applies: the queueing mechanism, then every rule in file order with
- * the associations created through it. */
+/* What the daemon applies: the queueing mechanism, then every rule with the
+ * associations created through it. */
 static int ctl_show_rules(struct ctl_client *c)
 {
-	struct gw *gw = ctl.gw;
-	const struct gw_conf *conf = gw->conf;
+	struct ctlreply_view v;
 	struct ctl_rules_hdr h;
 	struct ctl_rule_rec r;
-	struct gw_stats total;
-	uint32_t n = 0, count, capacity;
+	uint32_t n = 0;
 	int err;
 
-	gw_stats_total(gw, &total, &count, &capacity);
-
-	memset(&h, 0, sizeof(h));
-	snprintf(h.queue_mechanism, sizeof(h.queue_mechanism), "%s",
-		 nft_queue_kind_name(gw->queue_kind));
-	h.queue_num = conf->queue_num;
-	h.queue_count = conf->queue_count;
-	h.mark = conf->mark;
-	h.host_mode = conf->host_mode;
-	h.relay_ingest = gw->relay_ingest;
+	ctl.ops.view(ctl.ops.ctx, &v);
+	ctlreply_rules_hdr(&v, &h);
 	err = ctl_put(c, CTL_REP_RULES_HDR, 0, &h, sizeof(h));
-	for (unsigned i = 0; i < conf->ninternal && !err; i++, n++) {
-		memset(&r, 0, sizeof(r));
-		r.kind = CTL_RULE_INTERNAL;
-		ctl_addr_from(&r.addr, &conf->internal[i].addr);
-		r.prefix_len = conf->internal[i].len;
-		err = ctl_put_rule(c, &r);
-	}
-	for (unsigned i = 0; i < conf->nencap && !err; i++, n++) {
-		const struct conf_encap *e = &conf->encap[i];
-
-		memset(&r, 0, sizeof(r));
-		r.kind = CTL_RULE_ENCAPSULATE;
-		r.any = e->any;
-		if (!e->any) {
-			ctl_addr_from(&r.addr, &e->dst.addr);
-			r.prefix_len = e->dst.len;
-		}
-		r.port = e->port;
-		r.remote_udp_port = e->remote_udp_port;
-		r.line = e->line;
-		r.hits = total.rule_hits.encap[i];
-		err = ctl_put_rule(c, &r);
-	}
-	for (unsigned i = 0; i < conf->nforward && !err; i++, n++) {
-		const struct conf_forward *f = &conf->forward[i];
-
-		memset(&r, 0, sizeof(r));
-		r.kind = CTL_RULE_FORWARD;
-		ctl_addr_from(&r.addr, &f->to);
-		r.port = f->port;
-		r.to_port = f->to_port;
-		r.line = f->line;
-		r.hits = total.rule_hits.forward[i];
-		err = ctl_put_rule(c, &r);
-	}
-	for (unsigned i = 0; i < conf->nrelay && !err; i++, n++) {
-		const struct conf_relay *rl = &conf->relay[i];
-
-		memset(&r, 0, sizeof(r));
-		r.kind = CTL_RULE_RELAY;
-		ctl_addr_from(&r.addr, &rl->to);
-		r.port = rl->port;
-		r.to_port = rl->to_port;
-		r.remote_udp_port = rl->remote_udp_port;
-		r.line = rl->line;
-		r.hits = total.rule_hits.relay[i];
-		err = ctl_put_rule(c, &r);
-	}
+	for (; !err && ctlreply_rule(&v, n, &r); n++)
+		err = ctl_put(c, CTL_REP_RULE, 0, &r, sizeof(r));
 	return err ? err : ctl_put_done(c, n);
 }
 
 static int ctl_set_port(struct ctl_client *c, const struct ctl_set_port *sp)
 {
-	struct gw *gw = ctl.gw;
 	struct gw_addr addr;
 	char abuf[GW_ADDRSTRLEN];
-	uint32_t n = 0;
-	bool found = !sp->assoc_id;
+	int n;
 
 	/* ctlcheck_request() vouched for the family and the port. */
-	memset(&addr, 0, sizeof(addr));
-	addr.family = sp->addr.family;
-	memcpy(addr.bytes, sp->addr.bytes, sizeof(addr.bytes));
-	addr_format(&addr, abuf, sizeof(abuf));
-
-	for (unsigned w = 0; w < gw->nworkers; w++) {
-		struct assoc_table *t;
-
-		if (sp->assoc_id && w != gw_worker_of(gw, sp->assoc_id))
-			continue;
-		t = gw_lock_worker(gw, w);
-		for (struct assoc *a = assoc_next(t, NULL); a; a = assoc_next(t, a)) {
-			struct assoc_path *p;
-
-			if (sp->assoc_id && a->id != sp->assoc_id)
-				continue;
-			found = true;
-			p = assoc_path_find(a, &addr);
-			if (!p)
-				continue;
-			log_info("association %u: remote %s UDP port set to %u (was %u) by control "
-				 "request", a->id, abuf, sp->udp_port, p->udp_port);
-			p->udp_port = sp->udp_port;
-			n++;
-		}
-		gw_unlock_worker(gw, w);
-	}
-	if (!found)
+	ctl_addr_to_gw_addr(&addr, &sp->addr);
+	n = ctl.ops.set_remote_port(ctl.ops.ctx, sp->assoc_id, &addr, sp->udp_port);
+	if (n == -ENOENT)
 		return ctl_put_error(c, ENOENT, "no association %u", sp->assoc_id);
-	if (!n) {
-		if (sp->assoc_id)
-			return ctl_put_error(c, ENOENT, "association %u has no remote address %s",
-					     sp->assoc_id, abuf);
-		return ctl_put_error(c, ENOENT, "no association has remote address %s", abuf);
-	}
-	return ctl_put_done(c, n);
+	if (n > 0)
+		return ctl_put_done(c, (uint32_t)n);
+	addr_format(&addr, abuf, sizeof(abuf));
+	if (sp->assoc_id)
+		return ctl_put_error(c, ENOENT, "association %u has no remote address %s",
+				     sp->assoc_id, abuf);
+	return ctl_put_error(c, ENOENT, "no association has remote address %s", abuf);
+}
+
+/* A state-changing request from a client that may not: counted, logged within a rate
+ * limit, answered EPERM. */
+static int ctl_refuse_change(struct ctl_client *c, uint16_t type)
+{
+	uint64_t supp = 0;
+
+	ctl.refused++;
+	if (ratelimit_ok(&ctl.rl_refused, now_monotonic_ms(), &supp))
+		log_warnx("control: %s refused to uid %u gid %u (pid %d): not root, the daemon's "
+			  "user or group %s (%llu refused so far%s)", ctlcheck_request_name(type),
+			  (unsigned)c->cred.uid, (unsigned)c->cred.gid, (int)c->cred.pid, ctl.group,
+			  (unsigned long long)ctl.refused, supp ? ", some not logged" : "");
+	return ctl_put_error(c, EPERM, "permission denied: %s needs root or group %s",
+			     ctlcheck_request_name(type), ctl.group);
 }
 
 static int ctl_dispatch(struct ctl_client *c)
@@ -483,47 +332,15 @@ static int ctl_dispatch(struct ctl_client *c)
 	const uint8_t *payload = c->in.bytes + sizeof(*h);
 	char err[CONF_ERR_LEN + 128];
 
-	if (!ctlcheck_read_only(h->type) && !c->may_change) {
-		uint64_t supp = 0;
-
-		ctl.refused++;
-		if (ratelimit_ok(&ctl.rl_refused, now_monotonic_ms(), &supp))
-			log_warnx("control: %s refused to uid %u gid %u (pid %d): not root, the "
-				  "daemon's user or group %s (%llu refused so far%s)",
-				  ctlcheck_request_name(h->type), (unsigned)c->cred.uid,
-				  (unsigned)c->cred.gid, (int)c->cred.pid, ctl.group,
-				  (unsigned long long)ctl.refused,
-				  supp ? ", some not logged" : "");
-		return ctl_put_error(c, EPERM, "permission denied: %s needs root or group %s",
-				     ctlcheck_request_name(h->type), ctl.group);
-	}
+	if (!ctlcheck_read_only(h->type) && !c->may_change)
+		return ctl_refuse_change(c, h->type);
 	switch (h->type) {
 	case CTL_REQ_SHOW_ASSOC: {
 		struct ctl_assoc_filter f = { 0 };
-		struct assoc *a;
 
 		if (h->len)
 			memcpy(&f, payload, sizeof(f));
-		if (!f.id) {
-			c->streaming = true;
-			c->cursor = NULL;
-			c->cursor_worker = 0;
-			return ctl_stream_assoc(c);
-		}
-		{
-			unsigned w = gw_worker_of(ctl.gw, f.id);
-			int e = 0;
-
-			a = assoc_by_id(gw_lock_worker(ctl.gw, w), f.id);
-			if (a)
-				e = ctl_put_assoc(c, a, now_monotonic_ms());
-			gw_unlock_worker(ctl.gw, w);
-			if (!a)
-				return ctl_put_error(c, ENOENT, "no association %u", f.id);
-			if (e < 0)
-				return -ENOMEM;
-		}
-		return ctl_put_done(c, 1);
+		return ctl_show_assoc(c, &f);
 	}
 	case CTL_REQ_SHOW_STATS:
 		return ctl_show_stats(c);
@@ -533,11 +350,11 @@ static int ctl_dispatch(struct ctl_client *c)
 		return ctl_show_rules(c);
 	case CTL_REQ_RELOAD:
 		log_info("reload requested over the control socket");
-		if (gw_reload(ctl.gw, err, sizeof(err)) < 0)
+		if (ctl.ops.reload(ctl.ops.ctx, err, sizeof(err)) < 0)
 			return ctl_put_error(c, EINVAL, "%s", err);
 		return ctl_put_done(c, 0);
 	case CTL_REQ_FLUSH:
-		return ctl_put_done(c, gw_flush(ctl.gw));
+		return ctl_put_done(c, ctl.ops.flush(ctl.ops.ctx));
 	case CTL_REQ_SET_PORT: {
 		struct ctl_set_port sp;
 
@@ -548,7 +365,7 @@ static int ctl_dispatch(struct ctl_client *c)
 	return ctl_put_error(c, EOPNOTSUPP, "unknown request type %u", h->type);
 }
 
-static void ctl_on_client(struct gw *gw, int fd, uint32_t events, void *arg);
+static void ctl_on_client(int fd, uint32_t events, void *arg);
 
 /* Switch a client from reading to writing: watch for EPOLLOUT and try at once, since
  * small replies usually fit the socket buffer. */
@@ -556,13 +373,13 @@ static void ctl_start_reply(struct ctl_client *c)
 {
 	c->writing = true;
 	c->deadline_ms = now_monotonic_ms() + CTL_WRITE_STALL_MS;
-	gw_unwatch(ctl.gw, c->fd);
-	if (gw_watch(ctl.gw, c->fd, EPOLLOUT, ctl_on_client, c) < 0) {
+	loop_unwatch(ctl.loop, c->fd);
+	if (loop_watch(ctl.loop, c->fd, EPOLLOUT, ctl_on_client, c) < 0) {
 		log_warn("control: cannot watch client");
 		ctl_drop(c);
 		return;
 	}
-	ctl_on_client(ctl.gw, c->fd, EPOLLOUT, c);
+	ctl_on_client(c->fd, EPOLLOUT, c);
 }
 
 /* Discard what the client sent beyond its request: closing a unix socket with unread
@@ -664,7 +481,7 @@ reply:
 	ctl_start_reply(c);
 }
 
-static void ctl_on_client(struct gw *gw, int fd, uint32_t events, void *arg)
+static void ctl_on_client(int fd, uint32_t events, void *arg)
 {
 	struct ctl_client *c = arg;
 
@@ -734,7 +551,7 @@ static void ctl_refuse(int fd, const char *why)
 	close(fd);
 }
 
-static void ctl_on_listen(struct gw *gw, int fd, uint32_t events, void *arg)
+static void ctl_on_listen(int fd, uint32_t events, void *arg)
 {
 	for (int round = 0; round < CTL_MAX_CLIENTS; round++) {
 		struct ctl_client *c;
@@ -759,7 +576,7 @@ static void ctl_on_listen(struct gw *gw, int fd, uint32_t events, void *arg)
 		c->fd = cfd;
 		ctl_identify(c);
 		c->deadline_ms = now_monotonic_ms() + CTL_REQUEST_TIMEOUT_MS;
-		if (gw_watch(gw, cfd, EPOLLIN, ctl_on_client, c) < 0) {
+		if (loop_watch(ctl.loop, cfd, EPOLLIN, ctl_on_client, c) < 0) {
 			log_warn("control: cannot watch client");
 			close(cfd);
 			free(c);
@@ -770,7 +587,7 @@ static void ctl_on_listen(struct gw *gw, int fd, uint32_t events, void *arg)
 	ctl_arm_timer();
 }
 
-static void ctl_on_timer(struct gw *gw, int fd, uint32_t events, void *arg)
+static void ctl_on_timer(int fd, uint32_t events, void *arg)
 {
 	uint64_t ticks, now = now_monotonic_ms();
 
@@ -865,9 +682,9 @@ static int ctl_clear_stale(const struct sockaddr_un *sun)
  * group: members reach it, and the daemon can still remove it at exit. A directory made
  * by someone else is left alone, only checked. The socket's group is the one allowed to
  * change things. */
-static int ctl_set_owner(const struct gw *gw, const char *path, bool dir_created)
+static int ctl_set_owner(const char *path, bool dir_created)
 {
-	const struct privs_target *t = gw->opts.privs;
+	const struct privs_target *t = ctl.privs;
 	char dir[sizeof(ctl.path)];
 	const struct group *gr;
 	struct stat st;
@@ -904,13 +721,16 @@ static int ctl_set_owner(const struct gw *gw, const char *path, bool dir_created
 	return 0;
 }
 
-int control_open(struct gw *gw, const char *path)
+int control_open(struct loop *loop, const struct control_ops *ops, const char *path,
+		 const struct privs_target *privs)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	size_t len = strlen(path);
 	bool dir_created;
 
-	ctl.gw = gw;
+	ctl.loop = loop;
+	ctl.ops = *ops;
+	ctl.privs = privs;
 	if (len == 0 || len >= sizeof(sun.sun_path)) {
 		log_err("control socket path %s is %s (at most %zu bytes)", path,
 			len ? "too long" : "empty", sizeof(sun.sun_path) - 1);
@@ -935,7 +755,7 @@ int control_open(struct gw *gw, const char *path)
 		log_warn("control_open: chmod %s", path);
 		goto fail;
 	}
-	if (ctl_set_owner(gw, path, dir_created) < 0)
+	if (ctl_set_owner(path, dir_created) < 0)
 		goto fail;
 	if (listen(ctl.lfd, CTL_BACKLOG) < 0) {
 		log_warn("control_open: listen");
@@ -946,31 +766,31 @@ int control_open(struct gw *gw, const char *path)
 		log_warn("control_open: timerfd_create");
 		goto fail;
 	}
-	if (gw_watch(gw, ctl.lfd, EPOLLIN, ctl_on_listen, NULL) < 0 ||
-	    gw_watch(gw, ctl.tfd, EPOLLIN, ctl_on_timer, NULL) < 0) {
+	if (loop_watch(loop, ctl.lfd, EPOLLIN, ctl_on_listen, NULL) < 0 ||
+	    loop_watch(loop, ctl.tfd, EPOLLIN, ctl_on_timer, NULL) < 0) {
 		log_warn("control_open: epoll");
 		goto fail;
 	}
 	log_debug("control socket %s ready", path);
 	return 0;
 fail:
-	control_close(gw);
+	control_close();
 	return -1;
 }
 
-void control_close(struct gw *gw)
+void control_close(void)
 {
 	for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
 		if (ctl.clients[i])
 			ctl_drop(ctl.clients[i]);
 	}
 	if (ctl.tfd >= 0) {
-		gw_unwatch(gw, ctl.tfd);
+		loop_unwatch(ctl.loop, ctl.tfd);
 		close(ctl.tfd);
 		ctl.tfd = -1;
 	}
 	if (ctl.lfd >= 0) {
-		gw_unwatch(gw, ctl.lfd);
+		loop_unwatch(ctl.loop, ctl.lfd);
 		close(ctl.lfd);
 		ctl.lfd = -1;
 	}

@@ -1,4 +1,6 @@
-/* gw.c - the daemon's life: set up, the control thread's epoll loop, reload, tear down.
+/* gw.c - the daemon's life: new, start, notify, loop, stop; the control thread's
+ * signals and timer; reload; and what the control socket may read or change of the
+ * daemon (its struct control_ops).
  *
  * Order matters. The control socket comes first (it refuses a second instance), then
  * the workers' UDP port (a clear error if it is busy), raw sockets and queues, and only
@@ -6,9 +8,10 @@
  * Privileges are dropped before the worker threads start (capabilities are per
  * thread). On the way out the rules go first, for the same reason.
  *
- * Threads: this one runs the control socket, signals, the timer (expiry, watchdog) and
- * reloads; each worker (worker.c) runs its own data path. Whatever the control thread
- * reads or changes of a worker, it does with that worker's lock held. */
+ * Threads: this one runs the event loop (loop.c: the control socket, signals, the timer
+ * for expiry and the watchdog) and reloads; each worker (worker.c) runs its own data
+ * path. Whatever the control thread reads or changes of a worker, it does with that
+ * worker's lock held. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,109 +28,104 @@
 #include "build-config.h"
 #include "control.h"
 #include "crc32c.h"
+#include "ctlreply.h"
 #include "gw.h"
 #include "ingest.h"
 #include "log.h"
+#include "loop.h"
+#include "nft.h"
 #include "privs.h"
 #include "worker.h"
 
-#define GW_MAX_WATCH 64
-
-struct gw_watch {
-	int fd;
-	gw_fd_cb cb;
-	void *arg;
-};
-
-struct gw_priv {
-	int epfd, sigfd, timerfd, wakefd;
-	struct gw_watch watch[GW_MAX_WATCH];
+struct gw {
+	struct gw_opts opts;
+	struct gw_conf *conf;       /* the live configuration */
+	struct worker_group group;  /* one worker per queue; each with its table and counters */
+	unsigned ninit;             /* workers set up so far: freed at the end */
+	struct loop *loop;
+	int sigfd, timerfd;
+	enum nft_queue_kind queue_kind;
+	uint8_t relay_ingest;       /* in use: CONF_INGEST_RAW / _QUEUE; _AUTO: no relay rule */
+	bool rules_installed;       /* removed on the way out */
+	bool running;               /* set up: the workers start (or started) */
+	uint64_t started_ms;
 	uint64_t watchdog_usec;
 };
 
-int gw_watch(struct gw *gw, int fd, uint32_t events, gw_fd_cb cb, void *arg)
+/* Worker i's table, with its lock held until gw_unlock_table. */
+static struct assoc_table *gw_lock_table(void *ctx, unsigned i)
 {
-	struct gw_priv *p = gw->priv;
-	struct epoll_event ev = { .events = events };
+	struct gw *gw = ctx;
 
-	for (int i = 0; i < GW_MAX_WATCH; i++) {
-		if (p->watch[i].cb)
-			continue;
-		p->watch[i] = (struct gw_watch){ .fd = fd, .cb = cb, .arg = arg };
-		ev.data.ptr = &p->watch[i];
-		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			p->watch[i].cb = NULL;
-			return -1;
-		}
-		return 0;
-	}
-	errno = EMFILE;
-	return -1;
+	worker_lock(&gw->group.workers[i]);
+	return gw->group.workers[i].tab;
 }
 
-void gw_unwatch(struct gw *gw, int fd)
+static void gw_unlock_table(void *ctx, unsigned i)
 {
-	struct gw_priv *p = gw->priv;
+	struct gw *gw = ctx;
 
-	for (int i = 0; i < GW_MAX_WATCH; i++) {
-		if (p->watch[i].cb && p->watch[i].fd == fd) {
-			epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, NULL);
-			p->watch[i].cb = NULL;
-			p->watch[i].fd = -1;
-		}
-	}
+	worker_unlock(&gw->group.workers[i]);
 }
 
-void gw_request_stop(struct gw *gw)
+static unsigned gw_ntables(void *ctx)
 {
-	uint64_t one = 1;
+	const struct gw *gw = ctx;
 
-	atomic_store(&gw->failed, true);
-	if (write(gw->priv->wakefd, &one, sizeof(one)) < 0)
-		log_warn("gw_request_stop: eventfd");
+	return gw->group.n;
 }
 
-static void gw_on_wake(struct gw *gw, int fd, uint32_t events, void *arg)
+/* The worker whose table hands out this association id. */
+static unsigned gw_table_of(void *ctx, uint32_t assoc_id)
 {
-	uint64_t v;
+	const struct gw *gw = ctx;
 
-	if (read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
-		gw->quit = true;
+	return assoc_id ? (assoc_id - 1) % gw->group.n : 0;
 }
 
-struct assoc_table *gw_lock_worker(struct gw *gw, unsigned i)
-{
-	worker_lock(&gw->workers[i]);
-	return gw->workers[i].tab;
-}
-
-void gw_unlock_worker(struct gw *gw, unsigned i)
-{
-	worker_unlock(&gw->workers[i]);
-}
-
-unsigned gw_worker_of(const struct gw *gw, uint32_t assoc_id)
-{
-	return assoc_id ? (assoc_id - 1) % gw->nworkers : 0;
-}
-
-void gw_stats_total(struct gw *gw, struct gw_stats *out, uint32_t *count, uint32_t *capacity)
+/* Every worker's counters added up, and the associations in use and possible. */
+static void gw_stats_total(struct gw *gw, struct gw_stats *out, uint32_t *count,
+			   uint32_t *capacity)
 {
 	memset(out, 0, sizeof(*out));
 	*count = *capacity = 0;
-	for (unsigned i = 0; i < gw->nworkers; i++) {
-		const struct gw_stats *s = &gw->workers[i].stats;
+	for (unsigned i = 0; i < gw->group.n; i++) {
+		const struct gw_stats *s = &gw->group.workers[i].stats;
 		const uint64_t *src = (const uint64_t *)s;
 		uint64_t *dst = (uint64_t *)out;
+		struct assoc_table *t = gw_lock_table(gw, i);
 
-		worker_lock(&gw->workers[i]);
 		/* every member is a uint64_t counter (or an array of them) */
 		for (size_t k = 0; k < sizeof(*s) / sizeof(uint64_t); k++)
 			dst[k] += src[k];
-		*count += assoc_table_count(gw->workers[i].tab);
-		*capacity += assoc_table_capacity(gw->workers[i].tab);
-		worker_unlock(&gw->workers[i]);
+		*count += assoc_table_count(t);
+		*capacity += assoc_table_capacity(t);
+		gw_unlock_table(gw, i);
 	}
+}
+
+static void gw_view(void *ctx, struct ctlreply_view *v)
+{
+	struct gw *gw = ctx;
+	uint64_t now = now_monotonic_ms();
+	uint32_t count, capacity;
+
+	memset(v, 0, sizeof(*v));
+	v->conf = gw->conf;
+	gw_stats_total(gw, &v->stats, &count, &capacity);
+	v->associations_active = count;
+	v->associations_capacity = capacity;
+	v->workers = gw->group.n;
+	v->uptime_seconds = (now > gw->started_ms ? now - gw->started_ms : 0) / 1000;
+	v->queue_mechanism = nft_queue_kind_name(gw->queue_kind);
+	v->relay_ingest = gw->relay_ingest;
+}
+
+static const struct gw_conf *gw_conf(void *ctx)
+{
+	const struct gw *gw = ctx;
+
+	return gw->conf;
 }
 
 static struct assoc_timeouts gw_timeouts(const struct gw_conf *c)
@@ -146,50 +144,72 @@ static void gw_status(struct gw *gw)
 	uint32_t count, cap;
 	char workers[32] = "";
 
-	if (gw->nworkers > 1)
-		snprintf(workers, sizeof(workers), "; %u workers", gw->nworkers);
+	if (gw->group.n > 1)
+		snprintf(workers, sizeof(workers), "; %u workers", gw->group.n);
 	gw_stats_total(gw, &s, &count, &cap);
 	sd_notifyf(0, "STATUS=%u associations; out %llu pkts, in %llu pkts; queue via %s%s", count,
 		   (unsigned long long)s.out_pkts, (unsigned long long)s.in_pkts,
 		   nft_queue_kind_name(gw->queue_kind), workers);
 }
 
-static void gw_on_timer(struct gw *gw, int fd, uint32_t events, void *arg)
+static void gw_on_timer(int fd, uint32_t events, void *arg)
 {
+	struct gw *gw = arg;
 	struct assoc_timeouts to = gw_timeouts(gw->conf);
 	uint64_t ticks, now = now_monotonic_ms();
 	unsigned n = 0;
 
 	if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		log_warn("gw_on_timer: read");
-	for (unsigned i = 0; i < gw->nworkers; i++) {
-		worker_lock(&gw->workers[i]);
-		n += worker_expire(&gw->workers[i], &to, now);
-		worker_unlock(&gw->workers[i]);
+	for (unsigned i = 0; i < gw->group.n; i++) {
+		struct gw_worker *w = &gw->group.workers[i];
+
+		worker_lock(w);
+		n += worker_expire(w, &to, now);
+		worker_unlock(w);
 	}
 	if (n)
 		log_debug("expired %u associations", n);
 	gw_status(gw);
-	if (gw->priv->watchdog_usec)
+	if (gw->watchdog_usec)
 		sd_notify(0, "WATCHDOG=1");
 }
 
-static void gw_on_signal(struct gw *gw, int fd, uint32_t events, void *arg)
+static int gw_reload(struct gw *gw, char *err, size_t errlen);
+
+static void gw_on_signal(int fd, uint32_t events, void *arg)
 {
+	struct gw *gw = arg;
 	struct signalfd_siginfo si;
+	bool reload = false;
 
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGTERM:
 		case SIGINT:
 			log_info("signal %u: stopping", si.ssi_signo);
-			gw->quit = true;
+			loop_quit(gw->loop);
 			break;
 		case SIGHUP:
-			gw->reload_pending = true;
+			reload = true; /* once for however many arrived */
 			break;
 		}
 	}
+	if (reload) {
+		char err[CONF_ERR_LEN + 64];
+
+		gw_reload(gw, err, sizeof(err));
+	}
+}
+
+/* A worker's queue failed (worker_group_request_stop). */
+static void gw_on_stop_request(int fd, uint32_t events, void *arg)
+{
+	struct gw *gw = arg;
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+		loop_quit(gw->loop);
 }
 
 /* How native SCTP to relay ports reaches the daemon: CONF_INGEST_RAW or _QUEUE, or
@@ -231,81 +251,94 @@ static int gw_ingest_apply(struct gw *gw, enum conf_relay_ingest mode, const str
 {
 	int rc = 0;
 
-	for (unsigned i = 0; i < gw->nworkers && !rc; i++) {
-		worker_lock(&gw->workers[i]);
-		rc = worker_ingest_apply(&gw->workers[i], mode == CONF_INGEST_RAW, conf, err,
-					 errlen);
-		worker_unlock(&gw->workers[i]);
+	for (unsigned i = 0; i < gw->group.n && !rc; i++) {
+		struct gw_worker *w = &gw->group.workers[i];
+
+		worker_lock(w);
+		rc = worker_ingest_apply(w, mode == CONF_INGEST_RAW, conf, err, errlen);
+		worker_unlock(w);
 	}
 	return rc;
 }
 
 /* Changes that need sockets or memory re-created; refused on reload for now. */
-static const char *gw_reload_blocker(const struct gw_conf *old, const struct gw_conf *neu)
+static const char *gw_reload_blocker(const struct gw_conf *old, const struct gw_conf *next)
 {
-	if (old->udp_port != neu->udp_port)
+	if (old->udp_port != next->udp_port)
 		return "udp-port";
-	if (old->queue_num != neu->queue_num || old->queue_count != neu->queue_count)
+	if (old->queue_num != next->queue_num || old->queue_count != next->queue_count)
 		return "queue";
-	if (old->queue_length != neu->queue_length)
+	if (old->queue_length != next->queue_length)
 		return "queue-length";
-	if (old->mark != neu->mark)
+	if (old->mark != next->mark)
 		return "mark";
-	if (old->max_assoc != neu->max_assoc)
+	if (old->max_assoc != next->max_assoc)
 		return "max-associations";
 	return NULL;
 }
 
-int gw_reload(struct gw *gw, char *err, size_t errlen)
+/* Hand every worker the next configuration; returns the associations they keep. */
+static uint32_t gw_workers_set_conf(struct gw *gw, const struct gw_conf *next, char *err,
+				    size_t errlen)
 {
-	struct gw_conf *neu = malloc(sizeof(*neu)), *old = gw->conf;
-	enum conf_relay_ingest mode, old_mode = (enum conf_relay_ingest)gw->relay_ingest;
-	enum nft_queue_kind kind;
-	const char *blocker, *why;
 	uint32_t count = 0;
 
-	if (!neu) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	err[0] = '\0';
-	sd_notify(0, "RELOADING=1");
-	if (conf_load_file(gw->opts.conf_path, neu, err, errlen) < 0)
-		goto fail;
-	blocker = gw_reload_blocker(gw->conf, neu);
-	if (blocker) {
-		snprintf(err, errlen, "%s: changing \"%s\" needs a restart; configuration kept",
-			 gw->opts.conf_path, blocker);
-		goto fail;
-	}
-	mode = gw_ingest_mode(neu, &why);
-	/* Raw sockets open before the input chain goes, close only after it is there: no
-	 * moment without one or the other, when a kernel SCTP stack could answer. */
-	if (mode == CONF_INGEST_RAW && gw_ingest_apply(gw, mode, neu, err, errlen) < 0)
-		goto fail_ingest;
-	if (nft_install(neu, mode == CONF_INGEST_QUEUE, &kind, err, errlen) < 0)
-		goto fail_ingest;
-	if (mode != CONF_INGEST_RAW && gw_ingest_apply(gw, mode, neu, err, errlen) < 0)
-		log_warnx("reload: closing the raw SCTP sockets: %s", err);
-	if (mode != old_mode || neu->host_mode != gw->conf->host_mode)
-		gw_log_modes(neu, mode, why);
-	gw->relay_ingest = (uint8_t)mode;
-	gw->queue_kind = kind;
-	for (unsigned i = 0; i < gw->nworkers; i++) {
-		struct gw_worker *w = &gw->workers[i];
+	for (unsigned i = 0; i < gw->group.n; i++) {
+		struct gw_worker *w = &gw->group.workers[i];
 
 		worker_lock(w);
-		if (worker_set_conf(w, neu, err, errlen) < 0)
+		if (worker_set_conf(w, next, err, errlen) < 0)
 			log_warnx("reload: worker %u: %s", i, err);
-		if (neu->queue_bypass != old->queue_bypass &&
-		    worker_set_fail_open(w, neu->queue_bypass) < 0)
+		if (next->queue_bypass != gw->conf->queue_bypass &&
+		    worker_set_fail_open(w, next->queue_bypass) < 0)
 			log_warnx("reload: worker %u: queue fail-open not changed", i);
 		memset(&w->stats.rule_hits, 0, sizeof(w->stats.rule_hits));
 		count += assoc_table_count(w->tab);
 		worker_unlock(w);
 	}
-	gw->conf = neu;
-	free(old);
+	return count;
+}
+
+/* Parse the config file again; swap it in only if valid, keeping associations.
+ * 0, or -1 with err set ("file:line: message"). */
+static int gw_reload(struct gw *gw, char *err, size_t errlen)
+{
+	struct gw_conf *next = malloc(sizeof(*next));
+	enum conf_relay_ingest mode, old_mode = (enum conf_relay_ingest)gw->relay_ingest;
+	enum nft_queue_kind kind;
+	const char *blocker, *why;
+	uint32_t count;
+
+	if (!next) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	err[0] = '\0';
+	sd_notify(0, "RELOADING=1");
+	if (conf_load_file(gw->opts.conf_path, next, err, errlen) < 0)
+		goto fail;
+	blocker = gw_reload_blocker(gw->conf, next);
+	if (blocker) {
+		snprintf(err, errlen, "%s: changing \"%s\" needs a restart; configuration kept",
+			 gw->opts.conf_path, blocker);
+		goto fail;
+	}
+	mode = gw_ingest_mode(next, &why);
+	/* Raw sockets open before the input chain goes, close only after it is there: no
+	 * moment without one or the other, when a kernel SCTP stack could answer. */
+	if (mode == CONF_INGEST_RAW && gw_ingest_apply(gw, mode, next, err, errlen) < 0)
+		goto fail_ingest;
+	if (nft_install(next, mode == CONF_INGEST_QUEUE, &kind, err, errlen) < 0)
+		goto fail_ingest;
+	if (mode != CONF_INGEST_RAW && gw_ingest_apply(gw, mode, next, err, errlen) < 0)
+		log_warnx("reload: closing the raw SCTP sockets: %s", err);
+	if (mode != old_mode || next->host_mode != gw->conf->host_mode)
+		gw_log_modes(next, mode, why);
+	gw->relay_ingest = (uint8_t)mode;
+	gw->queue_kind = kind;
+	count = gw_workers_set_conf(gw, next, err, errlen);
+	free(gw->conf);
+	gw->conf = next;
 	log_info("configuration reloaded from %s; %u associations kept", gw->opts.conf_path,
 		 count);
 	sd_notify(0, "READY=1");
@@ -320,31 +353,72 @@ fail_ingest:
 fail:
 	log_warnx("reload failed, keeping the running configuration: %s", err);
 	sd_notify(0, "READY=1");
-	free(neu);
+	free(next);
 	return -1;
 }
 
-unsigned gw_flush(struct gw *gw)
+static int gw_ctl_reload(void *ctx, char *err, size_t errlen)
 {
+	return gw_reload(ctx, err, errlen);
+}
+
+/* Remove every association. Returns how many. */
+static unsigned gw_flush(void *ctx)
+{
+	struct gw *gw = ctx;
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < gw->nworkers; i++) {
-		struct assoc_table *t = gw_lock_worker(gw, i);
+	for (unsigned i = 0; i < gw->group.n; i++) {
+		struct assoc_table *t = gw_lock_table(gw, i);
 		struct assoc *a;
 
 		while ((a = assoc_next(t, NULL)) != NULL) {
 			assoc_remove(t, a);
 			n++;
 		}
-		gw_unlock_worker(gw, i);
+		gw_unlock_table(gw, i);
 	}
 	log_info("flushed %u associations", n);
 	return n;
 }
 
+static int gw_set_remote_port(void *ctx, uint32_t assoc_id, const struct gw_addr *addr,
+			      uint16_t udp_port)
+{
+	struct gw *gw = ctx;
+	char abuf[GW_ADDRSTRLEN];
+	bool found = !assoc_id;
+	int n = 0;
+
+	addr_format(addr, abuf, sizeof(abuf));
+	for (unsigned w = 0; w < gw->group.n; w++) {
+		struct assoc_table *t;
+
+		if (assoc_id && w != gw_table_of(gw, assoc_id))
+			continue;
+		t = gw_lock_table(gw, w);
+		for (struct assoc *a = assoc_next(t, NULL); a; a = assoc_next(t, a)) {
+			struct assoc_path *p;
+
+			if (assoc_id && a->id != assoc_id)
+				continue;
+			found = true;
+			p = assoc_path_find(a, addr);
+			if (!p)
+				continue;
+			log_info("association %u: remote %s UDP port set to %u (was %u) by control "
+				 "request", a->id, abuf, udp_port, p->udp_port);
+			p->udp_port = udp_port;
+			n++;
+		}
+		gw_unlock_table(gw, w);
+	}
+	return found ? n : -ENOENT;
+}
+
+/* The control thread's signals, its timer and the workers' stop requests. */
 static int gw_setup_fds(struct gw *gw, char *err, size_t errlen)
 {
-	struct gw_priv *p = gw->priv;
 	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
 	sigset_t mask;
 
@@ -356,49 +430,19 @@ static int gw_setup_fds(struct gw *gw, char *err, size_t errlen)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	p->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	p->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	p->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (p->sigfd < 0 || p->timerfd < 0 || p->wakefd < 0 ||
-	    timerfd_settime(p->timerfd, 0, &its, NULL) < 0) {
-		snprintf(err, errlen, "signalfd/timerfd/eventfd: %s", strerror(errno));
+	gw->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	gw->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (gw->sigfd < 0 || gw->timerfd < 0 || timerfd_settime(gw->timerfd, 0, &its, NULL) < 0) {
+		snprintf(err, errlen, "signalfd/timerfd: %s", strerror(errno));
 		return -1;
 	}
-	if (gw_watch(gw, p->sigfd, EPOLLIN, gw_on_signal, NULL) < 0 ||
-	    gw_watch(gw, p->timerfd, EPOLLIN, gw_on_timer, NULL) < 0 ||
-	    gw_watch(gw, p->wakefd, EPOLLIN, gw_on_wake, NULL) < 0) {
+	if (loop_watch(gw->loop, gw->sigfd, EPOLLIN, gw_on_signal, gw) < 0 ||
+	    loop_watch(gw->loop, gw->timerfd, EPOLLIN, gw_on_timer, gw) < 0 ||
+	    loop_watch(gw->loop, gw->group.request_stop_fd, EPOLLIN, gw_on_stop_request, gw) < 0) {
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
-}
-
-static void gw_loop(struct gw *gw)
-{
-	struct epoll_event ev[32];
-
-	while (!gw->quit) {
-		int n = epoll_wait(gw->priv->epfd, ev, 32, -1);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			log_warn("gw_loop: epoll_wait");
-			break;
-		}
-		for (int i = 0; i < n && !gw->quit; i++) {
-			struct gw_watch *w = ev[i].data.ptr;
-
-			if (w->cb)
-				w->cb(gw, w->fd, ev[i].events, w->arg);
-		}
-		if (gw->reload_pending) {
-			char err[CONF_ERR_LEN + 64];
-
-			gw->reload_pending = false;
-			gw_reload(gw, err, sizeof(err));
-		}
-	}
 }
 
 /* -u: everything that needs root is done; keep only what reloads, the queue and the
@@ -416,136 +460,187 @@ static int gw_drop_privileges(const struct gw *gw, char *err, size_t errlen)
 	return 0;
 }
 
-int gw_main(const struct gw_opts *opts)
+static void gw_free(struct gw *gw);
+
+/* The daemon's memory, configuration and event loop; nothing opened to the outside.
+ * NULL (logged) on failure. */
+static struct gw *gw_new(const struct gw_opts *opts)
 {
-	struct gw gw = { .opts = *opts };
-	struct gw_priv *p = calloc(1, sizeof(*p));
+	struct gw *gw = calloc(1, sizeof(*gw));
 	char err[CONF_ERR_LEN + 128];
-	enum conf_relay_ingest mode;
-	const char *why;
-	unsigned ninit = 0;
-	int rc = 1;
 
-	if (!p) {
+	if (!gw) {
 		log_err("out of memory");
-		return 1;
+		return NULL;
 	}
-	gw.priv = p;
-	p->epfd = p->sigfd = p->timerfd = p->wakefd = -1;
-	gw.started_ms = now_monotonic_ms();
+	gw->opts = *opts;
+	gw->sigfd = gw->timerfd = gw->group.request_stop_fd = -1;
+	gw->started_ms = now_monotonic_ms();
+	gw->conf = malloc(sizeof(*gw->conf));
+	if (!gw->conf || conf_load_file(opts->conf_path, gw->conf, err, sizeof(err)) < 0) {
+		log_err("%s", gw->conf ? err : "out of memory");
+		goto fail;
+	}
+	gw->group.n = gw->conf->queue_count ? gw->conf->queue_count : 1;
+	gw->group.workers = calloc(gw->group.n, sizeof(*gw->group.workers));
+	gw->group.request_stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	gw->loop = loop_new();
+	if (!gw->group.workers || gw->group.request_stop_fd < 0 || !gw->loop) {
+		log_err("gw_new: %s", strerror(errno));
+		goto fail;
+	}
+	return gw;
+fail:
+	gw_free(gw);
+	return NULL;
+}
 
-	gw.conf = malloc(sizeof(*gw.conf));
-	if (!gw.conf || conf_load_file(opts->conf_path, gw.conf, err, sizeof(err)) < 0) {
-		log_err("%s", gw.conf ? err : "out of memory");
-		goto out;
+static void gw_log_started(const struct gw *gw)
+{
+	const struct gw_conf *c = gw->conf;
+	char cpus[64] = "";
+	size_t off = 0;
+
+	if (gw->group.n == 1) {
+		log_info("sctp-udp-gw %s started: UDP port %u, queue %u (%s), CRC32c %s, "
+			 "up to %u associations", PACKAGE_VERSION, c->udp_port, c->queue_num,
+			 nft_queue_kind_name(gw->queue_kind), crc32c_impl_name(), c->max_assoc);
+		return;
 	}
-	gw.nworkers = gw.conf->queue_count ? gw.conf->queue_count : 1;
-	gw.workers = calloc(gw.nworkers, sizeof(*gw.workers));
-	p->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!gw.workers || p->epfd < 0) {
-		log_err("gw_main: %s", strerror(errno));
-		goto out;
-	}
-	if (control_open(&gw, opts->ctl_path) < 0)
-		goto out;
-	for (; ninit < gw.nworkers; ninit++) {
-		err[0] = '\0';
-		if (worker_init(&gw.workers[ninit], &gw, ninit, err, sizeof(err)) < 0) {
-			ninit++; /* partly set up: freed below */
-			log_err("%s", err);
-			goto out_ctl;
-		}
-	}
-	if (gw_setup_fds(&gw, err, sizeof(err)) < 0) {
-		log_err("%s", err);
-		goto out_ctl;
-	}
-	mode = gw_ingest_mode(gw.conf, &why);
-	gw.relay_ingest = (uint8_t)mode;
-	if (gw_ingest_apply(&gw, mode, gw.conf, err, sizeof(err)) < 0) {
-		log_err("%s", err);
-		goto out_ctl;
-	}
-	if (nft_install(gw.conf, mode == CONF_INGEST_QUEUE, &gw.queue_kind, err,
-			sizeof(err)) < 0) {
-		log_err("%s", err);
-		goto out_ctl;
-	}
-	if (opts->privs && gw_drop_privileges(&gw, err, sizeof(err)) < 0) {
-		log_err("%s", err);
-		goto out_nft;
-	}
-	for (unsigned i = 0; i < gw.nworkers; i++) {
-		int e = worker_start(&gw.workers[i]);
+	for (unsigned i = 0; i < gw->group.n && off < sizeof(cpus); i++)
+		off += (size_t)snprintf(cpus + off, sizeof(cpus) - off, "%s%d", i ? "," : "",
+					gw->group.workers[i].cpu);
+	log_info("sctp-udp-gw %s started: UDP port %u, queues %u-%u (%s), %u workers "
+		 "(on CPUs %s), CRC32c %s, up to %u associations", PACKAGE_VERSION, c->udp_port,
+		 c->queue_num, c->queue_num + gw->group.n - 1, nft_queue_kind_name(gw->queue_kind),
+		 gw->group.n, cpus, crc32c_impl_name(), c->max_assoc);
+}
+
+static int gw_start_workers(struct gw *gw)
+{
+	gw->running = true;
+	for (unsigned i = 0; i < gw->group.n; i++) {
+		int e = worker_start(&gw->group.workers[i]);
 
 		if (e) {
 			log_err("worker %u: pthread_create: %s", i, strerror(-e));
-			goto out_workers;
+			return -1;
 		}
 	}
-	if (gw.nworkers > 1) {
-		char cpus[64] = "";
-		size_t off = 0;
+	return 0;
+}
 
-		for (unsigned i = 0; i < gw.nworkers && off < sizeof(cpus); i++)
-			off += (size_t)snprintf(cpus + off, sizeof(cpus) - off, "%s%d",
-						i ? "," : "", gw.workers[i].cpu);
-		log_info("sctp-udp-gw %s started: UDP port %u, queues %u-%u (%s), %u workers "
-			 "(on CPUs %s), CRC32c %s, up to %u associations", PACKAGE_VERSION,
-			 gw.conf->udp_port, gw.conf->queue_num,
-			 gw.conf->queue_num + gw.nworkers - 1, nft_queue_kind_name(gw.queue_kind),
-			 gw.nworkers, cpus, crc32c_impl_name(), gw.conf->max_assoc);
+/* Open everything in the order the top of this file gives, then start the workers.
+ * 0, or -1 (logged); gw_stop and gw_free undo what was done. */
+static int gw_start(struct gw *gw)
+{
+	const struct control_ops ops = {
+		.ctx = gw, .reload = gw_ctl_reload, .flush = gw_flush,
+		.set_remote_port = gw_set_remote_port, .conf = gw_conf, .view = gw_view,
+		.ntables = gw_ntables, .lock_table = gw_lock_table,
+		.unlock_table = gw_unlock_table, .table_of = gw_table_of,
+	};
+	char err[CONF_ERR_LEN + 128];
+	enum conf_relay_ingest mode;
+	const char *why;
+
+	if (control_open(gw->loop, &ops, gw->opts.ctl_path, gw->opts.privs) < 0)
+		return -1;
+	for (; gw->ninit < gw->group.n; gw->ninit++) {
+		err[0] = '\0';
+		if (worker_init(&gw->group.workers[gw->ninit], &gw->group, gw->ninit, gw->conf,
+				err, sizeof(err)) < 0) {
+			gw->ninit++; /* partly set up: freed by gw_free */
+			goto fail;
+		}
 	}
-	else
-		log_info("sctp-udp-gw %s started: UDP port %u, queue %u (%s), CRC32c %s, "
-			 "up to %u associations", PACKAGE_VERSION, gw.conf->udp_port,
-			 gw.conf->queue_num, nft_queue_kind_name(gw.queue_kind),
-			 crc32c_impl_name(), gw.conf->max_assoc);
-	gw_log_modes(gw.conf, mode, why);
-	if (sd_watchdog_enabled(0, &p->watchdog_usec) <= 0)
-		p->watchdog_usec = 0;
+	if (gw_setup_fds(gw, err, sizeof(err)) < 0)
+		goto fail;
+	mode = gw_ingest_mode(gw->conf, &why);
+	gw->relay_ingest = (uint8_t)mode;
+	if (gw_ingest_apply(gw, mode, gw->conf, err, sizeof(err)) < 0 ||
+	    nft_install(gw->conf, mode == CONF_INGEST_QUEUE, &gw->queue_kind, err,
+			sizeof(err)) < 0)
+		goto fail;
+	gw->rules_installed = true;
+	if (gw->opts.privs && gw_drop_privileges(gw, err, sizeof(err)) < 0)
+		goto fail;
+	if (gw_start_workers(gw) < 0)
+		return -1;
+	gw_log_started(gw);
+	gw_log_modes(gw->conf, mode, why);
+	return 0;
+fail:
+	log_err("%s", err);
+	return -1;
+}
+
+/* Really ready: every worker reads its queue and the rules are in. */
+static void gw_notify_ready(struct gw *gw)
+{
+	if (sd_watchdog_enabled(0, &gw->watchdog_usec) <= 0)
+		gw->watchdog_usec = 0;
 	sd_notify(0, "READY=1");
-	gw_status(&gw);
+	gw_status(gw);
+}
 
-	gw_loop(&gw);
-	rc = atomic_load(&gw.failed) ? 1 : 0; /* a worker's queue failed: systemd may restart us */
+/* Rules first: nothing more is queued to workers that are about to stop. 0, or -1 when
+ * the rules could not be removed. */
+static int gw_stop(struct gw *gw)
+{
+	char err[CONF_ERR_LEN + 128];
+	int rc = 0;
 
-	sd_notify(0, "STOPPING=1");
-out_workers:
-	/* Rules first: nothing more is queued to workers that are about to stop. */
-	if (nft_remove(err, sizeof(err)) < 0) {
+	if (gw->rules_installed && nft_remove(err, sizeof(err)) < 0) {
 		log_err("%s", err);
-		rc = 1;
+		rc = -1;
 	}
-	for (unsigned i = 0; i < gw.nworkers; i++)
-		worker_stop(&gw.workers[i]);
-	{
+	gw->rules_installed = false;
+	for (unsigned i = 0; i < gw->group.n; i++)
+		worker_stop(&gw->group.workers[i]);
+	if (gw->running) {
 		struct gw_stats s;
 		uint32_t count, cap;
 
-		gw_stats_total(&gw, &s, &count, &cap);
+		gw_stats_total(gw, &s, &count, &cap);
 		log_info("stopped: %llu packets out, %llu in, %u associations dropped",
 			 (unsigned long long)s.out_pkts, (unsigned long long)s.in_pkts, count);
 	}
-	goto out_ctl;
-out_nft:
-	if (nft_remove(err, sizeof(err)) < 0)
-		log_err("%s", err);
-out_ctl:
-	control_close(&gw);
-out:
-	for (unsigned i = 0; i < ninit; i++)
-		worker_free(&gw.workers[i]);
-	free(gw.workers);
-	if (p->sigfd >= 0)
-		close(p->sigfd);
-	if (p->timerfd >= 0)
-		close(p->timerfd);
-	if (p->wakefd >= 0)
-		close(p->wakefd);
-	if (p->epfd >= 0)
-		close(p->epfd);
-	free(gw.conf);
-	free(p);
+	return rc;
+}
+
+static void gw_free(struct gw *gw)
+{
+	control_close();
+	for (unsigned i = 0; i < gw->ninit; i++)
+		worker_free(&gw->group.workers[i]);
+	free(gw->group.workers);
+	if (gw->sigfd >= 0)
+		close(gw->sigfd);
+	if (gw->timerfd >= 0)
+		close(gw->timerfd);
+	if (gw->group.request_stop_fd >= 0)
+		close(gw->group.request_stop_fd);
+	loop_free(gw->loop);
+	free(gw->conf);
+	free(gw);
+}
+
+int gw_main(const struct gw_opts *opts)
+{
+	struct gw *gw = gw_new(opts);
+	int rc = 1;
+
+	if (!gw)
+		return 1;
+	if (gw_start(gw) == 0) {
+		gw_notify_ready(gw);
+		/* A worker's queue failed, or the loop did: exit 1 so systemd may restart us. */
+		rc = loop_run(gw->loop) < 0 || atomic_load(&gw->group.failed) ? 1 : 0;
+		sd_notify(0, "STOPPING=1");
+	}
+	if (gw_stop(gw) < 0)
+		rc = 1;
+	gw_free(gw);
 	return rc;
 }

@@ -22,7 +22,6 @@
 #include <linux/filter.h>
 #include <linux/netfilter.h>
 
-#include "gw.h"
 #include "icmp.h"
 #include "nfq.h"
 #include "pkt.h"
@@ -45,7 +44,7 @@ static void log_drop(struct gw_worker *w, const struct xlate_result *r, const ch
 		if (ratelimit_ok(&w->rl_full, now_monotonic_ms(), &supp))
 			log_warnx("association table%s full (%u of %u, none evictable): new "
 				  "association refused%s; raise max-associations?",
-				  w->gw->nworkers > 1 ? " of a worker" : "",
+				  w->group->n > 1 ? " of a worker" : "",
 				  assoc_table_count(w->tab), assoc_table_capacity(w->tab),
 				  supp ? " (and earlier ones suppressed)" : "");
 		return;
@@ -116,7 +115,7 @@ static void worker_hand_over(struct gw_worker *w)
 
 	for (unsigned i = 0; i < w->nforeign; i++) {
 		struct worker_foreign *f = &w->foreign[i];
-		struct gw_worker *o = &w->gw->workers[f->owner];
+		struct gw_worker *o = &w->group->workers[f->owner];
 
 		worker_lock(o);
 		worker_on_udp_error(o, &f->e, NULL, NULL, now);
@@ -148,7 +147,7 @@ static void worker_on_udp_error(struct gw_worker *w, const struct udp_err *e,
 		return;
 	n = icmp_translate(w->tab, kind, e->info, &e->dst, e->payload, e->len, msg, sizeof(msg),
 			   &a, &to);
-	if (n == ICMP_ERR_NO_ASSOC && w->gw->nworkers > 1 && worker_defer_foreign(w, e))
+	if (n == ICMP_ERR_NO_ASSOC && w->group->n > 1 && worker_defer_foreign(w, e))
 		return; /* counted by the worker that owns it */
 	w->stats.icmp_received++;
 	if (n < 0) {
@@ -511,7 +510,7 @@ static void *worker_main(void *arg)
 			if (errno == EINTR)
 				continue;
 			log_warn("worker %u: epoll_wait", w->id);
-			gw_request_stop(w->gw);
+			worker_group_request_stop(w->group);
 			break;
 		}
 		if (n == 0) {
@@ -532,7 +531,7 @@ static void *worker_main(void *arg)
 			worker_hand_over(w);
 		spin_until = spin_us ? worker_now_us() + spin_us : 0;
 		if (w->fatal)
-			gw_request_stop(w->gw);
+			worker_group_request_stop(w->group);
 		if (stop || w->fatal)
 			break;
 	}
@@ -566,14 +565,14 @@ static int worker_steer_udp(struct gw_worker *w, const struct gw_conf *c, char *
 	return 0;
 }
 
-int worker_init(struct gw_worker *w, struct gw *gw, unsigned id, char *err, size_t errlen)
+int worker_init(struct gw_worker *w, struct worker_group *g, unsigned id,
+		const struct gw_conf *c, char *err, size_t errlen)
 {
-	const struct gw_conf *c = gw->conf;
-	unsigned n = c->queue_count ? c->queue_count : 1;
+	unsigned n = g->n;
 	uint32_t cap = c->max_assoc / n ? c->max_assoc / n : 1;
 
 	memset(w, 0, sizeof(*w));
-	w->gw = gw;
+	w->group = g;
 	w->id = id;
 	w->epfd = w->stopfd = -1;
 	w->udp.fd4 = w->udp.fd6 = -1;
@@ -657,7 +656,7 @@ void worker_free(struct gw_worker *w)
  * fewer CPUs than workers they wrap around. One worker is left to the scheduler. */
 static void worker_pin(struct gw_worker *w)
 {
-	unsigned n = w->gw->nworkers, k = 0, want;
+	unsigned n = w->group->n, k = 0, want;
 	cpu_set_t allowed, one;
 
 	if (n <= 1 || sched_getaffinity(0, sizeof(allowed), &allowed) < 0 ||
@@ -687,6 +686,15 @@ int worker_start(struct gw_worker *w)
 	w->cpu = -1;
 	worker_pin(w);
 	return 0;
+}
+
+void worker_group_request_stop(struct worker_group *g)
+{
+	uint64_t one = 1;
+
+	atomic_store(&g->failed, true);
+	if (write(g->request_stop_fd, &one, sizeof(one)) < 0)
+		log_warn("worker_group_request_stop: eventfd");
 }
 
 void worker_stop(struct gw_worker *w)

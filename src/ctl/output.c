@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "assoc.h"
+#include "counters.h"
 #include "output.h"
 
 #define CELL_LEN 96
@@ -583,58 +584,21 @@ const struct output output_json = {
 
 /* ---- Prometheus ---- */
 
-/* Values that go up and down; every other known counter only grows. */
-static const char *const prom_gauges[] = {
-	"associations_active", "associations_capacity", "uptime_seconds", "workers",
-	"queue_waiting",
-};
-
-static const struct {
+/* The statistics this sctpgwctl knows (counters.h); drops are known by their prefix. */
+static const struct prom_stat {
 	const char *name, *help;
-} prom_help[] = {
-	{ "out_packets", "SCTP packets encapsulated and sent over UDP." },
-	{ "out_bytes", "SCTP bytes encapsulated and sent over UDP." },
-	{ "in_packets", "SCTP packets decapsulated and injected." },
-	{ "in_bytes", "SCTP bytes decapsulated and injected." },
-	{ "out_accepted", "Queued packets not for the gateway, accepted unchanged." },
-	{ "associations_active", "Associations in the table." },
-	{ "associations_capacity", "Maximum number of associations." },
-	{ "associations_created", "Associations created." },
-	{ "associations_expired", "Associations removed after their idle timeout." },
-	{ "associations_closed", "Associations closed by ABORT or SHUTDOWN-COMPLETE." },
-	{ "port_changes", "Learned remote UDP ports that changed." },
-	{ "aborts_sent", "ABORTs sent for out-of-the-blue packets." },
-	{ "addr_params_removed", "Address parameters removed from INIT / INIT-ACK." },
-	{ "ports_translated", "Associations given another source port to avoid a collision." },
-	{ "control_refused", "Control requests refused: the client may not change the daemon." },
-	{ "associations_relearned", "Associations rebuilt from mid-association traffic (after a restart)." },
-	{ "queue_enobufs", "Netfilter queue overruns." },
-	{ "icmp_received", "ICMP errors received about the gateway's datagrams." },
-	{ "icmp_sent", "ICMP errors sent to internal hosts (RFC 6951 5.5, path MTU)." },
-	{ "relay_ingested", "Native SCTP packets to relay ports of the gateway itself read." },
-	{ "workers", "Data-path workers (one per queue)." },
-	{ "queue_waiting", "Packets waiting in the kernel queues for a verdict." },
-	{ "queue_kernel_dropped_full", "Packets the kernel dropped because a queue was full." },
-	{ "queue_kernel_dropped_delivery", "Packets the kernel dropped because delivery to the daemon failed." },
-	{ "queue_batch_verdicts", "Batch verdict messages sent (one drops a whole batch)." },
-	{ "queue_single_verdicts", "Per-packet verdict messages sent (accepts, id wrap)." },
-	{ "uptime_seconds", "Seconds since the daemon started." },
+	enum counter_type type;
+} prom_known[] = {
+#define PROM_KNOWN(field, name, type, help) { name, help, type },
+	GW_COUNTERS(PROM_KNOWN, COUNTER_NONE, PROM_KNOWN)
+#undef PROM_KNOWN
 };
 
-static bool prom_is_gauge(const char *name)
+static const struct prom_stat *prom_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof(prom_gauges) / sizeof(prom_gauges[0]); i++) {
-		if (!strcmp(name, prom_gauges[i]))
-			return true;
-	}
-	return false;
-}
-
-static const char *prom_help_of(const char *name)
-{
-	for (size_t i = 0; i < sizeof(prom_help) / sizeof(prom_help[0]); i++) {
-		if (!strcmp(name, prom_help[i].name))
-			return prom_help[i].help;
+	for (size_t i = 0; i < sizeof(prom_known) / sizeof(prom_known[0]); i++) {
+		if (!strcmp(name, prom_known[i].name))
+			return &prom_known[i];
 	}
 	return NULL;
 }
@@ -643,7 +607,8 @@ int output_stats_prometheus(FILE *f, const struct ctl_stat_rec *recs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		char name[CTL_STAT_NAME_LEN + 1], help[CTL_STAT_NAME_LEN + 64];
-		const char *known, *type = "counter", *suffix = "_total";
+		const char *type = "counter", *suffix = "_total";
+		const struct prom_stat *known;
 		bool drop;
 
 		/* Metric names allow [a-zA-Z0-9_:]; the daemon sends snake_case anyway. */
@@ -653,15 +618,15 @@ int output_stats_prometheus(FILE *f, const struct ctl_stat_rec *recs, size_t n)
 			      (*p >= '0' && *p <= '9') || *p == '_'))
 				*p = '_';
 		}
-		known = prom_help_of(name);
+		known = prom_find(name);
 		drop = !strncmp(name, "drop_", 5);
 		if (known)
-			snprintf(help, sizeof(help), "%s", known);
+			snprintf(help, sizeof(help), "%s", known->help);
 		else if (drop)
 			snprintf(help, sizeof(help), "Packets dropped: %s.", name + 5);
 		else
 			snprintf(help, sizeof(help), "sctp-udp-gw statistic %s.", name);
-		if (prom_is_gauge(name)) {
+		if (known && known->type == COUNTER_GAUGE) {
 			type = "gauge";
 			suffix = "";
 		} else if (!known && !drop) {

@@ -224,21 +224,13 @@ static int parse_u32(const char *s, unsigned long min, unsigned long max, uint32
 
 #define ASSOC_FILTER_USAGE "[state STATE] [internal ADDRESS] [remote ADDRESS] [port PORT]"
 
-/* The one conversion of the CLI from an address as parsed to the protocol's. */
-static void ctl_addr_from_gw(struct ctl_addr *out, const struct gw_addr *a)
-{
-	memset(out, 0, sizeof(*out));
-	out->family = a->family;
-	memcpy(out->bytes, a->bytes, sizeof(out->bytes));
-}
-
 static int parse_addr(const char *s, struct ctl_addr *out)
 {
 	struct gw_addr a;
 
 	if (addr_parse(s, &a) < 0)
 		return -1;
-	ctl_addr_from_gw(out, &a);
+	ctl_addr_from_gw_addr(out, &a);
 	return 0;
 }
 
