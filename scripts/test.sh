@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh - the whole suite, one command: dependencies, build, `make check` (unit and
-# configuration tests), then every tests/e2e/test_*.sh in turn, each bounded by a
-# timeout. Ends with "N passed, N failed[, N skipped]"; exit status 1 on any failure.
+# configuration tests), the format check (scripts/check-format.sh), then every
+# tests/e2e/test_*.sh in turn, each bounded by a timeout. Ends with "N passed, N failed[,
+# N skipped]"; exit status 1 on any failure.
 #
 #   scripts/test.sh [--e2e-only] [--no-deps] [--quick] [--builddir DIR] [PATTERN...]
 #
@@ -32,7 +33,7 @@ while [ $# -gt 0 ]; do
 	--no-deps) do_deps=0 ;;
 	--quick) do_extra=0 ;;
 	--builddir) builddir=$2; shift ;;
-	-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,21p' "$0"; exit 0 ;;
 	-*) echo "test: unknown option $1" >&2; exit 2 ;;
 	*) patterns+=("$1") ;;
 	esac
@@ -149,6 +150,15 @@ run_e2e()
 		record "$res" "$name$lane" "($secs s) $note"
 	done
 }
+
+if [ "$do_build" = 1 ]; then
+	"$srcdir/scripts/check-format.sh" >"$logdir/format.log" 2>&1
+	case $? in
+	0) record PASS format "" ;;
+	77) record SKIP format "clang-format 14 not installed" ;;
+	*) record FAIL format "$(tail -n 1 "$logdir/format.log"); see $logdir/format.log" ;;
+	esac
+fi
 
 run_e2e "$builddir" ""
 
