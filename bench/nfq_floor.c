@@ -12,6 +12,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "compiler.h"
 #include "conf.h"
 #include "nfq.h"
 #include "nft.h"
@@ -20,7 +21,7 @@
 
 #define FLOOR_QUEUE_MAXLEN 4096 /* GW_QUEUE_MAXLEN in src/gw.c */
 
-static unsigned floor_accept(struct nfqueue_packet *p, void *arg)
+static unsigned floor_accept(struct nfqueue_packet *p GW_UNUSED, void *arg)
 {
 	(*(unsigned long long *)arg)++;
 	return NF_ACCEPT;

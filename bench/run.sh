@@ -90,7 +90,7 @@ bench_build()
 	for p in sctpblast udpresponder nfq_floor nfq_rewrite udp_floor assoc_bench; do
 		gcc -std=gnu11 -O2 -g -D_GNU_SOURCE -include "$BENCH_BUILD/build-config.h" \
 			-I"$BENCH_SRC/include" -I"$BENCH_DIR" -Wall -Wextra -Wshadow \
-			-Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter \
+			-Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
 			-o "$BIN/$p" "$BENCH_DIR/$p.c" "$BENCH_BUILD/libgw.a" $libs ||
 			{ echo "run.sh: cannot build $p" >&2; exit 1; }
 	done

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "benchpkt.h"
+#include "compiler.h"
 
 #define RESP_BUF 65536
 
@@ -34,7 +35,7 @@ struct resp {
 	uint64_t inits, other, last_rx_ns;
 };
 
-static void resp_on_signal(int sig)
+static void resp_on_signal(int sig GW_UNUSED)
 {
 	resp_quit = 1;
 }

@@ -12,7 +12,10 @@ command -v clang >/dev/null || { echo "fuzz: clang not installed"; exit 77; }
 printf '#define PACKAGE_VERSION "fuzz"\n#define _GNU_SOURCE 1\n' > "$out/build-config.h"
 flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -include "$out/build-config.h" -Iinclude)
-core=(src/addr.c src/crc32c.c src/pkt.c src/conf.c src/assoc.c src/xlate.c src/icmp.c src/ctlcheck.c)
+# The cores libgw.a is built from (src/core.am, plain make syntax).
+# shellcheck disable=SC2016 # $(GW_CORE_SOURCES) is make's, not the shell's
+read -ra core < <(printf 'include src/core.am\nall:\n\t@echo $(GW_CORE_SOURCES)\n' | make -s -f -)
+[ "${#core[@]}" -gt 0 ] || { echo "fuzz: no GW_CORE_SOURCES in src/core.am"; exit 1; }
 
 rc=0
 for t in packet conf icmp ctl; do

@@ -7,6 +7,8 @@ PACKAGES=(
 	# build
 	build-essential autoconf automake libtool pkg-config
 	libmnl-dev libnftnl-dev libnetfilter-queue-dev libsystemd-dev libjansson-dev check
+	# scripts/check-format.sh (the version .clang-format is written for)
+	clang-format-14
 	# end-to-end tests: SCTP peers, captures, namespaces and netfilter tools
 	libusrsctp-examples tshark nftables iptables iproute2 ethtool conntrack
 	python3 procps psmisc valgrind

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh - the whole suite, one command: dependencies, build, `make check` (unit and
-# configuration tests), then every tests/e2e/test_*.sh in turn, each bounded by a
-# timeout. Ends with "N passed, N failed[, N skipped]"; exit status 1 on any failure.
+# configuration tests), the format check (scripts/check-format.sh), then every
+# tests/e2e/test_*.sh in turn, each bounded by a timeout. Ends with "N passed, N failed[,
+# N skipped]"; exit status 1 on any failure.
 #
 #   scripts/test.sh [--e2e-only] [--no-deps] [--quick] [--builddir DIR] [PATTERN...]
 #
@@ -32,7 +33,7 @@ while [ $# -gt 0 ]; do
 	--no-deps) do_deps=0 ;;
 	--quick) do_extra=0 ;;
 	--builddir) builddir=$2; shift ;;
-	-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,21p' "$0"; exit 0 ;;
 	-*) echo "test: unknown option $1" >&2; exit 2 ;;
 	*) patterns+=("$1") ;;
 	esac
@@ -150,7 +151,41 @@ run_e2e()
 	done
 }
 
+if [ "$do_build" = 1 ]; then
+	"$srcdir/scripts/check-format.sh" >"$logdir/format.log" 2>&1
+	case $? in
+	0) record PASS format "" ;;
+	77) record SKIP format "clang-format 14 not installed" ;;
+	*) record FAIL format "$(tail -n 1 "$logdir/format.log"); see $logdir/format.log" ;;
+	esac
+fi
+
 run_e2e "$builddir" ""
+
+# lane_build LANE DIR CONFIGURE-ARGS... [-- MAKE-TARGETS...]: a copy of the sources in
+# DIR (the main tree may be configured in place), configured and built for a sanitizer
+# lane; records "build [LANE]", the log is LANE-build.log.
+lane_build()
+{
+	local lane=$1 dir=$2 cfg=()
+	local log="$logdir/$lane-build.log"
+	shift 2
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		cfg+=("$1")
+		shift
+	done
+	[ $# -eq 0 ] || shift
+	mkdir -p "$dir"
+	if (cd "$srcdir" && git ls-files -z --cached --others --exclude-standard |
+		xargs -0 cp --parents -t "$dir") 2>"$log" &&
+		(cd "$dir" && ./autogen.sh && ./configure "${cfg[@]}" && make -j2 "$@") >>"$log" 2>&1; then
+		record PASS "build [$lane]" ""
+		return 0
+	fi
+	tail -n 30 "$log"
+	record FAIL "build [$lane]" "see $log"
+	return 1
+}
 
 if [ "$do_extra" = 1 ]; then
 	if "$srcdir/fuzz/run.sh" "${FUZZ_SECONDS:-30}" >"$logdir/fuzz.log" 2>&1; then
@@ -160,13 +195,8 @@ if [ "$do_extra" = 1 ]; then
 		record FAIL fuzz "see $logdir/fuzz.log"
 	fi
 
-	# A separate copy of the sources: the main tree may be configured in place.
 	sandir="$logdir/asan"
-	mkdir -p "$sandir"
-	if (cd "$srcdir" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$sandir") 2>"$logdir/asan-build.log" &&
-		(cd "$sandir" && ./autogen.sh && ./configure --enable-sanitizers CFLAGS="-g -O1" &&
-			make -j2) >>"$logdir/asan-build.log" 2>&1; then
-		record PASS "build [asan]" ""
+	if lane_build asan "$sandir" --enable-sanitizers CFLAGS="-g -O1"; then
 		if ASAN_OPTIONS=detect_leaks=1 make -C "$sandir" check >"$logdir/make-check-asan.log" 2>&1; then
 			record PASS "make check [asan]" "$(grep -E '^# (PASS|TOTAL)' "$logdir/make-check-asan.log" | tr '\n' ' ')"
 		else
@@ -174,19 +204,13 @@ if [ "$do_extra" = 1 ]; then
 			record FAIL "make check [asan]" "see $logdir/make-check-asan.log"
 		fi
 		ASAN_OPTIONS=detect_leaks=1 run_e2e "$sandir" " [asan]"
-	else
-		tail -n 30 "$logdir/asan-build.log"
-		record FAIL "build [asan]" "see $logdir/asan-build.log"
 	fi
 
 	# ThreadSanitizer on the tests that exercise the worker threads and the control
 	# thread together (several workers, control requests, reloads, relay ingest).
 	tsandir="$logdir/tsan"
-	mkdir -p "$tsandir"
-	if (cd "$srcdir" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$tsandir") 2>"$logdir/tsan-build.log" &&
-		(cd "$tsandir" && ./autogen.sh && ./configure CC=clang CFLAGS="-g -O1 -fsanitize=thread" \
-			LDFLAGS="-fsanitize=thread" && make -j2 sctp-udp-gw sctpgwctl) >>"$logdir/tsan-build.log" 2>&1; then
-		record PASS "build [tsan]" ""
+	if lane_build tsan "$tsandir" CC=clang CFLAGS="-g -O1 -fsanitize=thread" \
+		LDFLAGS="-fsanitize=thread" -- sctp-udp-gw sctpgwctl; then
 		# The thread tests, or those of them the command line selected (other tests,
 		# e.g. the memory bound of test_hostile_input, do not hold under TSan).
 		saved=("${patterns[@]}")
@@ -209,9 +233,6 @@ if [ "$do_extra" = 1 ]; then
 		else
 			record PASS "tsan reports" "none"
 		fi
-	else
-		tail -n 30 "$logdir/tsan-build.log"
-		record FAIL "build [tsan]" "see $logdir/tsan-build.log"
 	fi
 fi
 

@@ -15,7 +15,9 @@
 
 /* crc32c_table[0][n] is the CRC of the byte n; crc32c_table[k][n] that of n followed by
  * k zero bytes, so eight bytes fold in with eight independent lookups. Generated once
- * from the polynomial (the RFC 3720 B.4 vectors in tests/unit/test_crc32c.c check it). */
+ * from the polynomial (the RFC 3720 B.4 vectors in tests/unit/test_crc32c.c check it);
+ * clang-format keeps off the six-a-row layout. */
+/* clang-format off */
 static const uint32_t crc32c_table[8][256] = {
 	{
 		0x00000000, 0xf26b8303, 0xe13b70f7, 0x1350f3f4, 0xc79a971f, 0x35f1141c,
@@ -378,6 +380,7 @@ static const uint32_t crc32c_table[8][256] = {
 		0xc451b7cc, 0x8d6dcaeb, 0x56294d82, 0x1f1530a5,
 	},
 };
+/* clang-format on */
 
 static inline uint32_t load_le32(const uint8_t *p)
 {

@@ -25,6 +25,9 @@ void log_set_debug(bool debug)
 }
 
 static void log_vemit(int prio, const char *errstr, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void log_vemit(int prio, const char *errstr, const char *fmt, va_list ap)
 {
 	char msg[1024];
 	int n = vsnprintf(msg, sizeof(msg), fmt, ap);

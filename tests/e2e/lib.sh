@@ -8,8 +8,9 @@
 #                                                 drops IP proto 132,
 #                                                 DNAT udp 9899 -> GW
 #
-# Every test: e2e_init; topo_up; ...; e2e_pass "message". Teardown is in an EXIT trap
-# (also reached on SIGTERM from timeout(1)), so nothing is left behind.
+# Every test: e2e_init; topo_up; ...; e2e_pass "message" (most begin with e2e_begin,
+# which does both and the checks between, and start the daemon with gw_up). Teardown is
+# in an EXIT trap (also reached on SIGTERM from timeout(1)), so nothing is left behind.
 #
 # Environment knobs:
 #   SCTPGW_BUILDDIR   where sctp-udp-gw and sctpgwctl are (default: the source tree)
@@ -112,12 +113,25 @@ e2e_init()
 		E2E_TMP=$(mktemp -d "/tmp/sctpgw-$E2E_NAME.XXXXXX")
 	fi
 	GW_LOG="$E2E_TMP/gw.log"
+	GW_CONF="$E2E_TMP/gw.conf"
 	GW_SOCK="$E2E_TMP/gw.sock"
 	trap e2e_cleanup EXIT
 	trap 'e2e_log "interrupted (SIGTERM)"; exit 143' TERM
 	trap 'e2e_log "interrupted (SIGINT)"; exit 130' INT
 	trap 'exit 129' HUP
 	e2e_log "namespaces $NS_PFX-*, artifacts in $E2E_TMP"
+}
+
+# e2e_begin [TOOL...]: how most tests begin: e2e_init, the usrsctp peers, the tools
+# named, a built daemon, then the topology (with the TOPO_* options set before).
+# shellcheck disable=SC2120 # the arguments are optional
+e2e_begin()
+{
+	e2e_init
+	need_usrsctp
+	need_cmd "$@"
+	need_gw
+	topo_up
 }
 
 e2e_pass()
@@ -569,6 +583,19 @@ gw_write_config()
 	printf '%s\n' "# written by $E2E_NAME" "$@" >"$f"
 }
 
+# The configuration most tests run: IN's network, encapsulation to any peer, the
+# topology's UDP port and queue 0.
+GW_CONF_BASE=("internal 10.10.1.0/24" "encapsulate to any" "udp-port $ENCAPS_PORT" "queue 0")
+
+# gw_up [STATEMENT...]: write GW_CONF from GW_CONF_BASE and then the statements given,
+# and start the daemon with it.
+# shellcheck disable=SC2120 # the arguments are optional
+gw_up()
+{
+	gw_write_config "$GW_CONF" "${GW_CONF_BASE[@]}" "$@"
+	gw_start "$GW_CONF"
+}
+
 # gw_start CONFIG: the daemon in GW, in the foreground of a background job, logging to
 # $GW_LOG; returns once sctpgwctl gets an answer, fails the test after 5 s.
 gw_start()
@@ -893,7 +920,44 @@ print(":".join("%02x" % b for b in ipaddress.ip_address(sys.argv[1]).packed))' "
 	echo "$n"
 }
 
+# cap_outside_ok [ADDRESS...]: the (stopped) capture CAP_FILE holds only well-formed SCTP
+# in UDP (cap_check_outside) and none of the internal addresses given; else the test fails.
+# shellcheck disable=SC2120 # the arguments are optional
+cap_outside_ok()
+{
+	local a leaks
+	if ! cap_check_outside "$CAP_FILE"; then
+		cap_summary "$CAP_FILE"
+		e2e_fail "the outside carries something other than well-formed SCTP in UDP $ENCAPS_PORT"
+	fi
+	for a in "$@"; do
+		leaks=$(cap_leaks "$CAP_FILE" "$a")
+		[ "$leaks" = 0 ] || e2e_fail "$leaks packet(s) on the outside contain the internal address $a"
+	done
+}
+
 # ---- JSON from sctpgwctl -------------------------------------------------------------
+
+# ctl_json NAME ARGS...: `sctpgwctl -j ARGS` into $E2E_TMP/NAME; the test fails (with
+# e2e_fail_dump) if sctpgwctl does.
+ctl_json()
+{
+	local f="$E2E_TMP/$1"
+	shift
+	ctl -j "$@" >"$f" 2>"$E2E_TMP/ctl.err" ||
+		e2e_fail_dump "sctpgwctl -j $* failed: $(cat "$E2E_TMP/ctl.err")"
+}
+
+# assocs_closed: 0 when no association the daemon lists is still open (each is in
+# shutdown or closed, or none is left); the last answer is in $E2E_TMP/assoc-after.json.
+assocs_closed()
+{
+	ctl -j show associations >"$E2E_TMP/assoc-after.json" 2>/dev/null &&
+		json_check "$E2E_TMP/assoc-after.json" "
+for a in d.get('associations', []):
+    check(a.get('state') in ('shutdown', 'closed'), 'association %s still %s' % (a.get('id'), a.get('state')))
+" >/dev/null
+}
 
 # e2e_fail_dump MESSAGE: stop the capture and show what explains a failed exchange (the
 # capture summary, the counters, the associations, and anything the test put in

@@ -13,11 +13,7 @@
 # The port set by hand below; the peer drops it silently so the association survives.
 ALT_PORT=9898
 
-e2e_init
-need_usrsctp
-need_cmd tshark setpriv
-need_gw
-topo_up
+e2e_begin tshark setpriv
 
 conf="$E2E_TMP/gw.conf"
 gw_write_config "$conf" \

@@ -8,19 +8,9 @@
 
 COUNT=20
 
-e2e_init
-need_usrsctp
-need_cmd tshark
-need_gw
-topo_up
+e2e_begin tshark
 
-conf="$E2E_TMP/gw.conf"
-gw_write_config "$conf" \
-	"internal 10.10.1.0/24" \
-	"encapsulate to any" \
-	"udp-port $ENCAPS_PORT" \
-	"queue 0"
-gw_start "$conf"
+gw_up
 gw_table_present || e2e_fail "daemon running but its nftables table is missing"
 
 echo_server_start "$NS_PEER" "$ENCAPS_PORT" "$ENCAPS_PORT"
@@ -32,8 +22,7 @@ echo_wait "$COUNT" 20 || e2e_fail_dump "native client through the gateway: $ECHO
 e2e_log "all $COUNT tokens echoed through the gateway"
 
 # While the association is up: exactly one, established, as the outside sees it.
-ctl -j show associations >"$E2E_TMP/assoc.json" 2>"$E2E_TMP/ctl.err" ||
-	e2e_fail_dump "sctpgwctl -j show associations failed: $(cat "$E2E_TMP/ctl.err")"
+ctl_json assoc.json show associations
 json_check "$E2E_TMP/assoc.json" "
 a = d.get('associations', [])
 if check(len(a) == 1, 'expected 1 association, got %d: %s' % (len(a), a)):
@@ -59,8 +48,7 @@ if check(len(a) == 1, 'expected 1 association, got %d: %s' % (len(a), a)):
         check(r.get('idle_ms', 10**9) < 30000, 'idle_ms %r' % r.get('idle_ms'))
 " || { cat "$E2E_TMP/assoc.json"; e2e_fail_dump "association table does not match the exchange"; }
 
-ctl -j show stats >"$E2E_TMP/stats.json" 2>"$E2E_TMP/ctl.err" ||
-	e2e_fail_dump "sctpgwctl -j show stats failed: $(cat "$E2E_TMP/ctl.err")"
+ctl_json stats.json show stats
 json_check "$E2E_TMP/stats.json" "
 s = d.get('stats', {})
 check(s.get('out_packets', 0) >= 3, 'out_packets %r, expected >= 3' % s.get('out_packets'))
@@ -72,30 +60,14 @@ check(s.get('associations_created', 1) == 1, 'associations_created %r' % s.get('
 echo_close 10 || e2e_fail_dump "client did not finish its SHUTDOWN within 10 s"
 
 # The association leaves "established" (shutdown, closed, or already gone).
-# shellcheck disable=SC2317 # called through e2e_until
-assoc_done()
-{
-	ctl -j show associations >"$E2E_TMP/assoc-after.json" 2>/dev/null &&
-		json_check "$E2E_TMP/assoc-after.json" "
-for a in d.get('associations', []):
-    check(a.get('state') in ('shutdown', 'closed'), 'association %s still %s' % (a.get('id'), a.get('state')))
-" >/dev/null
-}
-e2e_until 5 assoc_done || {
+e2e_until 5 assocs_closed || {
 	cat "$E2E_TMP/assoc-after.json"
 	e2e_fail_dump "association not shut down after the client's EOF"
 }
 cap_stop
 
 # What crossed the legacy NAT's outside interface.
-if ! cap_check_outside "$CAP_FILE"; then
-	cap_summary "$CAP_FILE"
-	e2e_fail "the outside carries something other than well-formed SCTP in UDP $ENCAPS_PORT"
-fi
-leaks=$(cap_leaks "$CAP_FILE" "$IN_ADDR")
-if [ "$leaks" != 0 ]; then
-	e2e_fail "$leaks packet(s) on the outside contain the internal address $IN_ADDR"
-fi
+cap_outside_ok "$IN_ADDR"
 # The gateway sends from its encapsulation port; the NAT maps it into its range.
 bad_ports=$(cap_count "$CAP_FILE" "ip.dst == $PEER_ADDR && !(udp.srcport >= $NAT_PORT_LO && udp.srcport <= $NAT_PORT_HI && udp.dstport == $ENCAPS_PORT)")
 [ "$bad_ports" = 0 ] || e2e_fail "$bad_ports packet(s) to the peer with unexpected UDP ports"

@@ -9,20 +9,9 @@
 COUNT=20
 PEER_ENCAPS=9911
 
-e2e_init
-need_usrsctp
-need_cmd tshark
-need_gw
-topo_up
+e2e_begin tshark
 
-conf="$E2E_TMP/gw.conf"
-gw_write_config "$conf" \
-	"internal 10.10.1.0/24" \
-	"encapsulate to any" \
-	"forward port 7 to $IN_ADDR" \
-	"udp-port $ENCAPS_PORT" \
-	"queue 0"
-gw_start "$conf"
+gw_up "forward port 7 to $IN_ADDR"
 
 # Native echo server: raw IP protocol 132 only, no UDP.
 echo_server_start "$NS_IN" 0 0
@@ -34,8 +23,7 @@ echo_wait "$COUNT" 20 ||
 	e2e_fail_dump "peer to $NAT_OUT_ADDR:7 through NAT and gateway: $ECHO_GOT of $COUNT echoes"
 e2e_log "all $COUNT tokens echoed by the native server in IN"
 
-ctl -j show associations >"$E2E_TMP/assoc.json" 2>"$E2E_TMP/ctl.err" ||
-	e2e_fail_dump "sctpgwctl -j show associations failed: $(cat "$E2E_TMP/ctl.err")"
+ctl_json assoc.json show associations
 json_check "$E2E_TMP/assoc.json" "
 a = d.get('associations', [])
 if check(len(a) == 1, 'expected 1 association, got %d: %s' % (len(a), a)):
@@ -58,10 +46,7 @@ if check(len(a) == 1, 'expected 1 association, got %d: %s' % (len(a), a)):
 echo_close 10 || e2e_fail_dump "peer's client did not finish its SHUTDOWN within 10 s"
 cap_stop
 
-if ! cap_check_outside "$CAP_FILE"; then
-	cap_summary "$CAP_FILE"
-	e2e_fail "the outside carries something other than well-formed SCTP in UDP $ENCAPS_PORT"
-fi
+cap_outside_ok
 # Answers go back to the peer's own encapsulation port, from the NAT's public 9899.
 wrong=$(cap_count "$CAP_FILE" "ip.dst == $PEER_ADDR && !(ip.src == $NAT_OUT_ADDR && udp.srcport == $ENCAPS_PORT && udp.dstport == $PEER_ENCAPS)")
 [ "$wrong" = 0 ] || { cap_summary "$CAP_FILE"; e2e_fail "$wrong packet(s) to the peer not from $NAT_OUT_ADDR:$ENCAPS_PORT to port $PEER_ENCAPS"; }

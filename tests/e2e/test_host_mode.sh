@@ -11,11 +11,7 @@
 COUNT=20
 PEER_ENCAPS=9911
 
-e2e_init
-need_usrsctp
-need_cmd tshark
-need_gw
-topo_up
+e2e_begin tshark
 
 echo_server_start "$NS_PEER" "$ENCAPS_PORT" "$ENCAPS_PORT"
 peer_server=$ECHO_SERVER_PID
@@ -59,8 +55,7 @@ echo_wait "$COUNT" 20 ||
 	e2e_fail_dump "native client on the gateway host: $ECHO_GOT of $COUNT echoes"
 e2e_log "all $COUNT tokens of the gateway host's client echoed"
 
-ctl -j show associations >"$E2E_TMP/assoc.json" 2>"$E2E_TMP/ctl.err" ||
-	e2e_fail_dump "sctpgwctl -j show associations failed: $(cat "$E2E_TMP/ctl.err")"
+ctl_json assoc.json show associations
 json_check "$E2E_TMP/assoc.json" "
 a = d.get('associations', [])
 if check(len(a) == 1, 'expected 1 association, got %d: %s' % (len(a), a)):
@@ -81,16 +76,7 @@ if check(len(a) == 1, 'expected 1 association, got %d: %s' % (len(a), a)):
 
 echo_close 10 || e2e_fail_dump "the host's client did not finish its SHUTDOWN within 10 s"
 
-# shellcheck disable=SC2317 # called through e2e_until
-assoc_done()
-{
-	ctl -j show associations >"$E2E_TMP/assoc-after.json" 2>/dev/null &&
-		json_check "$E2E_TMP/assoc-after.json" "
-for a in d.get('associations', []):
-    check(a.get('state') in ('shutdown', 'closed'), 'association %s still %s' % (a.get('id'), a.get('state')))
-" >/dev/null
-}
-e2e_until 5 assoc_done || {
+e2e_until 5 assocs_closed || {
 	cat "$E2E_TMP/assoc-after.json"
 	e2e_fail_dump "the host's association not shut down after the client's EOF"
 }
@@ -107,8 +93,7 @@ echo_wait "$COUNT" 20 ||
 	e2e_fail_dump "peer to $NAT_OUT_ADDR:7, the server on the gateway host: $ECHO_GOT of $COUNT echoes"
 e2e_log "all $COUNT tokens echoed by the native server on the gateway host"
 
-ctl -j show associations >"$E2E_TMP/assoc-in.json" 2>"$E2E_TMP/ctl.err" ||
-	e2e_fail_dump "sctpgwctl -j show associations failed: $(cat "$E2E_TMP/ctl.err")"
+ctl_json assoc-in.json show associations
 json_check "$E2E_TMP/assoc-in.json" "
 a = [x for x in d.get('associations', []) if x.get('origin') == 'outside']
 if check(len(a) == 1, 'expected 1 association from outside, got %d: %s' % (len(a), d.get('associations'))):
@@ -129,10 +114,7 @@ echo_close 10 || e2e_fail_dump "peer's client did not finish its SHUTDOWN within
 cap_stop
 
 # Both phases on the NAT's outside: only well-formed SCTP in UDP, nothing native.
-if ! cap_check_outside "$CAP_FILE"; then
-	cap_summary "$CAP_FILE"
-	e2e_fail "the outside carries something other than well-formed SCTP in UDP $ENCAPS_PORT"
-fi
+cap_outside_ok
 drops=$(( $(nat_sctp_drops) - drops0 ))
 [ "$drops" = 0 ] || e2e_fail "$drops native SCTP packet(s) from GW reached the NAT in host mode"
 # INIT / INIT-ACK address parameters of the host are removed like an internal host's.

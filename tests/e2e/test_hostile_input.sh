@@ -19,10 +19,7 @@ if [ "${E2E_VALGRIND:-0}" = 1 ]; then
 	RSS_LIMIT_KB=16384
 fi
 
-e2e_init
-need_usrsctp
-need_gw
-topo_up
+e2e_begin
 
 conf="$E2E_TMP/gw.conf"
 gw_write_config "$conf" "internal 10.10.1.0/24" "encapsulate to any" "forward port 9 to $IN_ADDR"

@@ -12,19 +12,10 @@
 
 TSCTP_PORT=5001
 
-e2e_init
-need_cmd tshark
-need_gw
+e2e_begin tshark
 [ -x "$USRSCTP_DIR/tsctp" ] || e2e_fail "tsctp not in $USRSCTP_DIR (libusrsctp-examples)"
-topo_up
 
-conf="$E2E_TMP/gw.conf"
-gw_write_config "$conf" \
-	"internal 10.10.1.0/24" \
-	"encapsulate to any" \
-	"udp-port $ENCAPS_PORT" \
-	"queue 0"
-gw_start "$conf"
+gw_up
 
 # num_ge N M: N is a number (not cap_count's "error") and at least M.
 num_ge() { [ "$1" != error ] && [ "$1" -ge "$2" ]; }

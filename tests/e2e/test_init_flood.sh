@@ -12,10 +12,7 @@ PEER_ENCAPS=9911
 FLOOD=5000
 RATE_SRC=10
 
-e2e_init
-need_usrsctp
-need_gw
-topo_up
+e2e_begin
 
 conf="$E2E_TMP/gw.conf"
 gw_write_config "$conf" \

@@ -44,20 +44,10 @@ TSCTP_PORT=5001
 ECHO_LINES=4
 ECHO_LINE_LEN=1400
 
-e2e_init
-need_usrsctp
-need_cmd tshark
-need_gw
+e2e_begin tshark
 [ -x "$USRSCTP_DIR/tsctp" ] || e2e_fail "tsctp not in $USRSCTP_DIR (libusrsctp-examples)"
-topo_up
 
-conf="$E2E_TMP/gw.conf"
-gw_write_config "$conf" \
-	"internal 10.10.1.0/24" \
-	"encapsulate to any" \
-	"udp-port $ENCAPS_PORT" \
-	"queue 0"
-gw_start "$conf"
+gw_up
 
 # The receiving end: tsctp in server mode, SCTP over UDP.
 bg tsctp_server "$NS_PEER" "$USRSCTP_DIR/tsctp" -E "$ENCAPS_PORT" -U "$ENCAPS_PORT" -p "$TSCTP_PORT"

@@ -14,19 +14,9 @@ COUNT=20
 LPORT=5000
 
 TOPO_IN2=1
-e2e_init
-need_usrsctp
-need_cmd tshark
-need_gw
-topo_up
+e2e_begin tshark
 
-conf="$E2E_TMP/gw.conf"
-gw_write_config "$conf" \
-	"internal 10.10.1.0/24" \
-	"encapsulate to any" \
-	"udp-port $ENCAPS_PORT" \
-	"queue 0"
-gw_start "$conf"
+gw_up
 
 echo_server_start "$NS_PEER" "$ENCAPS_PORT" "$ENCAPS_PORT"
 cap_start "$NS_NAT" out0 outside
@@ -44,8 +34,7 @@ for c in in1 in2; do
 done
 e2e_log "both clients got $COUNT/$COUNT echoes"
 
-ctl -j show associations >"$E2E_TMP/assoc.json" 2>"$E2E_TMP/ctl.err" ||
-	e2e_fail_dump "sctpgwctl -j show associations failed: $(cat "$E2E_TMP/ctl.err")"
+ctl_json assoc.json show associations
 json_check "$E2E_TMP/assoc.json" "
 a = d.get('associations', [])
 check(len(a) == 2, 'expected 2 associations, got %d' % len(a))
@@ -74,8 +63,7 @@ for x in json.load(open(sys.argv[1]))["associations"]:
 read -r tport taddr <<<"$tport"
 e2e_log "association of $taddr:$LPORT seen by the peer from port $tport"
 
-ctl -j show stats >"$E2E_TMP/stats.json" 2>"$E2E_TMP/ctl.err" ||
-	e2e_fail_dump "sctpgwctl -j show stats failed: $(cat "$E2E_TMP/ctl.err")"
+ctl_json stats.json show stats
 json_check "$E2E_TMP/stats.json" "
 s = d.get('stats', {})
 check(s.get('ports_translated') == 1, 'ports_translated %r, expected 1' % s.get('ports_translated'))
@@ -89,14 +77,7 @@ for c in in1 in2; do
 done
 cap_stop
 
-if ! cap_check_outside "$CAP_FILE"; then
-	cap_summary "$CAP_FILE"
-	e2e_fail "the outside carries something other than well-formed SCTP in UDP $ENCAPS_PORT"
-fi
-for a in "$IN_ADDR" "$IN2_ADDR"; do
-	leaks=$(cap_leaks "$CAP_FILE" "$a")
-	[ "$leaks" = 0 ] || e2e_fail "$leaks packet(s) on the outside contain the internal address $a"
-done
+cap_outside_ok "$IN_ADDR" "$IN2_ADDR"
 # On the wire the peer sees exactly two SCTP source ports, and the translated one is
 # used for a whole association (INIT to SHUTDOWN-COMPLETE), both directions.
 ports=$(cap_fields "$CAP_FILE" "ip.dst == $PEER_ADDR && sctp" sctp.srcport | sort -un | tr '\n' ' ')

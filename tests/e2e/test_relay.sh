@@ -14,11 +14,7 @@
 
 COUNT=20
 
-e2e_init
-need_usrsctp
-need_cmd tshark
-need_gw
-topo_up
+e2e_begin tshark
 T0=$SECONDS
 
 conf="$E2E_TMP/gw.conf"
@@ -109,21 +105,11 @@ if check(len(a) == 1, 'expected 1 association, got %d: %s' % (len(a), a)):
 " || { cat "$f"; e2e_fail_dump "$1: association table does not match the relay"; }
 }
 
-# shellcheck disable=SC2317 # called through e2e_until
-assoc_done()
-{
-	ctl -j show associations >"$E2E_TMP/assoc-after.json" 2>/dev/null &&
-		json_check "$E2E_TMP/assoc-after.json" "
-for a in d.get('associations', []):
-    check(a.get('state') in ('shutdown', 'closed'), 'association %s still %s' % (a.get('id'), a.get('state')))
-" >/dev/null
-}
-
 # relay_close NAME: EOF to the client; its SHUTDOWN completes through the gateway.
 relay_close()
 {
 	echo_close 10 || e2e_fail_dump "$1: client did not finish its SHUTDOWN within 10 s"
-	e2e_until 5 assoc_done || {
+	e2e_until 5 assocs_closed || {
 		cat "$E2E_TMP/assoc-after.json"
 		e2e_fail_dump "$1: association not shut down after the client's EOF"
 	}

@@ -14,15 +14,9 @@ OUT_PEER_ENCAPS=9911   # the client that is refused before the forward rule exis
 IN_PEER_ENCAPS=9912    # the client opening the association after the reload
 EXTRA_NET=10.30.0.0/16
 
-e2e_init
-need_usrsctp
-need_gw
-topo_up
+e2e_begin
 
-conf="$E2E_TMP/gw.conf"
-base=("internal 10.10.1.0/24" "encapsulate to any" "udp-port $ENCAPS_PORT" "queue 0")
-gw_write_config "$conf" "${base[@]}"
-gw_start "$conf"
+gw_up
 
 fail_reload()
 {
@@ -33,11 +27,11 @@ fail_reload()
 }
 
 # reloads_logged: how many reloads the daemon has completed so far.
-reloads_logged() { grep -cF "configuration reloaded from $conf" "$GW_LOG"; }
+reloads_logged() { grep -cF "configuration reloaded from $GW_CONF" "$GW_LOG"; }
 failures_logged() { grep -cF "reload failed, keeping the running configuration" "$GW_LOG"; }
 # The file name as a regular expression (artifact paths may hold [ ] and spaces).
 # shellcheck disable=SC2001 # a bracket expression, not a plain substitution
-conf_re=$(sed 's/[][\.*^$+?(){}|]/\\&/g' <<<"$conf")
+conf_re=$(sed 's/[][\.*^$+?(){}|]/\\&/g' <<<"$GW_CONF")
 
 # sighup_reload WHAT: SIGHUP, then wait for the daemon to say it reloaded.
 sighup_reload()
@@ -107,7 +101,7 @@ echo_close 1 || true
 table_lacks "$EXTRA_NET" || fail_reload "$EXTRA_NET in the table before it is configured"
 
 # ---- good reload by SIGHUP: a forward rule and another internal network ---------------
-gw_write_config "$conf" "${base[@]}" "internal $EXTRA_NET" "forward port 7 to $IN2_ADDR"
+gw_write_config "$GW_CONF" "${GW_CONF_BASE[@]}" "internal $EXTRA_NET" "forward port 7 to $IN2_ADDR"
 sighup_reload "added forward port 7 to $IN2_ADDR and internal $EXTRA_NET"
 table_has "$EXTRA_NET" || fail_reload "$EXTRA_NET not in the nftables table after the reload"
 table_has 10.10.1.0/24 || fail_reload "10.10.1.0/24 missing from the nftables table after the reload"
@@ -127,7 +121,7 @@ fi
 e2e_log "association from outside through the new rule: ${ids1#* }"
 
 # ---- good reload by sctpgwctl: the extra network goes away ----------------------------
-gw_write_config "$conf" "${base[@]}" "forward port 7 to $IN2_ADDR"
+gw_write_config "$GW_CONF" "${GW_CONF_BASE[@]}" "forward port 7 to $IN2_ADDR"
 ctl reload >"$E2E_TMP/reload-2.out" 2>&1 || fail_reload "sctpgwctl reload failed: $(cat "$E2E_TMP/reload-2.out")"
 grep -qx reloaded "$E2E_TMP/reload-2.out" || fail_reload "sctpgwctl reload printed: $(cat "$E2E_TMP/reload-2.out")"
 table_lacks "$EXTRA_NET" || fail_reload "$EXTRA_NET still in the nftables table after it was removed"
@@ -150,16 +144,16 @@ bad_reload()
 	[ "$rc" = 1 ] || fail_reload "sctpgwctl reload of a bad file: exit $rc, expected 1"
 	[ ! -s "$E2E_TMP/bad.out" ] || fail_reload "sctpgwctl reload of a bad file printed: $(cat "$E2E_TMP/bad.out")"
 	grep -Eq "^sctpgwctl: $conf_re:$line: $pat" "$E2E_TMP/bad.err" ||
-		fail_reload "sctpgwctl reload does not print '$conf:$line: $pat': $(cat "$E2E_TMP/bad.err")"
+		fail_reload "sctpgwctl reload does not print '$GW_CONF:$line: $pat': $(cat "$E2E_TMP/bad.err")"
 	grep -Eq "reload failed, keeping the running configuration: $conf_re:$line: $pat" "$GW_LOG" ||
-		fail_reload "the daemon did not log '$conf:$line: $pat'"
+		fail_reload "the daemon did not log '$GW_CONF:$line: $pat'"
 	before=$(failures_logged)
 	kill -HUP "$GW_PID"
 	# shellcheck disable=SC2317 # called through e2e_until
 	failed_again() { [ "$(failures_logged)" -gt "$before" ]; }
 	e2e_until 5 failed_again || fail_reload "SIGHUP with a bad file: no failure logged"
 	[ "$(grep "reload failed" "$GW_LOG" | tail -n 1 | grep -Ec "$conf_re:$line: $pat")" = 1 ] ||
-		fail_reload "SIGHUP with a bad file: last failure is not '$conf:$line: $pat'"
+		fail_reload "SIGHUP with a bad file: last failure is not '$GW_CONF:$line: $pat'"
 	ctl show config | diff -u "$E2E_TMP/config-good.txt" - ||
 		fail_reload "the running configuration changed after a failed reload"
 	nsx "$NS_GW" nft list table inet sctp_udp_gw 2>/dev/null | diff -u "$E2E_TMP/table-good.txt" - ||
@@ -169,10 +163,10 @@ bad_reload()
 }
 
 # A syntax error on line 4 that also removes the forward rule: the rule must stay.
-gw_write_config "$conf" "internal 10.10.1.0/24" "encapsulate to any" "tunnel to 192.0.2.1"
+gw_write_config "$GW_CONF" "internal 10.10.1.0/24" "encapsulate to any" "tunnel to 192.0.2.1"
 bad_reload 4 'unknown statement "tunnel"'
 # A valid file that would need a restart (another UDP port) is refused as well.
-gw_write_config "$conf" "${base[@]/udp-port $ENCAPS_PORT/udp-port 9900}" "forward port 7 to $IN2_ADDR"
+gw_write_config "$GW_CONF" "${GW_CONF_BASE[@]/udp-port $ENCAPS_PORT/udp-port 9900}" "forward port 7 to $IN2_ADDR"
 ctl reload 2>"$E2E_TMP/restart.err"
 rc=$?
 if [ "$rc" != 1 ] || ! grep -q 'changing "udp-port" needs a restart' "$E2E_TMP/restart.err"; then
@@ -185,7 +179,7 @@ more_echoes out 10 "after the failed reloads"
 more_echoes in 10 "after the failed reloads"
 
 # ---- a good file again ---------------------------------------------------------------
-gw_write_config "$conf" "${base[@]}" "forward port 7 to $IN2_ADDR"
+gw_write_config "$GW_CONF" "${GW_CONF_BASE[@]}" "forward port 7 to $IN2_ADDR"
 sighup_reload "good file again"
 [ "$(assoc_ids)" = "$ids1" ] || fail_reload "associations changed: '$(assoc_ids)', was '$ids1'"
 more_echoes out 5 "after the last reload"

@@ -7,10 +7,7 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-e2e_init
-need_usrsctp
-need_gw
-topo_up
+e2e_begin
 
 conf="$E2E_TMP/gw.conf"
 gw_write_config "$conf" "internal 10.10.1.0/24" "encapsulate to any"

@@ -9,12 +9,7 @@ e2e_init
 need_gw
 topo_up
 
-conf="$E2E_TMP/gw.conf"
-gw_write_config "$conf" \
-	"internal 10.10.1.0/24" \
-	"encapsulate to any" \
-	"udp-port $ENCAPS_PORT" \
-	"queue 0"
+gw_write_config "$GW_CONF" "${GW_CONF_BASE[@]}"
 
 # Some unrelated rules of "someone else" that must survive the daemon.
 nsx "$NS_GW" nft -f - <<'EOF' || e2e_fail "cannot install the bystander ruleset"
@@ -32,7 +27,7 @@ ruleset >"$E2E_TMP/ruleset.before"
 gw_table_absent || e2e_fail "a sctp_udp_gw table exists before the daemon started"
 
 for sig in TERM INT; do
-	gw_start "$conf"
+	gw_start "$GW_CONF"
 	gw_table_present ||
 		{ ruleset; e2e_fail "daemon running but its table (${GW_NFT_TABLES[*]}) is missing"; }
 	ruleset >"$E2E_TMP/ruleset.running.$sig"

@@ -17,10 +17,7 @@
 COUNT=10
 RELAY_PORT=3868
 
-e2e_init
-need_usrsctp
-need_gw
-topo_up
+e2e_begin
 T0=$SECONDS
 
 conf="$E2E_TMP/gw.conf"
@@ -257,8 +254,7 @@ done
 e2e_log "relay: ports ${RELAY_PORTS[*]} on workers $(worker_of 6000) and $(worker_of 6001), $COUNT/$COUNT echoes each, $((SECONDS - t)) s"
 
 # ---- 6. counters, stop ----
-ctl -j show stats >"$E2E_TMP/stats.json" 2>"$E2E_TMP/ctl.err" ||
-	e2e_fail_dump "sctpgwctl -j show stats failed: $(cat "$E2E_TMP/ctl.err")"
+ctl_json stats.json show stats
 json_check "$E2E_TMP/stats.json" "
 s = d.get('stats', {})
 check(s.get('workers') == 2, 'workers %r, expected 2' % s.get('workers'))

@@ -6,7 +6,7 @@
 
 #include "assoc.h"
 
-static struct gw_addr A(const char *s)
+static struct gw_addr addr_of(const char *s)
 {
 	struct gw_addr a;
 
@@ -18,7 +18,7 @@ static struct gw_addr A(const char *s)
 static struct assoc *mk(struct assoc_table *t, const char *ip, uint32_t itag, uint32_t rtag,
 			uint64_t now)
 {
-	struct gw_addr ia = A(ip);
+	struct gw_addr ia = addr_of(ip);
 
 	return assoc_create(t, &ia, 5000, 6000, 7000, itag, rtag, ASSOC_FROM_INSIDE, now);
 }
@@ -26,7 +26,7 @@ static struct assoc *mk(struct assoc_table *t, const char *ip, uint32_t itag, ui
 START_TEST(test_create_lookup)
 {
 	struct assoc_table *t = assoc_table_new(16);
-	struct gw_addr ia = A("10.0.0.1");
+	struct gw_addr ia = addr_of("10.0.0.1");
 	struct assoc *a;
 
 	ck_assert_ptr_nonnull(t);
@@ -62,7 +62,8 @@ END_TEST
 START_TEST(test_key_field_mismatch)
 {
 	struct assoc_table *t = assoc_table_new(16);
-	struct gw_addr ia = A("10.0.0.1"), other = A("10.0.0.2"), mapped = A("::ffff:10.0.0.1");
+	struct gw_addr ia = addr_of("10.0.0.1"), other = addr_of("10.0.0.2"),
+		       mapped = addr_of("::ffff:10.0.0.1");
 	struct assoc *a = mk(t, "10.0.0.1", 0x1111, 0x2222, 1);
 
 	ck_assert_ptr_nonnull(a);
@@ -101,7 +102,7 @@ START_TEST(test_key_compare_in_chains)
 	 * the entry's chain, so the full key comparison is what rejects them. */
 	struct assoc_table *t = assoc_table_new(2);
 	struct assoc *a = mk(t, "10.0.0.1", 0x1111, 0x2222, 1);
-	struct gw_addr ia = A("10.0.0.1");
+	struct gw_addr ia = addr_of("10.0.0.1");
 
 	for (uint32_t i = 1; i <= 64; i++) {
 		struct gw_addr o = ia;
@@ -125,7 +126,7 @@ END_TEST
 START_TEST(test_set_tags)
 {
 	struct assoc_table *t = assoc_table_new(8);
-	struct gw_addr ia = A("10.0.0.1");
+	struct gw_addr ia = addr_of("10.0.0.1");
 	struct assoc *a = mk(t, "10.0.0.1", 0x1111, 0, 1);
 
 	ck_assert_ptr_nonnull(a);
@@ -174,7 +175,7 @@ END_TEST
 START_TEST(test_remove_reuse)
 {
 	struct assoc_table *t = assoc_table_new(4);
-	struct gw_addr ia = A("10.0.0.1");
+	struct gw_addr ia = addr_of("10.0.0.1");
 	struct assoc *a, *b, *c;
 	uint32_t id;
 
@@ -413,8 +414,8 @@ START_TEST(test_paths)
 {
 	struct assoc_table *t = assoc_table_new(2);
 	struct assoc *a = mk(t, "10.0.0.1", 1, 0, 1);
-	struct gw_addr p[5] = { A("192.0.2.1"), A("192.0.2.2"), A("2001:db8::1"),
-				A("2001:db8::2"), A("192.0.2.5") };
+	struct gw_addr p[5] = { addr_of("192.0.2.1"), addr_of("192.0.2.2"), addr_of("2001:db8::1"),
+				addr_of("2001:db8::2"), addr_of("192.0.2.5") };
 	const uint64_t seen[4] = { 50, 10, 30, 40 };
 	struct assoc_path *q, *r;
 
@@ -486,7 +487,7 @@ END_TEST
 START_TEST(test_ipv6)
 {
 	struct assoc_table *t = assoc_table_new(8);
-	struct gw_addr x = A("fd00::1"), y = A("fd00::2"), z = A("fe00::1");
+	struct gw_addr x = addr_of("fd00::1"), y = addr_of("fd00::2"), z = addr_of("fe00::1");
 	struct assoc *a = mk(t, "fd00::1", 0xaaaa, 0xbbbb, 1);
 	struct assoc *b = mk(t, "fd00::2", 0xaaaa, 0xcccc, 1);
 	struct assoc *c = mk(t, "10.0.0.1", 0xaaaa, 0xdddd, 1);
@@ -666,8 +667,8 @@ END_TEST
 START_TEST(test_port_pair_conflict)
 {
 	struct assoc_table *t = assoc_table_new(8);
-	struct gw_addr in1 = A("10.0.0.2"), in2 = A("10.0.0.3"), peer = A("203.0.113.2"),
-		       other = A("198.51.100.1");
+	struct gw_addr in1 = addr_of("10.0.0.2"), in2 = addr_of("10.0.0.3"),
+		       peer = addr_of("203.0.113.2"), other = addr_of("198.51.100.1");
 	struct assoc *a;
 
 	ck_assert_ptr_nonnull(t);

@@ -13,7 +13,7 @@
 #include "pkt.h"
 #include "pktgen.h"
 
-static struct gw_addr A(const char *s)
+static struct gw_addr addr_of(const char *s)
 {
 	struct gw_addr a;
 
@@ -58,7 +58,7 @@ static bool icmp4_sum_ok(const uint8_t *m, size_t n)
 /* RFC 8200 8.1: source, destination, upper-layer length (32 bits), next header 58. */
 static bool icmp6_sum_ok(const uint8_t *m, size_t n, const char *src, const char *dst)
 {
-	struct gw_addr s = A(src), d = A(dst);
+	struct gw_addr s = addr_of(src), d = addr_of(dst);
 	uint8_t ph[40];
 
 	memcpy(ph, s.bytes, 16);
@@ -225,7 +225,7 @@ END_TEST
 
 START_TEST(test_build_v6)
 {
-	struct gw_addr s = A("fd00:10::1"), d = A("fd00:10::2");
+	struct gw_addr s = addr_of("fd00:10::1"), d = addr_of("fd00:10::2");
 	uint8_t quote[2000], m[2000];
 	size_t n;
 
@@ -266,8 +266,8 @@ END_TEST
 
 START_TEST(test_build_quote)
 {
-	struct gw_addr ia = A("10.10.1.2"), ra = A("203.0.113.2"), ia6 = A("fd00:10::2"),
-		       ra6 = A("2001:db8::2");
+	struct gw_addr ia = addr_of("10.10.1.2"), ra = addr_of("203.0.113.2"),
+		       ia6 = addr_of("fd00:10::2"), ra6 = addr_of("2001:db8::2");
 	uint8_t sctp[PKTGEN_MAX], q[2000];
 	struct pkt_ip ip;
 	size_t sl, n;
@@ -309,7 +309,7 @@ END_TEST
  * translated), remote port 7, itag 0x1111aaaa, rtag 0x2222bbbb. */
 static struct assoc *mk_assoc(struct assoc_table *t, const char *iaddr)
 {
-	struct gw_addr ia = A(iaddr);
+	struct gw_addr ia = addr_of(iaddr);
 	struct assoc *a = assoc_create(t, &ia, 5000, 6000, 7, 0x1111aaaa, 0x2222bbbb,
 				       ASSOC_FROM_INSIDE, 1);
 
@@ -321,7 +321,7 @@ START_TEST(test_translate)
 {
 	struct assoc_table *t = assoc_table_new(8);
 	struct assoc *a = mk_assoc(t, "10.10.1.2"), *got;
-	struct gw_addr ra = A("203.0.113.2"), to;
+	struct gw_addr ra = addr_of("203.0.113.2"), to;
 	uint8_t sctp[PKTGEN_MAX], m[ICMP_MAX_MSG];
 	struct pkt_ip ip;
 	size_t sl;
@@ -403,7 +403,7 @@ START_TEST(test_translate)
 	ck_assert_int_eq(icmp_translate(t, ICMP_KIND_TOO_BIG, 40, &ra, sctp, sl, m, sizeof(m),
 					&got, &to), ICMP_ERR_MTU);
 	{
-		struct gw_addr ra6 = A("2001:db8::2");
+		struct gw_addr ra6 = addr_of("2001:db8::2");
 
 		ck_assert_int_eq(icmp_translate(t, ICMP_KIND_UNREACH, 0, &ra6, sctp, sl, m,
 						sizeof(m), &got, &to), ICMP_ERR_FAMILY);
@@ -423,7 +423,7 @@ START_TEST(test_translate_v6)
 {
 	struct assoc_table *t = assoc_table_new(8);
 	struct assoc *a = mk_assoc(t, "fd00:10::2"), *got;
-	struct gw_addr ra = A("2001:db8:113::2"), to;
+	struct gw_addr ra = addr_of("2001:db8:113::2"), to;
 	uint8_t sctp[PKTGEN_MAX], m[ICMP_MAX_MSG];
 	struct pkt_ip ip;
 	size_t sl;
@@ -488,7 +488,7 @@ START_TEST(test_too_big_reply)
 
 	/* IPv6: packet too big with MTU - 8. */
 	{
-		struct gw_addr ia6 = A("fd00:10::2");
+		struct gw_addr ia6 = addr_of("fd00:10::2");
 
 		a6 = assoc_create(t, &ia6, 5001, 5001, 7, 0x3333, 0x4444, ASSOC_FROM_INSIDE, 1);
 		ck_assert_ptr_nonnull(a6);

@@ -55,7 +55,7 @@ static void teardown(void)
 	tab = NULL;
 }
 
-static struct gw_addr A(const char *s)
+static struct gw_addr addr_of(const char *s)
 {
 	struct gw_addr a;
 
@@ -81,7 +81,7 @@ static void outbound(const char *src, uint16_t sport, const char *dst, uint16_t 
 static void inbound(const char *peer, uint16_t udp_port, uint16_t sport, uint16_t dport,
 		    uint32_t vtag, const struct pktgen_chunk *c, unsigned n, uint64_t now)
 {
-	struct gw_addr pa = A(peer);
+	struct gw_addr pa = addr_of(peer);
 	size_t len = pktgen_sctp(buf + HEAD, PKTGEN_MAX, sport, dport, vtag, c, n);
 
 	ck_assert_uint_gt(len, 0);
@@ -155,7 +155,7 @@ START_TEST(outbound_init_creates_and_strips_addresses)
 	const char *addrs[] = { "10.0.0.2", "fd00::2" };
 	struct pktgen_chunk c = pktgen_init(0xabcdef01, 65536, 10, 10, 1, addrs, 2);
 	struct pkt_sctp s;
-	struct gw_addr peer = A(PEER);
+	struct gw_addr peer = addr_of(PEER);
 
 	outbound(INSIDE, 5000, PEER, 7, 0, &c, 1, 1000);
 	ck_assert_int_eq(res.verdict, XV_ENCAP);
@@ -209,7 +209,7 @@ END_TEST
 START_TEST(handshake_learns_tags_ports_and_state)
 {
 	struct assoc *a = establish();
-	struct gw_addr peer = A(PEER);
+	struct gw_addr peer = addr_of(PEER);
 	struct pktgen_chunk c = pktgen_data(1, 0, 0, 0, "hello", 5);
 
 	ck_assert_uint_eq(a->npaths, 1);
@@ -221,7 +221,7 @@ START_TEST(handshake_learns_tags_ports_and_state)
 	ck_assert_int_eq(res.verdict, XV_INJECT);
 	ck_assert(addr_equal(&res.peer, &peer));
 	{
-		struct gw_addr inside = A(INSIDE);
+		struct gw_addr inside = addr_of(INSIDE);
 		ck_assert(addr_equal(&res.inner, &inside));
 	}
 	ck_assert_uint_eq(a->pkts_in, 3);
@@ -242,7 +242,7 @@ START_TEST(wrong_tag_or_bad_crc_never_moves_port)
 
 	/* The right tag with a corrupted checksum. */
 	{
-		struct gw_addr pa = A(PEER);
+		struct gw_addr pa = addr_of(PEER);
 		size_t len = pktgen_sctp(buf + HEAD, PKTGEN_MAX, 7, 5000, 0x1111, &c, 1);
 
 		buf[HEAD + 8] ^= 0x01;
@@ -276,7 +276,7 @@ START_TEST(zero_checksum_passes_but_teaches_nothing)
 {
 	struct assoc *a = establish();
 	struct pktgen_chunk c = pktgen_data(7, 0, 0, 0, "x", 1);
-	struct gw_addr pa = A(PEER);
+	struct gw_addr pa = addr_of(PEER);
 	size_t len = pktgen_sctp(buf + HEAD, PKTGEN_MAX, 7, 5000, 0x1111, &c, 1);
 
 	memset(buf + HEAD + 8, 0, 4);
@@ -343,7 +343,7 @@ END_TEST
 START_TEST(inbound_init_forward_rule)
 {
 	struct pktgen_chunk c = pktgen_init(0x7777, 65536, 10, 10, 1, NULL, 0);
-	struct gw_addr target = A("10.0.0.6");
+	struct gw_addr target = addr_of("10.0.0.6");
 	struct assoc *a;
 
 	/* Port 3868 goes to 10.0.0.6 port 13868: the destination port is rewritten. */
@@ -448,7 +448,7 @@ START_TEST(multihomed_peer_gets_a_path_per_address)
 {
 	struct assoc *a = establish();
 	struct pktgen_chunk c = pktgen_heartbeat("hb", 2);
-	struct gw_addr second = A("198.51.100.7");
+	struct gw_addr second = addr_of("198.51.100.7");
 
 	inbound("198.51.100.7", 41000, 7, 5000, 0x1111, &c, 1, 2000);
 	ck_assert_int_eq(res.verdict, XV_INJECT);
@@ -470,7 +470,7 @@ END_TEST
 
 START_TEST(malformed_inputs_are_counted)
 {
-	struct gw_addr pa = A(PEER);
+	struct gw_addr pa = addr_of(PEER);
 	struct pktgen_chunk c = pktgen_data(1, 0, 0, 0, "abcdefgh", 8);
 	size_t len;
 
@@ -520,7 +520,7 @@ START_TEST(ipv6_association)
 	};
 	struct pktgen_chunk c = pktgen_init(0x6666, 65536, 10, 10, 1,
 					    (const char *const[]){ "fd00:1::2" }, 1);
-	struct gw_addr peer = A("2001:db8::9");
+	struct gw_addr peer = addr_of("2001:db8::9");
 
 	load_conf(lines, 2);
 	outbound("fd00:1::2", 5000, "2001:db8::9", 7, 0, &c, 1, 1000);
@@ -539,7 +539,7 @@ START_TEST(port_collision_translates_the_later_association)
 {
 	struct assoc *a = establish(), *b;
 	struct pktgen_chunk c = pktgen_init(0x5151, 65536, 10, 10, 1, NULL, 0);
-	struct gw_addr second = A("10.0.0.3");
+	struct gw_addr second = addr_of("10.0.0.3");
 	uint16_t seen;
 
 	/* 10.0.0.3:5000 -> PEER:7 would look like a's association to the peer. */
@@ -723,7 +723,7 @@ static void setup_relay(void)
 
 static void assert_addr(const struct gw_addr *got, const char *want)
 {
-	struct gw_addr a = A(want);
+	struct gw_addr a = addr_of(want);
 	char text[GW_ADDRSTRLEN];
 
 	ck_assert_msg(addr_equal(got, &a), "address %s, want %s",
