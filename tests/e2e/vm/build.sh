@@ -46,7 +46,14 @@ resolve_image()
 	apt-cache depends linux-image-amd64 2>/dev/null |
 		awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
 }
-pkg=$(resolve_image || true)
+# Resolved again only when the package lists changed (apt-cache takes about a second).
+resolved="$cache/resolved"
+if [ -s "$resolved" ] && [ -z "$(find /var/lib/apt/lists -maxdepth 1 -newer "$resolved" -name '*Packages*' 2>/dev/null | head -n 1)" ]; then
+	read -r pkg ver <"$resolved"
+else
+	pkg=$(resolve_image || true)
+	ver=""
+fi
 if [ -z "$pkg" ]; then
 	if [ "$(id -u)" = 0 ]; then
 		log "no package lists for linux-image-amd64; apt-get update"
@@ -60,7 +67,9 @@ if [ -z "$pkg" ]; then
 	[ -n "$kdir" ] || die "cannot resolve linux-image-amd64 (apt-get update?) and nothing cached"
 	log "cannot resolve linux-image-amd64; using cached $(basename "$kdir")"
 else
-	ver=$(apt-cache policy "$pkg" | awk '/Candidate:/ { print $2 }')
+	[ -n "$ver" ] || ver=$(apt-cache policy "$pkg" | awk '/Candidate:/ { print $2 }')
+	[ -n "$ver" ] || die "no candidate version of $pkg"
+	echo "$pkg $ver" >"$resolved"
 	kdir="$cache/kernel-$pkg-$ver"
 fi
 
@@ -119,19 +128,6 @@ if [ ! -f "$kdir/done" ]; then
 fi
 kver=$(cat "$kdir/release")
 
-# Each module's depends= (from its .modinfo) loaded before it or built in.
-loaded=" "
-for m in "${MODULES[@]}"; do
-	deps=$(objcopy -O binary --only-section=.modinfo "$kdir/modules/$m.ko" /dev/stdout |
-		tr '\0' '\n' | sed -n 's/^depends=//p' | tr ',' ' ')
-	for d in $deps; do
-		case $loaded in *" $d "*) continue ;; esac
-		grep -q "/$d.ko\$" "$kdir/modules.builtin" ||
-			die "module $m depends on $d, which is neither earlier in MODULES nor built in"
-	done
-	loaded="$loaded$m "
-done
-
 # ---- the initramfs --------------------------------------------------------------------
 
 # busybox-static installs /bin/busybox (and replaces the dynamic busybox package).
@@ -146,6 +142,19 @@ initrd="$cache/initramfs-$key.cpio.gz"
 if [ ! -f "$initrd" ]; then
 	t0=$SECONDS
 	tmp=$(mktemp -d "$cache/initramfs.XXXXXX")
+	# Each module's depends= (from its .modinfo) loaded before it or built in.
+	loaded=" "
+	for m in "${MODULES[@]}"; do
+		deps=$(objcopy -O binary --only-section=.modinfo "$kdir/modules/$m.ko" /dev/stdout |
+			tr '\0' '\n' | sed -n 's/^depends=//p' | tr ',' ' ')
+		for d in $deps; do
+			case $loaded in *" $d "*) continue ;; esac
+			grep -q "/$d.ko\$" "$kdir/modules.builtin" ||
+				die "module $m depends on $d, which is neither earlier in MODULES nor built in"
+		done
+		loaded="$loaded$m "
+	done
+
 	mkdir -p "$tmp/root/bin" "$tmp/root/lib/modules" "$tmp/root/etc"
 	cp "$busybox" "$tmp/root/bin/busybox"
 	cp "$here/init" "$tmp/root/init"
