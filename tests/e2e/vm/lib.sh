@@ -10,6 +10,8 @@
 #   vm_wait_result NAME SECONDS               CMD finished: VM_RC is its exit status
 #   vm_echoed NAME TAG                        "sctpk client -t TAG" result: VM_ECHOED
 #   vm_stop NAME                              kill the VM (by its PID)
+#   vm_link NAME NIC on|off                   carrier of the VM's NIC (0 = eth0)
+#   vm_in_link2                               a second IN - GW link for a two-NIC host
 #
 # Inside, CMD runs under /bin/sh with busybox and sctpk (vm/sctpk.c) after the NICs are
 # up; the console (kernel messages at loglevel 4 and CMD's output) goes to
@@ -87,6 +89,7 @@ vm_start()
 		-nodefaults -no-user-config -display none -no-reboot \
 		-serial "file:$E2E_TMP/vm.$name.console" \
 		-kernel "$VM_KERNEL" -initrd "$E2E_TMP/vm.$name.initrd" \
+		-monitor "unix:$E2E_TMP/vm.$name.monitor,server=on,wait=off" \
 		-append "console=ttyS0 panic=-1 loglevel=4" "${netargs[@]}"
 	VM_PID[$name]=$BG_PID
 	e2e_log "VM $name in $ns (qemu pid $BG_PID): $cmd"
@@ -152,3 +155,54 @@ vm_stop()
 }
 
 vm_console_tail() { tail -n 15 "$E2E_TMP/vm.$1.console" 2>/dev/null; }
+
+# vm_monitor NAME COMMAND: one qemu monitor command; prints its answer.
+vm_monitor()
+{
+	python3 - "$E2E_TMP/vm.$1.monitor" "$2" <<'EOF'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(5)
+s.connect(sys.argv[1])
+def until_prompt():
+    buf = b""
+    while not buf.endswith(b"(qemu) "):
+        d = s.recv(4096)
+        if not d:
+            break
+        buf += d
+    return buf.decode(errors="replace")
+until_prompt()
+s.sendall(sys.argv[2].encode() + b"\n")
+out = until_prompt().replace("\r", "").splitlines()
+print("\n".join(l for l in out[1:] if not l.startswith("(qemu)")))
+EOF
+}
+
+# vm_link NAME NIC on|off: the carrier of the VM's NIC-th NIC (0 = eth0), as a cable
+# pulled out: the guest sees NO-CARRIER, its routes over that NIC go down.
+vm_link()
+{
+	vm_monitor "$1" "set_link n$2 $3" >/dev/null || e2e_fail "VM $1: set_link n$2 $3 failed"
+	e2e_log "VM $1: eth$2 link $3"
+}
+
+# A two-interface kernel host (vm_start ... --nic eth0 ... --nic eth1 ...) needs a second
+# link: vm_in_link2 adds IN eth1 --- GW int2, the LAN 10.10.2.0/24 (GW 10.10.2.1, the
+# host's second address 10.10.2.2) and with TOPO_IPV6 fd00:12::/64; the NAT routes it
+# back to GW. Call after topo_up; add both LANs to the daemon's `internal` list.
+IN_ADDR_B=10.10.2.2
+GW_INT_ADDR_B=10.10.2.1
+IN_ADDR6_B=fd00:12::2
+GW_INT_ADDR6_B=fd00:12::1
+vm_in_link2()
+{
+	veth "$NS_IN" eth1 "$NS_GW" int2
+	nsx "$NS_GW" ip addr add "$GW_INT_ADDR_B/24" dev int2
+	nsx "$NS_NAT" ip route add 10.10.2.0/24 via "$GW_EXT_ADDR"
+	if [ "$TOPO_IPV6" = 1 ]; then
+		addr6 "$NS_GW" "$GW_INT_ADDR6_B/64" int2
+		nsx "$NS_NAT" ip -6 route add fd00:12::/64 via "$GW_EXT_ADDR6"
+	fi
+	e2e_log "second internal link: IN eth1 - GW int2 $GW_INT_ADDR_B"
+}
