@@ -85,7 +85,7 @@ vm_start()
 		e2e_fail "cannot pack the VM's configuration"
 	cat "$VM_INITRD" "$E2E_TMP/vm.$name.cpio" >"$E2E_TMP/vm.$name.initrd"
 	VM_START[$name]=$(date +%s.%N)
-	bg "vm.$name" "$ns" "$VM_QEMU" -M pc,accel=tcg -cpu max -smp 1 -m 256M \
+	bg "vm.$name" "$ns" "$VM_QEMU" -M pc,accel=tcg -smp 1 -m 256M \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-serial "file:$E2E_TMP/vm.$name.console" \
 		-kernel "$VM_KERNEL" -initrd "$E2E_TMP/vm.$name.initrd" \
