@@ -63,7 +63,7 @@ if [ -z "$pkg" ]; then
 fi
 if [ -z "$pkg" ]; then
 	# Offline: the newest kernel already in the cache will do.
-	kdir=$(ls -d "$cache"/kernel-* 2>/dev/null | sort -V | tail -n 1)
+	kdir=$(find "$cache" -maxdepth 1 -name 'kernel-*' ! -name '*.tmp' | sort -V | tail -n 1)
 	[ -n "$kdir" ] || die "cannot resolve linux-image-amd64 (apt-get update?) and nothing cached"
 	log "cannot resolve linux-image-amd64; using cached $(basename "$kdir")"
 else
@@ -104,6 +104,7 @@ if [ ! -f "$kdir/done" ]; then
 	# Find the payload's compression magic in the bzImage, as scripts/extract-vmlinux does.
 	z="$kdir.tmp/root/boot/vmlinuz-$kver"
 	for magic in '\xfd7zXZ\x00:xz -dc' '\x28\xb5\x2f\xfd:zstd -qdc' '\x1f\x8b\x08:gzip -dc'; do
+		# shellcheck disable=SC2013 # byte offsets, one word each
 		for off in $(LC_ALL=C grep -obUaP "${magic%%:*}" "$z" | cut -d: -f1); do
 			tail -c "+$((off + 1))" "$z" | ${magic#*:} >"$kdir.tmp/vmlinux" 2>/dev/null || true
 			if [ "$(head -c 4 "$kdir.tmp/vmlinux" | od -An -tx1 | tr -d ' ')" = 7f454c46 ]; then
@@ -132,8 +133,9 @@ kver=$(cat "$kdir/release")
 
 # busybox-static installs /bin/busybox (and replaces the dynamic busybox package).
 busybox=/bin/busybox
-[ -x "$busybox" ] && ! readelf -l "$busybox" 2>/dev/null | grep -q INTERP ||
+if [ ! -x "$busybox" ] || readelf -l "$busybox" 2>/dev/null | grep -q INTERP; then
 	die "no static busybox in $busybox (apt-get install busybox-static)"
+fi
 [ -f /usr/include/linux/sctp.h ] || die "no linux/sctp.h (apt-get install linux-libc-dev)"
 
 key=$( (echo "$kdir"; sha256sum "$busybox" "$here/init" "$here/sctpk.c" "$here/build.sh" \

@@ -29,7 +29,9 @@ vm_need()
 	out=$("$E2E_SRCDIR/tests/e2e/vm/build.sh" --quiet 2>"$E2E_TMP/vm-build.err") ||
 		e2e_fail "tests/e2e/vm/build.sh failed: $(tail -n 5 "$E2E_TMP/vm-build.err")"
 	eval "$out"
-	[ -r "$VM_KERNEL" ] && [ -r "$VM_INITRD" ] || e2e_fail "vm build gave no kernel / initramfs"
+	if [ ! -r "$VM_KERNEL" ] || [ ! -r "$VM_INITRD" ]; then
+		e2e_fail "vm build gave no kernel / initramfs"
+	fi
 	e2e_log "kernel VM: Linux $VM_KERNEL_RELEASE ($VM_KERNEL_KIND boot)"
 }
 
@@ -39,14 +41,15 @@ vm_attach()
 {
 	local ns=$1 link=$2 br="vbr-$2" tap="vtap-$2"
 	VM_TAP=$tap
-	nsx "$ns" ip addr flush dev "$link" &&
+	if ! { nsx "$ns" ip addr flush dev "$link" &&
 		nsx "$ns" ip link add "$br" type bridge &&
 		nsx "$ns" ip tuntap add dev "$tap" mode tap &&
 		nsx "$ns" ip link set "$link" master "$br" &&
 		nsx "$ns" ip link set "$tap" master "$br" &&
 		nsx "$ns" ip link set "$tap" up &&
-		nsx "$ns" ip link set "$br" up ||
+		nsx "$ns" ip link set "$br" up; }; then
 		e2e_fail "cannot bridge a tap with $ns/$link"
+	fi
 	# The namespace is only a switch now: nothing of its own on the bridge.
 	nsx "$ns" sysctl -qw "net.ipv6.conf.$br.disable_ipv6=1" >/dev/null 2>&1
 	return 0
@@ -141,6 +144,7 @@ vm_echoed()
 	local line
 	line=$(grep -a "^sctpk client: echoed [0-9]*/[0-9]* tag $2 " "$E2E_TMP/vm.$1.console" 2>/dev/null |
 		tail -n 1)
+	# shellcheck disable=SC2034 # for the tests
 	VM_ECHOED=$(echo "$line" | sed -n 's/^sctpk client: echoed \([0-9]*\)\/.*/\1/p')
 }
 
@@ -191,8 +195,10 @@ vm_link()
 # link: vm_in_link2 adds IN eth1 --- GW int2, the LAN 10.10.2.0/24 (GW 10.10.2.1, the
 # host's second address 10.10.2.2) and with TOPO_IPV6 fd00:12::/64; the NAT routes it
 # back to GW. Call after topo_up; add both LANs to the daemon's `internal` list.
+# shellcheck disable=SC2034 # for the tests
 IN_ADDR_B=10.10.2.2
 GW_INT_ADDR_B=10.10.2.1
+# shellcheck disable=SC2034
 IN_ADDR6_B=fd00:12::2
 GW_INT_ADDR6_B=fd00:12::1
 vm_in_link2()
