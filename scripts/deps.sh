@@ -12,6 +12,8 @@ PACKAGES=(
 	# end-to-end tests: SCTP peers, captures, namespaces and netfilter tools
 	libusrsctp-examples tshark nftables iptables iproute2 ethtool conntrack
 	python3 procps psmisc valgrind
+	# Linux kernel SCTP hosts (tests/e2e/vm/build.sh): qemu, and what builds the initramfs
+	qemu-system-x86 busybox-static linux-libc-dev cpio xz-utils zstd
 )
 
 missing=()

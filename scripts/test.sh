@@ -160,6 +160,26 @@ if [ "$do_build" = 1 ]; then
 	esac
 fi
 
+# The kernel test VMs' kernel and initramfs (tests/e2e/vm/build.sh): fetched and built
+# once into a cache before the tests, so no test's time includes a download.
+vm_wanted=0
+for t in "$srcdir"/tests/e2e/test_kernel_*.sh; do
+	[ -e "$t" ] || continue
+	[ "${#patterns[@]}" -gt 0 ] || vm_wanted=1
+	for p in "${patterns[@]}"; do
+		case $(basename "$t" .sh) in *"$p"*) vm_wanted=1 ;; esac
+	done
+done
+if [ "$vm_wanted" = 1 ]; then
+	start=$SECONDS
+	if "$srcdir/tests/e2e/vm/build.sh" >"$logdir/vm-build.log" 2>&1; then
+		record PASS "kernel VM image" "($((SECONDS - start)) s) $(grep -o 'ready: .*' "$logdir/vm-build.log")"
+	else
+		tail -n 20 "$logdir/vm-build.log"
+		record FAIL "kernel VM image" "see $logdir/vm-build.log"
+	fi
+fi
+
 run_e2e "$builddir" ""
 
 # lane_build LANE DIR CONFIGURE-ARGS... [-- MAKE-TARGETS...]: a copy of the sources in

@@ -226,6 +226,12 @@ e2e_dump_logs()
 		echo "---- $(basename "$f") (last 10 lines) ----"
 		tail -n 10 "$f"
 	done
+	# Kernel test VMs (vm/lib.sh): their serial consoles.
+	for f in "$E2E_TMP"/*.console; do
+		[ -s "$f" ] || continue
+		echo "---- $(basename "$f") (last 30 lines) ----"
+		tail -n 30 "$f"
+	done
 	for f in "$E2E_TMP"/valgrind.*.log; do
 		[ -s "$f" ] || continue
 		echo "---- $(basename "$f") ----"

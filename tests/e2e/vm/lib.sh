@@ -1,0 +1,214 @@
+# shellcheck shell=bash
+# vm/lib.sh - Linux kernel SCTP hosts in the end-to-end tests: Debian's kernel under
+# qemu (TCG), booted from the initramfs tests/e2e/vm/build.sh caches, attached to a
+# namespace of the topology by a tap bridged with that namespace's own link, so the VM
+# takes the namespace's place. Source after lib.sh:
+#
+#   vm_need                                   build / find the kernel and initramfs
+#   vm_start NAME NS [--nic LINK ADDRS]... [--ip ARGS]... [--sysctl K=V]... -- CMD
+#   vm_wait_line NAME REGEX SECONDS           a line on the VM's serial console
+#   vm_wait_result NAME SECONDS               CMD finished: VM_RC is its exit status
+#   vm_echoed NAME TAG                        "sctpk client -t TAG" result: VM_ECHOED
+#   vm_stop NAME                              kill the VM (by its PID)
+#   vm_link NAME NIC on|off                   carrier of the VM's NIC (0 = eth0)
+#   vm_in_link2                               a second IN - GW link for a two-NIC host
+#
+# Inside, CMD runs under /bin/sh with busybox and sctpk (vm/sctpk.c) after the NICs are
+# up; the console (kernel messages at loglevel 4 and CMD's output) goes to
+# $E2E_TMP/vm.NAME.console, which the failure report shows.
+
+VM_QEMU=${VM_QEMU:-qemu-system-x86_64}
+declare -A VM_PID=() VM_START=()
+VM_N=0
+
+vm_need()
+{
+	local out
+	need_cmd "$VM_QEMU" cpio
+	[ -c /dev/net/tun ] || e2e_skip "no /dev/net/tun (kernel without tun/tap?)"
+	out=$("$E2E_SRCDIR/tests/e2e/vm/build.sh" --quiet 2>"$E2E_TMP/vm-build.err") ||
+		e2e_fail "tests/e2e/vm/build.sh failed: $(tail -n 5 "$E2E_TMP/vm-build.err")"
+	eval "$out"
+	if [ ! -r "$VM_KERNEL" ] || [ ! -r "$VM_INITRD" ]; then
+		e2e_fail "vm build gave no kernel / initramfs"
+	fi
+	e2e_log "kernel VM: Linux $VM_KERNEL_RELEASE ($VM_KERNEL_KIND boot)"
+}
+
+# vm_attach NS LINK: the VM's NIC in place of NS's LINK: LINK loses its addresses and
+# becomes a bridge port with a new tap, VM_TAP.
+vm_attach()
+{
+	local ns=$1 link=$2 br="vbr-$2" tap="vtap-$2"
+	VM_TAP=$tap
+	if ! { nsx "$ns" ip addr flush dev "$link" &&
+		nsx "$ns" ip link add "$br" type bridge &&
+		nsx "$ns" ip tuntap add dev "$tap" mode tap &&
+		nsx "$ns" ip link set "$link" master "$br" &&
+		nsx "$ns" ip link set "$tap" master "$br" &&
+		nsx "$ns" ip link set "$tap" up &&
+		nsx "$ns" ip link set "$br" up; }; then
+		e2e_fail "cannot bridge a tap with $ns/$link"
+	fi
+	# The namespace is only a switch now: nothing of its own on the bridge.
+	nsx "$ns" sysctl -qw "net.ipv6.conf.$br.disable_ipv6=1" >/dev/null 2>&1
+	return 0
+}
+
+vm_start()
+{
+	local name=$1 ns=$2 nic=0 conf cmd="" routes="" sysctls="" ifs=() netargs=()
+	shift 2
+	VM_N=$((VM_N + 1))
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--nic)
+			vm_attach "$ns" "$2"
+			ifs+=("VM_IF$nic=\"$3\"")
+			netargs+=(-netdev "tap,id=n$nic,ifname=$VM_TAP,script=no,downscript=no"
+				-device "virtio-net-pci,netdev=n$nic,mac=52:54:00:5c:$(printf %02x "$VM_N"):$(printf %02x "$nic"),romfile=,csum=off,guest_csum=off")
+			nic=$((nic + 1))
+			shift 3 ;;
+		--ip) routes+="${routes:+;}$2"; shift 2 ;;
+		--sysctl) sysctls+="${sysctls:+ }$2"; shift 2 ;;
+		--) shift; cmd=$*; break ;;
+		*) e2e_fail "vm_start: unknown option $1" ;;
+		esac
+	done
+	[ -n "$cmd" ] || e2e_fail "vm_start $name: no command"
+	# The per-VM part of the initramfs: /etc/vm.conf in a second cpio archive after
+	# the cached one (the kernel unpacks them in turn).
+	conf="$E2E_TMP/vm.$name.d"
+	mkdir -p "$conf/etc"
+	{
+		printf '%s\n' "${ifs[@]}"
+		printf 'VM_ROUTES=%q\nVM_SYSCTL=%q\nVM_CMD=%q\n' "$routes" "$sysctls" "$cmd"
+	} >"$conf/etc/vm.conf"
+	(cd "$conf" && find . | cpio -o -H newc --quiet) >"$E2E_TMP/vm.$name.cpio" ||
+		e2e_fail "cannot pack the VM's configuration"
+	cat "$VM_INITRD" "$E2E_TMP/vm.$name.cpio" >"$E2E_TMP/vm.$name.initrd"
+	VM_START[$name]=$(date +%s.%N)
+	bg "vm.$name" "$ns" "$VM_QEMU" -M pc,accel=tcg -smp 1 -m 256M \
+		-nodefaults -no-user-config -display none -no-reboot \
+		-serial "file:$E2E_TMP/vm.$name.console" \
+		-kernel "$VM_KERNEL" -initrd "$E2E_TMP/vm.$name.initrd" \
+		-monitor "unix:$E2E_TMP/vm.$name.monitor,server=on,wait=off" \
+		-append "console=ttyS0 panic=-1 loglevel=4" "${netargs[@]}"
+	VM_PID[$name]=$BG_PID
+	e2e_log "VM $name in $ns (qemu pid $BG_PID): $cmd"
+}
+
+# vm_wait_line NAME REGEX SECONDS: 0 once the console has a line matching REGEX (grep
+# -E); 1 at the deadline or when the VM is gone first.
+vm_wait_line()
+{
+	local name=$1 re=$2 deadline=$((SECONDS + $3)) f="$E2E_TMP/vm.$1.console"
+	while ! grep -aqE "$re" "$f" 2>/dev/null; do
+		if ! kill -0 "${VM_PID[$name]}" 2>/dev/null; then
+			grep -aqE "$re" "$f" 2>/dev/null
+			return
+		fi
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# vm_wait_ready NAME SECONDS: the VM's network is up; VM_BOOT_MS is the wall time
+# from qemu's start (kernel, modules, configuration).
+vm_wait_ready()
+{
+	vm_wait_line "$1" '^SGW-VM-READY' "$2" ||
+		e2e_fail "VM $1 not up within $2 s: $(vm_console_tail "$1")"
+	VM_BOOT_MS=$(python3 -c 'import sys, time; print(int((time.time() - float(sys.argv[1])) * 1000))' "${VM_START[$1]}")
+	grep -a '^SGW-VM-ERROR' "$E2E_TMP/vm.$1.console" && e2e_fail "VM $1: configuration failed"
+	e2e_log "VM $1 up after $VM_BOOT_MS ms ($(grep -a '^SGW-VM-READY' "$E2E_TMP/vm.$1.console"))"
+}
+
+# vm_wait_result NAME SECONDS: the command ended (VM_RC) and the VM powered off.
+vm_wait_result()
+{
+	local name=$1 line
+	vm_wait_line "$name" '^SGW-VM-RESULT' "$2" || return 1
+	line=$(grep -a '^SGW-VM-RESULT' "$E2E_TMP/vm.$name.console" | tail -n 1)
+	VM_RC=${line##*rc=}
+	VM_RC=${VM_RC%%[!0-9]*}
+	e2e_wait_pid "${VM_PID[$name]}" 5 || vm_stop "$name"
+	return 0
+}
+
+# vm_echoed NAME TAG: VM_ECHOED tokens of "sctpk client -t TAG" came back (its result
+# line; "" if it has not ended).
+vm_echoed()
+{
+	local line
+	line=$(grep -a "^sctpk client: echoed [0-9]*/[0-9]* tag $2 " "$E2E_TMP/vm.$1.console" 2>/dev/null |
+		tail -n 1)
+	# shellcheck disable=SC2034 # for the tests
+	VM_ECHOED=$(echo "$line" | sed -n 's/^sctpk client: echoed \([0-9]*\)\/.*/\1/p')
+}
+
+vm_stop()
+{
+	local pid=${VM_PID[$1]:-}
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	e2e_wait_pid "$pid" 3 || kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	VM_PID[$1]=""
+}
+
+vm_console_tail() { tail -n 15 "$E2E_TMP/vm.$1.console" 2>/dev/null; }
+
+# vm_monitor NAME COMMAND: one qemu monitor command; prints its answer.
+vm_monitor()
+{
+	python3 - "$E2E_TMP/vm.$1.monitor" "$2" <<'EOF'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(5)
+s.connect(sys.argv[1])
+def until_prompt():
+    buf = b""
+    while not buf.endswith(b"(qemu) "):
+        d = s.recv(4096)
+        if not d:
+            break
+        buf += d
+    return buf.decode(errors="replace")
+until_prompt()
+s.sendall(sys.argv[2].encode() + b"\n")
+out = until_prompt().replace("\r", "").splitlines()
+print("\n".join(l for l in out[1:] if not l.startswith("(qemu)")))
+EOF
+}
+
+# vm_link NAME NIC on|off: the carrier of the VM's NIC-th NIC (0 = eth0), as a cable
+# pulled out: the guest sees NO-CARRIER, its routes over that NIC go down.
+vm_link()
+{
+	vm_monitor "$1" "set_link n$2 $3" >/dev/null || e2e_fail "VM $1: set_link n$2 $3 failed"
+	e2e_log "VM $1: eth$2 link $3"
+}
+
+# A two-interface kernel host (vm_start ... --nic eth0 ... --nic eth1 ...) needs a second
+# link: vm_in_link2 adds IN eth1 --- GW int2, the LAN 10.10.2.0/24 (GW 10.10.2.1, the
+# host's second address 10.10.2.2) and with TOPO_IPV6 fd00:12::/64; the NAT routes it
+# back to GW. Call after topo_up; add both LANs to the daemon's `internal` list.
+# shellcheck disable=SC2034 # for the tests
+IN_ADDR_B=10.10.2.2
+GW_INT_ADDR_B=10.10.2.1
+# shellcheck disable=SC2034
+IN_ADDR6_B=fd00:12::2
+GW_INT_ADDR6_B=fd00:12::1
+vm_in_link2()
+{
+	veth "$NS_IN" eth1 "$NS_GW" int2
+	nsx "$NS_GW" ip addr add "$GW_INT_ADDR_B/24" dev int2
+	nsx "$NS_NAT" ip route add 10.10.2.0/24 via "$GW_EXT_ADDR"
+	if [ "$TOPO_IPV6" = 1 ]; then
+		addr6 "$NS_GW" "$GW_INT_ADDR6_B/64" int2
+		nsx "$NS_NAT" ip -6 route add fd00:12::/64 via "$GW_EXT_ADDR6"
+	fi
+	e2e_log "second internal link: IN eth1 - GW int2 $GW_INT_ADDR_B"
+}
