@@ -9,6 +9,8 @@ PACKAGES=(
 	libmnl-dev libnftnl-dev libnetfilter-queue-dev libsystemd-dev libjansson-dev check
 	# scripts/check-format.sh (the version .clang-format is written for)
 	clang-format-14
+	# fuzz/run.sh (libFuzzer) and the ThreadSanitizer lane
+	clang
 	# end-to-end tests: SCTP peers, captures, namespaces and netfilter tools
 	libusrsctp-examples tshark nftables iptables iproute2 ethtool conntrack
 	python3 procps psmisc valgrind
