@@ -10,7 +10,7 @@ PACKAGES=(
 	# scripts/check-format.sh (the version .clang-format is written for)
 	clang-format-14
 	# fuzz/run.sh (libFuzzer) and the ThreadSanitizer lane
-	clang
+	clang libclang-rt-14-dev
 	# end-to-end tests: SCTP peers, captures, namespaces and netfilter tools
 	libusrsctp-examples tshark nftables iptables iproute2 ethtool conntrack
 	python3 procps psmisc valgrind
