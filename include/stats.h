@@ -32,8 +32,9 @@ enum gw_drop {
 	DROP_ICMP_IGNORED,     /* ICMP error of a type / code not translated */
 	DROP_ICMP_RATE,        /* ICMP error for an internal host over the rate limit */
 	DROP_ICMP_SEND,        /* sending an ICMP error to an internal host failed */
-	DROP_RELAY_NO_RULE,    /* native SCTP to the gateway itself, for a port no relay rule has */
 	DROP_RELAY_NOT_INTERNAL, /* to a relay port from outside the internal networks */
+	DROP_RELAY_RECV_ERROR, /* reading the raw SCTP socket failed, or the packet was cut */
+	DROP_IN_TOO_BIG,       /* datagram longer than the receive buffer (cut) */
 	DROP_COUNT
 };
 
@@ -60,6 +61,7 @@ struct gw_stats {
 	uint64_t icmp_received;         /* ICMP errors about our datagrams (error queue) */
 	uint64_t icmp_sent;             /* ICMP errors sent to internal hosts */
 	uint64_t relay_ingested;        /* native SCTP to the gateway itself read (relay) */
+	uint64_t relay_no_rule;         /* ... for a port no relay rule has: left alone */
 	/* Associations created or re-learned through each rule, indexed like conf->encap /
 	 * conf->forward / conf->relay. A reload zeroes them: the indexes then name other rules. */
 	struct gw_rule_hits {

@@ -310,6 +310,7 @@ static int ctl_show_stats(struct ctl_client *c)
 		{ "icmp_received", s->icmp_received },
 		{ "icmp_sent", s->icmp_sent },
 		{ "relay_ingested", s->relay_ingested },
+		{ "relay_no_rule", s->relay_no_rule },
 		{ "workers", gw->nworkers },
 		{ "uptime_seconds", ctl_since(now_monotonic_ms(), gw->started_ms) / 1000 },
 	};

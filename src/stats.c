@@ -26,8 +26,9 @@ static const char *const drop_names[DROP_COUNT] = {
 	[DROP_ICMP_IGNORED] = "icmp_not_translated",
 	[DROP_ICMP_RATE] = "icmp_rate_limited",
 	[DROP_ICMP_SEND] = "icmp_send_error",
-	[DROP_RELAY_NO_RULE] = "relay_no_rule",
 	[DROP_RELAY_NOT_INTERNAL] = "relay_not_internal",
+	[DROP_RELAY_RECV_ERROR] = "relay_receive_error",
+	[DROP_IN_TOO_BIG] = "in_too_big",
 };
 
 const char *stats_drop_name(enum gw_drop d)

@@ -344,7 +344,7 @@ static void worker_on_ingest(struct gw_worker *w, int fd)
 		if (rc == 0)
 			break;
 		if (rc < 0) {
-			w->stats.drops[DROP_OUT_MALFORMED]++;
+			w->stats.drops[DROP_RELAY_RECV_ERROR]++;
 			if (ratelimit_ok(&w->rl_inject, now, NULL))
 				log_warnx("worker_on_ingest: raw SCTP socket: %s", strerror(-rc));
 			if (rc != -EMSGSIZE && rc != -EPROTO)
@@ -396,7 +396,7 @@ static void worker_handle_dgram(struct gw_worker *w, struct udp_dgram *d, uint64
 	struct xlate_result r;
 
 	if (d->len > WORKER_DGRAM_CAP) {
-		w->stats.drops[DROP_IN_MALFORMED]++;
+		w->stats.drops[DROP_IN_TOO_BIG]++;
 		return;
 	}
 	xlate_inbound(&w->x, &d->src, d->src_port, d->tos, d->buf, d->len, now, &r);

@@ -612,6 +612,7 @@ static const struct {
 	{ "icmp_received", "ICMP errors received about the gateway's datagrams." },
 	{ "icmp_sent", "ICMP errors sent to internal hosts (RFC 6951 5.5, path MTU)." },
 	{ "relay_ingested", "Native SCTP packets to relay ports of the gateway itself read." },
+	{ "relay_no_rule", "Native SCTP packets to the gateway itself for a port no relay rule has, left alone." },
 	{ "workers", "Data-path workers (one per queue)." },
 	{ "queue_waiting", "Packets waiting in the kernel queues for a verdict." },
 	{ "queue_kernel_dropped_full", "Packets the kernel dropped because a queue was full." },
