@@ -31,7 +31,7 @@ struct xlate_ctx {
 	struct assoc_table *tab;
 	struct gw_stats *st;
 	struct xlate_ratelimit *rl; /* NULL: INITs from outside are not rate-limited */
-	unsigned worker;            /* which worker's table this is (conf->queue_count > 1) */
+	unsigned worker;            /* which worker's table this is (steer.h) */
 	unsigned share;             /* the init rates are split among this many (0 = 1) */
 };
 
@@ -62,15 +62,6 @@ struct xlate_result {
 	bool port_changed;       /* a learned remote UDP port moved */
 	bool created;            /* a new association */
 };
-
-/*
- * Several workers: the worker whose table holds an association the peer sees with SCTP
- * ports (seen_port, rport), which is where inbound datagrams are steered: (P' ^ rport) &
- * (workers - 1), where P' is seen_port, or for a forward rule's port P its target port
- * Q (the internal host's packets carry Q, and outbound packets are dispatched by the same
- * XOR of their ports). 0 with one worker.
- */
-unsigned xlate_steer(const struct gw_conf *c, uint16_t seen_port, uint16_t rport);
 
 /* A native packet (IP header first) queued from the internal side. */
 void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_ms,

@@ -29,6 +29,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "privs.h"
+#include "steer.h"
 #include "worker.h"
 
 #define GW_MAX_WATCH 64
@@ -108,7 +109,7 @@ void gw_unlock_worker(struct gw *gw, unsigned i)
 
 unsigned gw_worker_of(const struct gw *gw, uint32_t assoc_id)
 {
-	return assoc_id ? (assoc_id - 1) % gw->nworkers : 0;
+	return steer_worker_of_id(gw->nworkers, assoc_id);
 }
 
 void gw_stats_total(struct gw *gw, struct gw_stats *out, uint32_t *count, uint32_t *capacity)
@@ -439,7 +440,7 @@ int gw_main(const struct gw_opts *opts)
 		log_err("%s", gw.conf ? err : "out of memory");
 		goto out;
 	}
-	gw.nworkers = gw.conf->queue_count ? gw.conf->queue_count : 1;
+	gw.nworkers = steer_workers(gw.conf);
 	gw.workers = calloc(gw.nworkers, sizeof(*gw.workers));
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (!gw.workers || p->epfd < 0) {

@@ -96,7 +96,7 @@ static bool worker_defer_foreign(struct gw_worker *w, const struct udp_err *e)
 	if (icmp_parse_quote(e->payload, e->len, &q) < 0)
 		return false;
 	/* The quoted datagram is ours: its SCTP source port is the seen port. */
-	owner = xlate_steer(w->x.conf, q.src_port, q.dst_port);
+	owner = steer_worker_of(w->x.conf, q.src_port, q.dst_port);
 	if (owner == w->id || w->nforeign == WORKER_FOREIGN_MAX)
 		return false;
 	f = &w->foreign[w->nforeign++];
@@ -569,7 +569,7 @@ static int worker_steer_udp(struct gw_worker *w, const struct gw_conf *c, char *
 int worker_init(struct gw_worker *w, struct gw *gw, unsigned id, char *err, size_t errlen)
 {
 	const struct gw_conf *c = gw->conf;
-	unsigned n = c->queue_count ? c->queue_count : 1;
+	unsigned n = steer_workers(c);
 	uint32_t cap = c->max_assoc / n ? c->max_assoc / n : 1;
 
 	memset(w, 0, sizeof(*w));
@@ -597,7 +597,7 @@ int worker_init(struct gw_worker *w, struct gw *gw, unsigned id, char *err, size
 			 strerror(errno));
 		return -1;
 	}
-	assoc_table_set_ids(w->tab, id + 1, n);
+	assoc_table_set_ids(w->tab, steer_first_id(id), n);
 	/* A secret seed: an attacker must not choose whose INIT budget it spends. */
 	if (getrandom(&w->init_rl.seed, sizeof(w->init_rl.seed), 0) < 0)
 		w->init_rl.seed = (uint32_t)now_monotonic_ms() ^ id;
@@ -718,7 +718,7 @@ void worker_unlock(struct gw_worker *w)
 
 int worker_set_conf(struct gw_worker *w, const struct gw_conf *conf, char *err, size_t errlen)
 {
-	unsigned n = conf->queue_count ? conf->queue_count : 1;
+	unsigned n = steer_workers(conf);
 
 	w->x.conf = conf;
 	/* The steering program knows the forward rules: the group gets the new one. */
@@ -736,7 +736,7 @@ static int worker_filter_ingest(struct gw_worker *w, const struct gw_conf *c, ch
 	struct sock_fprog prog = { .filter = code };
 	int fds[2] = { w->ing.fd4, w->ing.fd6 };
 
-	if (c->queue_count <= 1)
+	if (steer_workers(c) == 1)
 		return 0;
 	for (int i = 0; i < 2; i++) {
 		if (fds[i] < 0)

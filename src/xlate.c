@@ -11,6 +11,7 @@
 
 #include "bytes.h"
 #include "pkt.h"
+#include "steer.h"
 #include "xlate.h"
 
 static void set_drop(struct xlate_ctx *x, struct xlate_result *res, enum gw_drop why, int err)
@@ -53,23 +54,10 @@ static uint16_t default_udp_port(const struct gw_conf *c, const struct gw_addr *
 	return e ? e->remote_udp_port : CONF_DEFAULT_UDP_PORT;
 }
 
-unsigned xlate_steer(const struct gw_conf *c, uint16_t seen_port, uint16_t rport)
-{
-	const struct conf_forward *f;
-	unsigned mask = c->queue_count > 1 ? c->queue_count - 1u : 0;
-
-	if (!mask)
-		return 0;
-	f = conf_match_forward(c, seen_port);
-	if (f)
-		seen_port = f->to_port;
-	return (seen_port ^ rport) & mask;
-}
-
 /* Would the peer's packets for ports (seen, rport) reach this worker? */
 static bool steers_here(const struct xlate_ctx *x, uint16_t seen, uint16_t rport)
 {
-	return x->conf->queue_count <= 1 || xlate_steer(x->conf, seen, rport) == x->worker;
+	return steer_worker_of(x->conf, seen, rport) == x->worker;
 }
 
 /* The source port the peer will see for a new association from iaddr:iport to
