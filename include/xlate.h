@@ -20,7 +20,7 @@ struct xlate_bucket {
 	uint64_t last_ms; /* 0: never used (full) */
 	uint64_t milli;   /* tokens * 1000 */
 };
-struct xlate_ratelimit {
+struct xlate_outside_init_limit {
 	uint32_t seed;
 	struct xlate_bucket total;
 	struct xlate_bucket src[XLATE_SRC_BUCKETS];
@@ -30,7 +30,7 @@ struct xlate_ctx {
 	const struct gw_conf *conf;
 	struct assoc_table *tab;
 	struct gw_stats *st;
-	struct xlate_ratelimit *rl; /* NULL: INITs from outside are not rate-limited */
+	struct xlate_outside_init_limit *outside_inits; /* NULL: not rate-limited */
 	unsigned worker;            /* which worker's table this is (steer.h) */
 	unsigned share;             /* the init rates are split among this many (0 = 1) */
 };

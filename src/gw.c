@@ -166,6 +166,7 @@ static void gw_on_timer(struct gw *gw, int fd, uint32_t events, void *arg)
 	for (unsigned i = 0; i < gw->nworkers; i++) {
 		worker_lock(&gw->workers[i]);
 		n += worker_expire(&gw->workers[i], &to, now);
+		worker_refresh_queue_stats(&gw->workers[i]);
 		worker_unlock(&gw->workers[i]);
 	}
 	if (n)

@@ -116,9 +116,10 @@ static uint32_t share_of(const struct xlate_ctx *x, uint32_t rate)
 
 /* May a new association from outside be created for this peer now? Both the per-source
  * and the total budget must allow it; a refused INIT takes from neither. */
-static bool init_allowed(struct xlate_ctx *x, const struct gw_addr *peer, uint64_t now_ms)
+static bool outside_init_allowed(struct xlate_ctx *x, const struct gw_addr *peer,
+				 uint64_t now_ms)
 {
-	struct xlate_ratelimit *rl = x->rl;
+	struct xlate_outside_init_limit *rl = x->outside_inits;
 	struct xlate_bucket *src, saved;
 
 	if (!rl)
@@ -205,7 +206,7 @@ static struct assoc *relearn_inbound(struct xlate_ctx *x, const struct gw_addr *
 		return a;
 	}
 	f = conf_match_forward(x->conf, s->dst_port);
-	if (!f || f->to.family != peer->family || !init_allowed(x, peer, now_ms))
+	if (!f || f->to.family != peer->family || !outside_init_allowed(x, peer, now_ms))
 		return NULL;
 	a = assoc_create(x->tab, &f->to, f->to_port, s->dst_port, s->src_port, s->vtag, 0,
 			 ASSOC_FROM_OUTSIDE, now_ms);
@@ -625,7 +626,7 @@ static struct assoc *inbound_init_new(struct xlate_ctx *x, const struct gw_addr 
 	}
 	/* A flood is dropped without an answer: no amplification, and the table keeps room
 	 * (established entries are never evicted anyway). */
-	if (!init_allowed(x, peer, now_ms)) {
+	if (!outside_init_allowed(x, peer, now_ms)) {
 		set_drop(x, res, DROP_IN_INIT_RATE, 0);
 		return NULL;
 	}

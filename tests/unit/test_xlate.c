@@ -598,7 +598,7 @@ START_TEST(init_flood_is_rate_limited_per_source_and_in_total)
 		"internal 10.0.0.0/24", "encapsulate to any", "forward port 7 to 10.0.0.5",
 		"init-rate 5", "init-rate-per-source 2",
 	};
-	static struct xlate_ratelimit rl;
+	static struct xlate_outside_init_limit rl;
 	struct pktgen_chunk c;
 	char src[32];
 	unsigned created = 0;
@@ -606,7 +606,7 @@ START_TEST(init_flood_is_rate_limited_per_source_and_in_total)
 	load_conf(lines, 5);
 	memset(&rl, 0, sizeof(rl));
 	rl.seed = 1;
-	x.rl = &rl;
+	x.outside_inits = &rl;
 	establish(); /* from inside: not limited */
 
 	/* One source: 2 per second get through, then nothing until tokens come back. */
@@ -639,7 +639,7 @@ START_TEST(init_flood_is_rate_limited_per_source_and_in_total)
 	c = pktgen_data(9, 0, 0, 0, "still", 5);
 	inbound(PEER, 40000, 7, 5000, 0x1111, &c, 1, 6001);
 	ck_assert_int_eq(res.verdict, XV_INJECT);
-	x.rl = NULL;
+	x.outside_inits = NULL;
 }
 END_TEST
 
