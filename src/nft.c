@@ -685,22 +685,15 @@ static void nft_format_err(char *err, size_t errlen, const char *fn, const struc
 			 strerror(-rc));
 }
 
-/* One try with one queue kind. *queue_rejected says the failure was a rule refused with
- * ENOENT / EOPNOTSUPP, i.e. the kernel lacks this kind of queue expression. */
-static int nft_install_kind(const struct gw_conf *conf, bool relay_queue,
-			    enum nft_queue_kind kind, bool *queue_rejected, unsigned *nqueue,
-			    char *err, size_t errlen)
+/* The whole table in one batch: the table replaced, the dispatch chains of several
+ * workers, and the chains and rules of the internal networks, host mode and relay
+ * queueing. 0 or -errno. */
+static int nft_batch_fill(struct nft_batch *nb, const struct gw_conf *conf, bool relay_queue,
+			  enum nft_queue_kind kind)
 {
-	struct nft_batch *nb = nft_batch_new();
-	int rc, failed = -1;
 	unsigned i;
+	int rc;
 
-	*queue_rejected = false;
-	if (!nb) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	nft_batch_begin(nb);
 	/* create-if-missing, delete, create: replaces an old table in the same transaction
 	 * without a separate lookup that could race */
 	rc = nft_batch_table(nb, NFT_MSG_NEWTABLE, NLM_F_CREATE, false);
@@ -735,6 +728,25 @@ static int nft_install_kind(const struct gw_conf *conf, bool relay_queue,
 		for (i = 0; !rc && i < conf->nrelay && i < CONF_MAX_RELAY; i++)
 			rc = nft_batch_relay_rule(nb, conf, &conf->relay[i], kind);
 	}
+	return rc;
+}
+
+/* One try with one queue kind. *queue_rejected says the failure was a rule refused with
+ * ENOENT / EOPNOTSUPP, i.e. the kernel lacks this kind of queue expression. */
+static int nft_install_kind(const struct gw_conf *conf, bool relay_queue,
+			    enum nft_queue_kind kind, bool *queue_rejected, unsigned *nqueue,
+			    char *err, size_t errlen)
+{
+	struct nft_batch *nb = nft_batch_new();
+	int rc, failed = -1;
+
+	*queue_rejected = false;
+	if (!nb) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	nft_batch_begin(nb);
+	rc = nft_batch_fill(nb, conf, relay_queue, kind);
 	if (rc)
 		goto fail;
 	nft_batch_end(nb);

@@ -321,6 +321,35 @@ int udp_send_frag(struct udp_sock *u, const struct gw_addr *dst, uint16_t port, 
 	return err;
 }
 
+/* The local address and TOS / traffic class of a received datagram, from its control
+ * messages (IP_PKTINFO, IP_TOS, IPV6_PKTINFO, IPV6_TCLASS). */
+static void udp_read_cmsgs(struct msghdr *mh, struct udp_dgram *d)
+{
+	d->tos = 0;
+	memset(&d->dst, 0, sizeof(d->dst));
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			addr_from_v4(&d->dst, pi.ipi_addr.s_addr);
+		} else if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TOS) {
+			d->tos = *(uint8_t *)CMSG_DATA(cm);
+		} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			d->dst.family = AF_INET6;
+			d->dst.v6 = pi.ipi6_addr;
+		} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_TCLASS) {
+			int tc;
+
+			memcpy(&tc, CMSG_DATA(cm), sizeof(tc));
+			d->tos = (uint8_t)tc;
+		}
+	}
+}
+
 int udp_recv_batch(int fd, struct udp_dgram *dg, unsigned n, size_t cap)
 {
 	struct mmsghdr mm[UDP_BATCH_MAX];
@@ -358,30 +387,8 @@ int udp_recv_batch(int fd, struct udp_dgram *dg, unsigned n, size_t cap)
 		d->len = mm[i].msg_len;
 		if (mh->msg_flags & MSG_TRUNC)
 			d->len = cap + 1; /* the caller sees it as too long */
-		d->tos = 0;
-		memset(&d->dst, 0, sizeof(d->dst));
 		addr_from_sockaddr(&from[i], &d->src, &d->src_port);
-		for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
-				struct in_pktinfo pi;
-
-				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
-				addr_from_v4(&d->dst, pi.ipi_addr.s_addr);
-			} else if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TOS) {
-				d->tos = *(uint8_t *)CMSG_DATA(cm);
-			} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
-				struct in6_pktinfo pi;
-
-				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
-				d->dst.family = AF_INET6;
-				d->dst.v6 = pi.ipi6_addr;
-			} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_TCLASS) {
-				int tc;
-
-				memcpy(&tc, CMSG_DATA(cm), sizeof(tc));
-				d->tos = (uint8_t)tc;
-			}
-		}
+		udp_read_cmsgs(mh, d);
 	}
 	return got;
 }

@@ -585,6 +585,41 @@ static void worker_init_limits(struct gw_worker *w, unsigned workers)
 	w->rl_log.ingest = (struct ratelimit)RATELIMIT_INIT(1000, 5);
 }
 
+/* The worker's sockets and queue, watched by its epoll: the UDP socket of the shared
+ * port (the last of several attaches the steering program), the raw sockets, and the
+ * queue, fail-open when queue-bypass asks it. */
+static int worker_open_io(struct gw_worker *w, const struct gw_conf *c, unsigned n, char *err,
+			  size_t errlen)
+{
+	if (udp_open(&w->udp, c->udp_port, c->mark, n > 1, err, errlen) < 0 ||
+	    inject_open(&w->inj, c->mark, err, errlen) < 0)
+		return -1;
+	if (n > 1 && w->id == n - 1 && worker_steer_udp(w, c, err, errlen) < 0)
+		return -1;
+	w->nfq = nfqueue_open((uint16_t)(c->queue_num + w->id), c->queue_length, err, errlen);
+	if (!w->nfq)
+		return -1;
+	/* queue-bypass yes: fail open also when the queue is full (the nft rules' bypass
+	 * flag covers the daemon being gone). */
+	if (c->queue_bypass) {
+		int e = nfqueue_set_fail_open(w->nfq, true);
+
+		if (e < 0) {
+			snprintf(err, errlen, "queue %u: fail-open: %s", c->queue_num + w->id,
+				 strerror(-e));
+			return -1;
+		}
+	}
+	if (worker_watch(w, w->stopfd, WFD_STOP) < 0 ||
+	    worker_watch(w, nfqueue_fd(w->nfq), WFD_NFQ) < 0 ||
+	    worker_watch(w, w->udp.fd4, WFD_UDP4) < 0 ||
+	    (w->udp.fd6 >= 0 && worker_watch(w, w->udp.fd6, WFD_UDP6) < 0)) {
+		snprintf(err, errlen, "worker %u: epoll: %s", w->id, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int worker_init(struct gw_worker *w, struct gw *gw, unsigned id, char *err, size_t errlen)
 {
 	const struct gw_conf *c = gw->conf;
@@ -619,33 +654,7 @@ int worker_init(struct gw_worker *w, struct gw *gw, unsigned id, char *err, size
 				   .outside_inits = &w->outside_inits,
 				   .worker = id, .share = n };
 
-	if (udp_open(&w->udp, c->udp_port, c->mark, n > 1, err, errlen) < 0 ||
-	    inject_open(&w->inj, c->mark, err, errlen) < 0)
-		return -1;
-	if (n > 1 && id == n - 1 && worker_steer_udp(w, c, err, errlen) < 0)
-		return -1;
-	w->nfq = nfqueue_open((uint16_t)(c->queue_num + id), c->queue_length, err, errlen);
-	if (!w->nfq)
-		return -1;
-	/* queue-bypass yes: fail open also when the queue is full (the nft rules' bypass
-	 * flag covers the daemon being gone). */
-	if (c->queue_bypass) {
-		int e = nfqueue_set_fail_open(w->nfq, true);
-
-		if (e < 0) {
-			snprintf(err, errlen, "queue %u: fail-open: %s", c->queue_num + id,
-				 strerror(-e));
-			return -1;
-		}
-	}
-	if (worker_watch(w, w->stopfd, WFD_STOP) < 0 ||
-	    worker_watch(w, nfqueue_fd(w->nfq), WFD_NFQ) < 0 ||
-	    worker_watch(w, w->udp.fd4, WFD_UDP4) < 0 ||
-	    (w->udp.fd6 >= 0 && worker_watch(w, w->udp.fd6, WFD_UDP6) < 0)) {
-		snprintf(err, errlen, "worker %u: epoll: %s", id, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return worker_open_io(w, c, n, err, errlen);
 }
 
 void worker_free(struct gw_worker *w)
