@@ -176,9 +176,11 @@ static bool udp_icmp_errno(int e)
 	return false;
 }
 
+/* Aligned as struct cmsghdr (its first member is a size_t), which cannot itself be the
+ * member of an array element: it ends in a flexible array. */
 union udp_cbuf {
 	char buf[CMSG_SPACE(sizeof(int))];
-	struct cmsghdr align;
+	size_t align;
 };
 
 /* Fill in mh, with its address, iovec and control buffer, for one datagram; udp_send and
