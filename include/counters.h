@@ -66,6 +66,8 @@ enum counter_type {
 	     "ICMP errors sent to internal hosts (RFC 6951 5.5, path MTU).")                \
 	STAT(relay_ingested, "relay_ingested", COUNTER_COUNTER,                            \
 	     "Native SCTP packets to relay ports of the gateway itself read.")              \
+	STAT(relay_no_rule, "relay_no_rule", COUNTER_COUNTER,                              \
+	     "Native SCTP packets to the gateway itself for a port no relay rule has, left alone.") \
 	VALUE(workers, "workers", COUNTER_GAUGE, "Data-path workers (one per queue).")      \
 	VALUE(uptime_seconds, "uptime_seconds", COUNTER_GAUGE, "Seconds since the daemon started.")
 
@@ -103,10 +105,11 @@ enum counter_type {
 	X(DROP_ICMP_IGNORED, "icmp_not_translated", "ICMP error of a type / code not translated") \
 	X(DROP_ICMP_RATE, "icmp_rate_limited", "ICMP error for an internal host over the rate limit") \
 	X(DROP_ICMP_SEND, "icmp_send_error", "sending an ICMP error to an internal host failed") \
-	X(DROP_RELAY_NO_RULE, "relay_no_rule",                                              \
-	  "native SCTP to the gateway itself, for a port no relay rule has")                \
 	X(DROP_RELAY_NOT_INTERNAL, "relay_not_internal",                                    \
-	  "to a relay port from outside the internal networks")
+	  "to a relay port from outside the internal networks")                             \
+	X(DROP_RELAY_RECV_ERROR, "relay_receive_error",                                     \
+	  "reading the raw SCTP socket failed, or the packet was cut")                      \
+	X(DROP_IN_TOO_BIG, "in_too_big", "datagram longer than the receive buffer (cut)")
 
 /* Counting entries: GW_COUNTERS(COUNTER_ONE, COUNTER_NONE, COUNTER_NONE) and so on. */
 #define COUNTER_ONE(...) +1

@@ -43,11 +43,6 @@ struct icmp_quote {
  * 0, or -1 when fewer than the 8 bytes of ports and tag are there. */
 int icmp_parse_quote(const uint8_t *sctp, size_t len, struct icmp_quote *q);
 
-/* The association one of our quoted packets belongs to, verified by its tag: outbound
- * packets carry the peer's tag (rtag); T-bit ABORT / SHUTDOWN-COMPLETE and INIT carry
- * the internal host's (itag; an INIT's is its initiate tag). NULL when none matches. */
-struct assoc *icmp_find_assoc(struct assoc_table *t, const struct icmp_quote *q);
-
 /* The MTU to tell the internal host when the outer path MTU is path_mtu: its packet
  * travels inside an outer IP header of the same family and a UDP header instead of its
  * own inner_hdr_len-byte IP header. 0 when the result would be below the IPv4 minimum

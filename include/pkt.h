@@ -38,7 +38,8 @@ enum sctp_chunk_type {
 /* Error cause codes (RFC 9260 3.3.10). */
 #define SCTP_CAUSE_RESTART_NEW_ADDR 11
 #define SCTP_CAUSE_PROTOCOL_VIOLATION 13
-#define SCTP_CAUSE_PORT_UNREACH 14 /* used by Linux for "INIT would change encaps port" */
+/* RFC 6951: "Restart of an Association with New Encapsulation Port" */
+#define SCTP_CAUSE_RESTART_NEW_ENCAPS_PORT 14
 #define SCTP_CAUSE_VTAG_COLLISION 0x00b0 /* draft-ietf-tsvwg-natsupp: VTag and port collision */
 
 enum pkt_err {

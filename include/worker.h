@@ -78,8 +78,22 @@ struct gw_worker {
 	struct assoc_table *tab;
 	struct gw_stats stats;
 	struct xlate_ctx x;
-	struct xlate_ratelimit init_rl;
-	struct ratelimit rl_drop, rl_send, rl_inject, rl_abort, rl_icmp, rl_full;
+	struct xlate_outside_init_limit outside_inits;
+	/* Packets the gateway sends of its own accord: ABORTs for out-of-the-blue packets
+	 * and ICMP errors for internal hosts. */
+	struct ratelimit rl_ootb_abort, rl_icmp_to_host;
+	/* Log lines, one limit per kind, so one flood does not silence another. */
+	struct {
+		struct ratelimit drop;        /* a dropped packet (debug) */
+		struct ratelimit icmp;        /* an ICMP error translated or not (debug) */
+		struct ratelimit pmtu;        /* a datagram over the path MTU */
+		struct ratelimit port_change; /* a peer's learned UDP port moved */
+		struct ratelimit table_full;
+		struct ratelimit send;        /* sending a datagram failed */
+		struct ratelimit inject;      /* injecting a packet or an ICMP error failed */
+		struct ratelimit udp_recv;    /* reading a UDP socket or its error queue failed */
+		struct ratelimit ingest;      /* reading the raw SCTP socket failed */
+	} rl_log;
 	bool fatal;                /* the queue socket failed: the daemon must stop */
 	/* buffers, allocated once */
 	uint8_t *rxmem;            /* WORKER_RX_BATCH * (HEADROOM + DGRAM_CAP) */
@@ -117,5 +131,8 @@ int worker_ingest_apply(struct gw_worker *w, bool raw, const struct gw_conf *con
 int worker_set_fail_open(struct gw_worker *w, bool on);
 /* Expire idle associations (lock held); returns how many. */
 unsigned worker_expire(struct gw_worker *w, const struct assoc_timeouts *to, uint64_t now);
+/* Copy the queue's counters, the kernel's and the socket's, into the worker's stats
+ * (lock held; the control thread's timer does it once a second). */
+void worker_refresh_queue_stats(struct gw_worker *w);
 
 #endif

@@ -20,7 +20,7 @@ struct xlate_bucket {
 	uint64_t last_ms; /* 0: never used (full) */
 	uint64_t milli;   /* tokens * 1000 */
 };
-struct xlate_ratelimit {
+struct xlate_outside_init_limit {
 	uint32_t seed;
 	struct xlate_bucket total;
 	struct xlate_bucket src[XLATE_SRC_BUCKETS];
@@ -30,8 +30,8 @@ struct xlate_ctx {
 	const struct gw_conf *conf;
 	struct assoc_table *tab;
 	struct gw_stats *st;
-	struct xlate_ratelimit *rl; /* NULL: INITs from outside are not rate-limited */
-	unsigned worker;            /* which worker's table this is (conf->queue_count > 1) */
+	struct xlate_outside_init_limit *outside_inits; /* NULL: not rate-limited */
+	unsigned worker;            /* which worker's table this is (steer.h) */
 	unsigned share;             /* the init rates are split among this many (0 = 1) */
 };
 
@@ -62,15 +62,6 @@ struct xlate_result {
 	bool port_changed;       /* a learned remote UDP port moved */
 	bool created;            /* a new association */
 };
-
-/*
- * Several workers: the worker whose table holds an association the peer sees with SCTP
- * ports (seen_port, rport), which is where inbound datagrams are steered: (P' ^ rport) &
- * (workers - 1), where P' is seen_port, or for a forward rule's port P its target port
- * Q (the internal host's packets carry Q, and outbound packets are dispatched by the same
- * XOR of their ports). 0 with one worker.
- */
-unsigned xlate_steer(const struct gw_conf *c, uint16_t seen_port, uint16_t rport);
 
 /* A native packet (IP header first) queued from the internal side. */
 void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_ms,

@@ -4,6 +4,7 @@
  * is silently defaulted or ignored, because a gateway that guesses routes traffic wrong. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,65 +238,78 @@ struct conf_number {
 	uint64_t min, max;
 	bool hex;
 	const char *range; /* the expected values in words */
+	size_t offset;     /* the field of struct gw_conf it sets */
+	size_t size;       /* sizeof that field: 2 or 4 */
 };
+#define CONF_FIELD(f) offsetof(struct gw_conf, f), sizeof(((struct gw_conf *)0)->f)
 
 static const struct conf_number num_udp_port = {
-	"udp-port", "port", SEEN_UDP_PORT, 1, 65535, false, "1-65535"
+	"udp-port", "port", SEEN_UDP_PORT, 1, 65535, false, "1-65535",
+	CONF_FIELD(udp_port)
 };
 static const struct conf_number num_busy_poll = {
 	"busy-poll", "busy-poll time", SEEN_BUSY_POLL, 0, 10000, false,
-	"0-10000 microseconds"
+	"0-10000 microseconds",
+	CONF_FIELD(busy_poll_us)
 };
 static const struct conf_number num_queue_length = {
 	"queue-length", "queue length", SEEN_QUEUE_LENGTH, 1, 1048576, false,
-	"1-1048576 packets"
+	"1-1048576 packets",
+	CONF_FIELD(queue_length)
 };
 static const struct conf_number num_mark = {
 	"mark", "mark", SEEN_MARK, 1, UINT32_MAX, true,
-	"a non-zero 32-bit number, decimal or 0x hex"
+	"a non-zero 32-bit number, decimal or 0x hex",
+	CONF_FIELD(mark)
 };
 static const struct conf_number num_max_assoc = {
 	"max-associations", "max-associations", SEEN_MAX_ASSOC, 1, 16777216, false,
-	"1-16777216"
+	"1-16777216",
+	CONF_FIELD(max_assoc)
 };
 static const struct conf_number num_init_rate = {
-	"init-rate", "rate", SEEN_INIT_RATE, 1, 1000000, false, "1-1000000 per second"
+	"init-rate", "rate", SEEN_INIT_RATE, 1, 1000000, false, "1-1000000 per second",
+	CONF_FIELD(init_rate)
 };
 static const struct conf_number num_init_rate_source = {
 	"init-rate-per-source", "rate", SEEN_INIT_RATE_SOURCE, 1, 1000000, false,
-	"1-1000000 per second"
+	"1-1000000 per second",
+	CONF_FIELD(init_rate_source)
 };
 static const struct conf_number num_timeout[] = {
-	{ "timeout init", "timeout", SEEN_TIMEOUT_INIT, 1, 86400, false, "1-86400 seconds" },
+	{ "timeout init", "timeout", SEEN_TIMEOUT_INIT, 1, 86400, false, "1-86400 seconds",
+	  CONF_FIELD(timeout_init) },
 	{ "timeout established", "timeout", SEEN_TIMEOUT_ESTABLISHED, 1, 86400, false,
-	  "1-86400 seconds" },
+	  "1-86400 seconds", CONF_FIELD(timeout_established) },
 	{ "timeout shutdown", "timeout", SEEN_TIMEOUT_SHUTDOWN, 1, 86400, false,
-	  "1-86400 seconds" },
+	  "1-86400 seconds", CONF_FIELD(timeout_shutdown) },
 };
 
-/* "NAME VALUE" where NAME takes nargs tokens (1, or 2 for "timeout KIND"). */
+/* "NAME VALUE" where NAME takes nargs tokens (1, or 2 for "timeout KIND"): the value is
+ * checked against num's range and stored in num's field. */
 static int st_number(struct conf_reader *r, const struct conf_line *l, int nargs,
-		     const struct conf_number *num, uint64_t *out)
+		     const struct conf_number *num)
 {
+	uint8_t *field = (uint8_t *)r->conf + num->offset;
 	const char *tok;
+	uint64_t v;
 
 	if (need_arg(r, l, nargs, "value", num->name) < 0)
 		return -1;
 	tok = l->tok[nargs];
-	if (parse_num(tok, num->hex, num->max, out) < 0 || *out < num->min)
+	if (parse_num(tok, num->hex, num->max, &v) < 0 || v < num->min)
 		return conf_error(r, "bad %s %s (expected %s)", num->what, q(tok).s, num->range);
-	if (no_extra(r, l, nargs + 1) < 0)
+	if (no_extra(r, l, nargs + 1) < 0 || mark_seen(r, num->seen, num->name) < 0)
 		return -1;
-	return mark_seen(r, num->seen, num->name);
-}
+	if (num->size == sizeof(uint16_t)) {
+		uint16_t v16 = (uint16_t)v;
 
-static int st_udp_port(struct conf_reader *r, const struct conf_line *l)
-{
-	uint64_t v;
+		memcpy(field, &v16, sizeof(v16));
+	} else {
+		uint32_t v32 = (uint32_t)v;
 
-	if (st_number(r, l, 1, &num_udp_port, &v) < 0)
-		return -1;
-	r->conf->udp_port = (uint16_t)v;
+		memcpy(field, &v32, sizeof(v32));
+	}
 	return 0;
 }
 
@@ -335,66 +349,6 @@ static int st_queue(struct conf_reader *r, const struct conf_line *l)
 	r->conf->queue_num = (uint16_t)lo;
 	r->conf->queue_count = (uint16_t)(hi - lo + 1);
 	return mark_seen(r, SEEN_QUEUE, "queue");
-}
-
-static int st_busy_poll(struct conf_reader *r, const struct conf_line *l)
-{
-	uint64_t v;
-
-	if (st_number(r, l, 1, &num_busy_poll, &v) < 0)
-		return -1;
-	r->conf->busy_poll_us = (uint32_t)v;
-	return 0;
-}
-
-static int st_queue_length(struct conf_reader *r, const struct conf_line *l)
-{
-	uint64_t v;
-
-	if (st_number(r, l, 1, &num_queue_length, &v) < 0)
-		return -1;
-	r->conf->queue_length = (uint32_t)v;
-	return 0;
-}
-
-static int st_init_rate(struct conf_reader *r, const struct conf_line *l)
-{
-	uint64_t v;
-
-	if (st_number(r, l, 1, &num_init_rate, &v) < 0)
-		return -1;
-	r->conf->init_rate = (uint32_t)v;
-	return 0;
-}
-
-static int st_init_rate_source(struct conf_reader *r, const struct conf_line *l)
-{
-	uint64_t v;
-
-	if (st_number(r, l, 1, &num_init_rate_source, &v) < 0)
-		return -1;
-	r->conf->init_rate_source = (uint32_t)v;
-	return 0;
-}
-
-static int st_mark(struct conf_reader *r, const struct conf_line *l)
-{
-	uint64_t v;
-
-	if (st_number(r, l, 1, &num_mark, &v) < 0)
-		return -1;
-	r->conf->mark = (uint32_t)v;
-	return 0;
-}
-
-static int st_max_assoc(struct conf_reader *r, const struct conf_line *l)
-{
-	uint64_t v;
-
-	if (st_number(r, l, 1, &num_max_assoc, &v) < 0)
-		return -1;
-	r->conf->max_assoc = (uint32_t)v;
-	return 0;
 }
 
 /* yes|no statements. */
@@ -457,19 +411,12 @@ static int st_relay_ingest(struct conf_reader *r, const struct conf_line *l)
 static int st_timeout(struct conf_reader *r, const struct conf_line *l)
 {
 	static const char *const kinds[] = { "init", "established", "shutdown" };
-	struct gw_conf *c = r->conf;
-	uint32_t *field[] = { &c->timeout_init, &c->timeout_established, &c->timeout_shutdown };
-	uint64_t v;
-
 	if (l->n < 2)
 		return conf_error(r, "missing init, established or shutdown after \"timeout\"");
 	for (unsigned i = 0; i < 3; i++) {
 		if (strcmp(l->tok[1], kinds[i]) != 0)
 			continue;
-		if (st_number(r, l, 2, &num_timeout[i], &v) < 0)
-			return -1;
-		*field[i] = (uint32_t)v;
-		return 0;
+		return st_number(r, l, 2, &num_timeout[i]);
 	}
 	return conf_error(r, "unknown timeout %s (expected init, established or shutdown)",
 			  q(l->tok[1]).s);
@@ -622,26 +569,28 @@ static int st_relay(struct conf_reader *r, const struct conf_line *l)
 	return 0;
 }
 
+/* A statement is parsed by fn, or when it is a plain number by st_number with num. */
 static const struct {
 	const char *name;
 	int (*fn)(struct conf_reader *r, const struct conf_line *l);
+	const struct conf_number *num;
 } statements[] = {
-	{ "udp-port", st_udp_port },
-	{ "queue", st_queue },
-	{ "queue-length", st_queue_length },
-	{ "busy-poll", st_busy_poll },
-	{ "queue-bypass", st_queue_bypass },
-	{ "mark", st_mark },
-	{ "max-associations", st_max_assoc },
-	{ "init-rate", st_init_rate },
-	{ "init-rate-per-source", st_init_rate_source },
-	{ "timeout", st_timeout },
-	{ "internal", st_internal },
-	{ "encapsulate", st_encapsulate },
-	{ "forward", st_forward },
-	{ "host-mode", st_host_mode },
-	{ "relay", st_relay },
-	{ "relay-ingest", st_relay_ingest },
+	{ "udp-port", NULL, &num_udp_port },
+	{ "queue", st_queue, NULL },
+	{ "queue-length", NULL, &num_queue_length },
+	{ "busy-poll", NULL, &num_busy_poll },
+	{ "queue-bypass", st_queue_bypass, NULL },
+	{ "mark", NULL, &num_mark },
+	{ "max-associations", NULL, &num_max_assoc },
+	{ "init-rate", NULL, &num_init_rate },
+	{ "init-rate-per-source", NULL, &num_init_rate_source },
+	{ "timeout", st_timeout, NULL },
+	{ "internal", st_internal, NULL },
+	{ "encapsulate", st_encapsulate, NULL },
+	{ "forward", st_forward, NULL },
+	{ "host-mode", st_host_mode, NULL },
+	{ "relay", st_relay, NULL },
+	{ "relay-ingest", st_relay_ingest, NULL },
 };
 
 void conf_defaults(struct gw_conf *c)
@@ -695,8 +644,11 @@ int conf_read_line(struct conf_reader *r, const char *line)
 	if (l.n == 0)
 		return 0;
 	for (size_t i = 0; i < sizeof(statements) / sizeof(statements[0]); i++) {
-		if (strcmp(l.tok[0], statements[i].name) == 0)
-			return statements[i].fn(r, &l);
+		if (strcmp(l.tok[0], statements[i].name) != 0)
+			continue;
+		if (statements[i].num)
+			return st_number(r, &l, 1, statements[i].num);
+		return statements[i].fn(r, &l);
 	}
 	return conf_error(r, "unknown statement %s", q(l.tok[0]).s);
 }

@@ -35,6 +35,7 @@
 #include "loop.h"
 #include "nft.h"
 #include "privs.h"
+#include "steer.h"
 #include "worker.h"
 
 struct gw {
@@ -80,7 +81,7 @@ static unsigned gw_table_of(void *ctx, uint32_t assoc_id)
 {
 	const struct gw *gw = ctx;
 
-	return assoc_id ? (assoc_id - 1) % gw->group.n : 0;
+	return steer_worker_of_id(gw->group.n, assoc_id);
 }
 
 /* Every worker's counters added up, and the associations in use and possible. */
@@ -166,6 +167,7 @@ static void gw_on_timer(int fd, uint32_t events, void *arg)
 
 		worker_lock(w);
 		n += worker_expire(w, &to, now);
+		worker_refresh_queue_stats(w);
 		worker_unlock(w);
 	}
 	if (n)
@@ -481,7 +483,7 @@ static struct gw *gw_new(const struct gw_opts *opts)
 		log_err("%s", gw->conf ? err : "out of memory");
 		goto fail;
 	}
-	gw->group.n = gw->conf->queue_count ? gw->conf->queue_count : 1;
+	gw->group.n = steer_workers(gw->conf);
 	gw->group.workers = calloc(gw->group.n, sizeof(*gw->group.workers));
 	gw->group.request_stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	gw->loop = loop_new();

@@ -92,7 +92,10 @@ int icmp_parse_quote(const uint8_t *sctp, size_t len, struct icmp_quote *q)
 	return 0;
 }
 
-struct assoc *icmp_find_assoc(struct assoc_table *t, const struct icmp_quote *q)
+/* The association one of our quoted packets belongs to, verified by its tag: outbound
+ * packets carry the peer's tag (rtag); T-bit ABORT / SHUTDOWN-COMPLETE and INIT carry
+ * the internal host's (itag; an INIT's is its initiate tag). NULL when none matches. */
+static struct assoc *icmp_find_assoc(struct assoc_table *t, const struct icmp_quote *q)
 {
 	bool t_bit = q->has_chunk && (q->chunk_type == SCTP_CT_ABORT ||
 				      q->chunk_type == SCTP_CT_SHUTDOWN_COMPLETE) &&

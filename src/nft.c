@@ -28,6 +28,7 @@
 #include <linux/netfilter/xt_NFQUEUE.h>
 
 #include "nft.h"
+#include "steer.h"
 
 #define NFT_FAMILY NFPROTO_INET
 #define NFT_FAMILY_NAME "inet"
@@ -370,7 +371,7 @@ static bool nft_expr_jump(struct nftnl_rule *r, const char *chain)
 static bool nft_expr_take(struct nftnl_rule *r, const struct gw_conf *conf,
 			  enum nft_queue_kind kind, const char *dispatch)
 {
-	if (conf->queue_count > 1)
+	if (steer_workers(conf) > 1)
 		return nft_expr_jump(r, dispatch ? dispatch : NFT_CHAIN_DISPATCH);
 	return nft_expr_queue(r, kind, conf->queue_num, conf->queue_bypass);
 }
@@ -389,15 +390,15 @@ static bool nft_expr_port_bits(struct nftnl_rule *r, uint32_t offset, uint16_t m
  * Several workers. An association must stay on one worker, whose table alone knows it,
  * in both directions. Outbound packets are dispatched here by the low bits of their
  * source and destination ports, key (sport ^ dport) & (workers - 1); inbound datagrams
- * by the same key of the SCTP ports they carry (a reuseport program in udp.c; see
- * xlate_steer). Rules enumerate (sport bits, dport bits), workers^2 of them, since nft
+ * by the same key of the SCTP ports they carry (a reuseport program; see
+ * steer_worker_of). Rules enumerate (sport bits, dport bits), workers^2 of them, since nft
  * cannot XOR two fields. A relay rule knows the remote port Q its packets will carry,
  * so its chain relay_dispatch_K (K = Q's bits) needs only the source port.
  */
 static int nft_batch_dispatch(struct nft_batch *nb, const struct gw_conf *conf,
 			      enum nft_queue_kind kind, int relay_bits)
 {
-	uint16_t mask = (uint16_t)(conf->queue_count - 1);
+	uint16_t mask = (uint16_t)steer_mask(conf);
 	char chain[32], what[NFT_WHAT_LEN];
 	int rc;
 
@@ -409,7 +410,8 @@ static int nft_batch_dispatch(struct nft_batch *nb, const struct gw_conf *conf,
 	for (unsigned a = 0; !rc && a <= mask; a++) {
 		for (unsigned b = 0; !rc && b <= mask; b++) {
 			struct nftnl_rule *r = nft_rule_new(chain);
-			unsigned key = relay_bits < 0 ? a ^ b : a ^ (unsigned)relay_bits;
+			unsigned key = steer_key(conf, (uint16_t)a,
+						 (uint16_t)(relay_bits < 0 ? b : (unsigned)relay_bits));
 			bool ok;
 
 			if (!r)
@@ -559,7 +561,7 @@ static int nft_batch_relay_rule(struct nft_batch *nb, const struct gw_conf *conf
 	bool ok;
 
 	snprintf(dispatch, sizeof(dispatch), "%s%u", NFT_CHAIN_RELAY_DISPATCH,
-		 rl->to_port & (conf->queue_count - 1u));
+		 steer_key(conf, rl->to_port, 0));
 	r = nft_rule_new(NFT_CHAIN_INPUT);
 	if (!r)
 		return -ENOMEM;
@@ -683,22 +685,15 @@ static void nft_format_err(char *err, size_t errlen, const char *fn, const struc
 			 strerror(-rc));
 }
 
-/* One try with one queue kind. *queue_rejected says the failure was a rule refused with
- * ENOENT / EOPNOTSUPP, i.e. the kernel lacks this kind of queue expression. */
-static int nft_install_kind(const struct gw_conf *conf, bool relay_queue,
-			    enum nft_queue_kind kind, bool *queue_rejected, unsigned *nqueue,
-			    char *err, size_t errlen)
+/* The whole table in one batch: the table replaced, the dispatch chains of several
+ * workers, and the chains and rules of the internal networks, host mode and relay
+ * queueing. 0 or -errno. */
+static int nft_batch_fill(struct nft_batch *nb, const struct gw_conf *conf, bool relay_queue,
+			  enum nft_queue_kind kind)
 {
-	struct nft_batch *nb = nft_batch_new();
-	int rc, failed = -1;
 	unsigned i;
+	int rc;
 
-	*queue_rejected = false;
-	if (!nb) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	nft_batch_begin(nb);
 	/* create-if-missing, delete, create: replaces an old table in the same transaction
 	 * without a separate lookup that could race */
 	rc = nft_batch_table(nb, NFT_MSG_NEWTABLE, NLM_F_CREATE, false);
@@ -706,13 +701,13 @@ static int nft_install_kind(const struct gw_conf *conf, bool relay_queue,
 		rc = nft_batch_table(nb, NFT_MSG_DELTABLE, 0, false);
 	if (!rc)
 		rc = nft_batch_table(nb, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, true);
-	if (!rc && conf->queue_count > 1 && (conf->ninternal || conf->host_mode))
+	if (!rc && steer_workers(conf) > 1 && (conf->ninternal || conf->host_mode))
 		rc = nft_batch_dispatch(nb, conf, kind, -1);
-	if (!rc && conf->queue_count > 1 && relay_queue) {
+	if (!rc && steer_workers(conf) > 1 && relay_queue) {
 		bool done[CONF_MAX_WORKERS] = { false };
 
 		for (i = 0; !rc && i < conf->nrelay; i++) {
-			unsigned k = conf->relay[i].to_port & (conf->queue_count - 1u);
+			unsigned k = steer_key(conf, conf->relay[i].to_port, 0);
 
 			if (!done[k])
 				rc = nft_batch_dispatch(nb, conf, kind, (int)k);
@@ -733,6 +728,25 @@ static int nft_install_kind(const struct gw_conf *conf, bool relay_queue,
 		for (i = 0; !rc && i < conf->nrelay && i < CONF_MAX_RELAY; i++)
 			rc = nft_batch_relay_rule(nb, conf, &conf->relay[i], kind);
 	}
+	return rc;
+}
+
+/* One try with one queue kind. *queue_rejected says the failure was a rule refused with
+ * ENOENT / EOPNOTSUPP, i.e. the kernel lacks this kind of queue expression. */
+static int nft_install_kind(const struct gw_conf *conf, bool relay_queue,
+			    enum nft_queue_kind kind, bool *queue_rejected, unsigned *nqueue,
+			    char *err, size_t errlen)
+{
+	struct nft_batch *nb = nft_batch_new();
+	int rc, failed = -1;
+
+	*queue_rejected = false;
+	if (!nb) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	nft_batch_begin(nb);
+	rc = nft_batch_fill(nb, conf, relay_queue, kind);
 	if (rc)
 		goto fail;
 	nft_batch_end(nb);

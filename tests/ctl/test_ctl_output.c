@@ -286,15 +286,15 @@ static void build_stats(void)
 		"drop_in_init_port_change", "drop_out_unverified_checksum",
 		"drop_in_family_mismatch", "drop_out_no_free_port", "drop_in_init_rate_limited",
 		"drop_in_tag_collision", "drop_icmp_unverified", "drop_icmp_not_translated",
-		"drop_icmp_rate_limited", "drop_icmp_send_error", "drop_relay_no_rule",
-		"drop_relay_not_internal",
+		"drop_icmp_rate_limited", "drop_icmp_send_error", "drop_relay_not_internal",
+		"drop_relay_receive_error", "drop_in_too_big",
 		"associations_active", "associations_capacity", "associations_created",
 		"associations_expired", "associations_closed", "port_changes", "aborts_sent",
 		"addr_params_removed", "ports_translated", "control_refused",
 		"associations_relearned", "queue_enobufs", "queue_waiting",
 		"queue_kernel_dropped_full", "queue_kernel_dropped_delivery",
 		"queue_batch_verdicts", "queue_single_verdicts", "icmp_received", "icmp_sent",
-		"relay_ingested", "workers", "uptime_seconds",
+		"relay_ingested", "relay_no_rule", "workers", "uptime_seconds",
 		"future_counter", "odd.name-9",
 	};
 

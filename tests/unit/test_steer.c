@@ -1,6 +1,6 @@
 /* test_steer.c - the steering programs of several workers, run in a small classic BPF
  * interpreter: every program passes the kernel's structural checks, the UDP reuseport
- * program returns exactly xlate_steer(), and each relay packet is accepted by exactly
+ * program returns exactly steer_worker_of(), and each relay packet is accepted by exactly
  * one worker's raw-socket filter, the one its peer's answers are steered to. */
 #include <check.h>
 #include <stdint.h>
@@ -300,12 +300,12 @@ static uint32_t run_udp(const struct sock_filter *p, size_t n, uint16_t sport, u
 static void expect_udp(const struct gw_conf *c, const struct sock_filter *p, size_t n,
 		       unsigned nfwd, uint16_t sport, uint16_t dport)
 {
-	unsigned want = xlate_steer(c, dport, sport);
+	unsigned want = steer_worker_of(c, dport, sport);
 	uint32_t got = run_udp(p, n, sport, dport);
 
 	if (got != want)
 		ck_abort_msg("udp: %u queues, %u forward rules (%s): src %u dst %u: "
-			     "xlate_steer %u, program %u", c->queue_count, nfwd,
+			     "steer_worker_of %u, program %u", c->queue_count, nfwd,
 			     forwarded(c, dport) ? "dst forwarded" : "dst not forwarded",
 			     sport, dport, want, got);
 }
@@ -367,7 +367,7 @@ START_TEST(test_udp_short)
 			if (len < 4)
 				ck_assert_uint_eq(got, 0);
 			else
-				ck_assert_uint_eq(got, xlate_steer(c, dport, sport));
+				ck_assert_uint_eq(got, steer_worker_of(c, dport, sport));
 		}
 	}
 	free(c);
@@ -427,7 +427,7 @@ static void expect_raw(const struct gw_conf *c, const struct raw_progs *rp, unsi
 			     dport, rule, want, got);
 	/* The peer's answers (from Q to S) are steered to the same worker. */
 	if (rl && !forwarded(c, sport))
-		ck_assert_uint_eq(xlate_steer(c, sport, rl->to_port), want);
+		ck_assert_uint_eq(steer_worker_of(c, sport, rl->to_port), want);
 }
 
 static void raw_case(unsigned queues, unsigned nrelay, struct raw_progs *rp)
@@ -522,7 +522,7 @@ static void read_lines(struct gw_conf *c, const char *const *lines)
 }
 
 /* A parsed configuration, with the expected workers worked out by hand (not through
- * xlate_steer, which the other tests trust). */
+ * steer_worker_of, which the other tests trust). */
 START_TEST(test_parsed_conf)
 {
 	static const char *const lines[] = {

@@ -440,7 +440,7 @@ START_TEST(init_from_new_port_for_live_association_is_aborted)
 	ck_assert_int_eq(pkt_parse_sctp(res.reply, res.reply_len, &s), PKT_OK);
 	ck_assert(pkt_has_chunk(&s, SCTP_CT_ABORT));
 	/* The cause code follows the chunk header: 14, as Linux sends. */
-	ck_assert_uint_eq(sctp_port(res.reply, 16), SCTP_CAUSE_PORT_UNREACH);
+	ck_assert_uint_eq(sctp_port(res.reply, 16), SCTP_CAUSE_RESTART_NEW_ENCAPS_PORT);
 }
 END_TEST
 
@@ -598,7 +598,7 @@ START_TEST(init_flood_is_rate_limited_per_source_and_in_total)
 		"internal 10.0.0.0/24", "encapsulate to any", "forward port 7 to 10.0.0.5",
 		"init-rate 5", "init-rate-per-source 2",
 	};
-	static struct xlate_ratelimit rl;
+	static struct xlate_outside_init_limit rl;
 	struct pktgen_chunk c;
 	char src[32];
 	unsigned created = 0;
@@ -606,7 +606,7 @@ START_TEST(init_flood_is_rate_limited_per_source_and_in_total)
 	load_conf(lines, 5);
 	memset(&rl, 0, sizeof(rl));
 	rl.seed = 1;
-	x.rl = &rl;
+	x.outside_inits = &rl;
 	establish(); /* from inside: not limited */
 
 	/* One source: 2 per second get through, then nothing until tokens come back. */
@@ -639,7 +639,7 @@ START_TEST(init_flood_is_rate_limited_per_source_and_in_total)
 	c = pktgen_data(9, 0, 0, 0, "still", 5);
 	inbound(PEER, 40000, 7, 5000, 0x1111, &c, 1, 6001);
 	ck_assert_int_eq(res.verdict, XV_INJECT);
-	x.rl = NULL;
+	x.outside_inits = NULL;
 }
 END_TEST
 
@@ -904,19 +904,19 @@ START_TEST(relay_port_without_rule_is_accepted)
 	relay(HOST, 5000, GW, 22, 0, &c, 1, 1000);
 	ck_assert_int_eq(res.verdict, XV_ACCEPT);
 	ck_assert_ptr_null(res.assoc);
-	ck_assert_uint_eq(st.drops[DROP_RELAY_NO_RULE], 1);
+	ck_assert_uint_eq(st.relay_no_rule, 1);
 	ck_assert_uint_eq(st.relay_ingested, 0);
 	ck_assert_uint_eq(assoc_table_count(tab), 0);
 
 	/* The rule's target port (7) is not a relay port on the gateway either. */
 	relay(HOST, 5000, GW, 7, 0, &c, 1, 1000);
 	ck_assert_int_eq(res.verdict, XV_ACCEPT);
-	ck_assert_uint_eq(st.drops[DROP_RELAY_NO_RULE], 2);
+	ck_assert_uint_eq(st.relay_no_rule, 2);
 
 	/* A claimed port: counted as ingested, not as a missing rule. */
 	relay(HOST, 5000, GW, 3868, 0, &c, 1, 1000);
 	ck_assert_int_eq(res.verdict, XV_ENCAP);
-	ck_assert_uint_eq(st.drops[DROP_RELAY_NO_RULE], 2);
+	ck_assert_uint_eq(st.relay_no_rule, 2);
 	ck_assert_uint_eq(st.relay_ingested, 1);
 	ck_assert_uint_eq(assoc_table_count(tab), 1);
 }
