@@ -24,6 +24,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "compiler.h"
 #include "control.h"
 #include "ctlcheck.h"
 #include "ctlproto.h"
@@ -365,7 +366,7 @@ static int ctl_dispatch(struct ctl_client *c)
 	return ctl_put_error(c, EOPNOTSUPP, "unknown request type %u", h->type);
 }
 
-static void ctl_on_client(int fd, uint32_t events, void *arg);
+static void ctl_on_client(int fd GW_UNUSED, uint32_t events GW_UNUSED, void *arg);
 
 /* Switch a client from reading to writing: watch for EPOLLOUT and try at once, since
  * small replies usually fit the socket buffer. */
@@ -481,7 +482,7 @@ reply:
 	ctl_start_reply(c);
 }
 
-static void ctl_on_client(int fd, uint32_t events, void *arg)
+static void ctl_on_client(int fd GW_UNUSED, uint32_t events GW_UNUSED, void *arg)
 {
 	struct ctl_client *c = arg;
 
@@ -551,7 +552,7 @@ static void ctl_refuse(int fd, const char *why)
 	close(fd);
 }
 
-static void ctl_on_listen(int fd, uint32_t events, void *arg)
+static void ctl_on_listen(int fd, uint32_t events GW_UNUSED, void *arg GW_UNUSED)
 {
 	for (int round = 0; round < CTL_MAX_CLIENTS; round++) {
 		struct ctl_client *c;
@@ -587,7 +588,7 @@ static void ctl_on_listen(int fd, uint32_t events, void *arg)
 	ctl_arm_timer();
 }
 
-static void ctl_on_timer(int fd, uint32_t events, void *arg)
+static void ctl_on_timer(int fd, uint32_t events GW_UNUSED, void *arg GW_UNUSED)
 {
 	uint64_t ticks, now = now_monotonic_ms();
 

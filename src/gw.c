@@ -26,6 +26,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "build-config.h"
+#include "compiler.h"
 #include "control.h"
 #include "crc32c.h"
 #include "ctlreply.h"
@@ -153,7 +154,7 @@ static void gw_status(struct gw *gw)
 		   nft_queue_kind_name(gw->queue_kind), workers);
 }
 
-static void gw_on_timer(int fd, uint32_t events, void *arg)
+static void gw_on_timer(int fd, uint32_t events GW_UNUSED, void *arg)
 {
 	struct gw *gw = arg;
 	struct assoc_timeouts to = gw_timeouts(gw->conf);
@@ -179,7 +180,7 @@ static void gw_on_timer(int fd, uint32_t events, void *arg)
 
 static int gw_reload(struct gw *gw, char *err, size_t errlen);
 
-static void gw_on_signal(int fd, uint32_t events, void *arg)
+static void gw_on_signal(int fd, uint32_t events GW_UNUSED, void *arg)
 {
 	struct gw *gw = arg;
 	struct signalfd_siginfo si;
@@ -205,7 +206,7 @@ static void gw_on_signal(int fd, uint32_t events, void *arg)
 }
 
 /* A worker's queue failed (worker_group_request_stop). */
-static void gw_on_stop_request(int fd, uint32_t events, void *arg)
+static void gw_on_stop_request(int fd, uint32_t events GW_UNUSED, void *arg)
 {
 	struct gw *gw = arg;
 	uint64_t v;

@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "compiler.h"
 #include "addr.h"
 #include "assoc.h"
 #include "build-config.h"
@@ -319,7 +320,7 @@ static int cmd_show_associations(struct ctl *c, int argc, char **argv)
 	return rc ? rc : ctl_run(c, CTL_REQ_SHOW_ASSOC, NULL, 0, &v);
 }
 
-static int cmd_show_association(struct ctl *c, int argc, char **argv)
+static int cmd_show_association(struct ctl *c, int argc GW_UNUSED, char **argv)
 {
 	struct ctl_assoc_filter f;
 	const struct reply_view v = { .out = c->out };
