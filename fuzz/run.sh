@@ -12,10 +12,10 @@ command -v clang >/dev/null || { echo "fuzz: clang not installed"; exit 77; }
 printf '#define PACKAGE_VERSION "fuzz"\n#define _GNU_SOURCE 1\n' > "$out/build-config.h"
 flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -include "$out/build-config.h" -Iinclude)
-core=(src/addr.c src/crc32c.c src/pkt.c src/conf.c src/assoc.c src/xlate.c src/icmp.c src/ctlcheck.c)
+core=(src/addr.c src/crc32c.c src/pkt.c src/conf.c src/assoc.c src/xlate.c src/icmp.c src/ctlcheck.c src/keepalive.c)
 
 rc=0
-for t in packet conf icmp ctl; do
+for t in packet conf icmp ctl keepalive; do
 	clang "${flags[@]}" "fuzz/fuzz_$t.c" "${core[@]}" -o "$out/fuzz_$t"
 	mkdir -p "$out/corpus_$t"
 	echo "fuzz_$t: ${secs}s"
