@@ -56,6 +56,7 @@ struct assoc {
 	uint16_t iport;     /* internal host's SCTP port */
 	uint16_t seen_port; /* the port the peer sees for it (== iport unless translated) */
 	uint16_t rport;     /* the remote peer's SCTP port */
+	uint16_t ka_interval_s; /* keepalive: HEARTBEAT a path idle outward this long; 0 off */
 	uint32_t itag;      /* tag chosen by the internal host: inbound packets carry it (0: not yet) */
 	uint32_t rtag;      /* tag chosen by the remote peer: outbound packets carry it (0: not yet) */
 	/* Relay associations (opened by the internal host to the gateway itself): the

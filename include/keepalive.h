@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "assoc.h"
 
 /* SCTP common header + HEARTBEAT chunk header + Heartbeat Info parameter. */
 #define KA_INFO_LEN 32
@@ -64,5 +65,27 @@ struct ka_ack {
 unsigned ka_absorb_acks(uint8_t *buf, size_t *len, const struct ka_key *key,
 			const struct ka_binding *b, uint64_t now_ms, uint64_t max_age_ms,
 			struct ka_ack *acks, unsigned max, unsigned *left);
+
+/* One HEARTBEAT due: the packet, where it goes, and for whom. */
+struct ka_send {
+	struct assoc *assoc;
+	struct assoc_path *path;
+	size_t len;
+	uint8_t pkt[KA_HEARTBEAT_LEN];
+};
+
+/*
+ * The HEARTBEATs due now, from *cursor on (NULL: the table's start): one for every path
+ * of an established association with a keepalive interval (a->ka_interval_s) that has
+ * carried nothing outward for that long (since the association was created, for a path
+ * never sent to). Up to max (at least ASSOC_MAX_PATHS) into out; marks each path as
+ * sent (last_out_ms, ka_sent). Returns how many; *cursor is where to go on (the table
+ * must not change in between), *done true when the table is done.
+ */
+unsigned ka_collect(struct assoc_table *t, const struct ka_key *key, uint64_t now_ms,
+		    struct assoc **cursor, bool *done, struct ka_send *out, unsigned max);
+
+/* The path of a whose address hashes to addr_hash (an answer's), or NULL. */
+struct assoc_path *ka_answer_path(struct assoc *a, uint32_t addr_hash);
 
 #endif

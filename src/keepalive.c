@@ -172,3 +172,67 @@ unsigned ka_absorb_acks(uint8_t *buf, size_t *len, const struct ka_key *key,
 	*left = kept;
 	return removed;
 }
+
+static bool ka_due(const struct assoc *a, const struct assoc_path *p, uint64_t now_ms)
+{
+	uint64_t since = p->last_out_ms ? p->last_out_ms : a->created_ms;
+
+	return now_ms >= since && now_ms - since >= (uint64_t)a->ka_interval_s * 1000;
+}
+
+static bool ka_wanted(const struct assoc *a)
+{
+	return a->state == ASSOC_ESTABLISHED && a->ka_interval_s && a->rtag;
+}
+
+static unsigned ka_paths_due(const struct assoc *a, uint64_t now_ms)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < a->npaths && i < ASSOC_MAX_PATHS; i++)
+		n += ka_due(a, &a->paths[i], now_ms);
+	return n;
+}
+
+unsigned ka_collect(struct assoc_table *t, const struct ka_key *key, uint64_t now_ms,
+		    struct assoc **cursor, bool *done, struct ka_send *out, unsigned max)
+{
+	struct assoc *a = *cursor, *next;
+	unsigned n = 0;
+
+	while ((next = assoc_next(t, a)) != NULL) {
+		struct ka_binding b = { next->id, next->seen_port, next->rport, next->rtag };
+
+		if (ka_wanted(next)) {
+			/* An association's paths go in one call: resume with it next time. */
+			if (ka_paths_due(next, now_ms) > max - n)
+				break;
+			for (unsigned i = 0; i < next->npaths && i < ASSOC_MAX_PATHS; i++) {
+				struct assoc_path *p = &next->paths[i];
+				struct ka_send *o;
+
+				if (!ka_due(next, p, now_ms))
+					continue;
+				o = &out[n++];
+				o->assoc = next;
+				o->path = p;
+				o->len = ka_build_heartbeat(o->pkt, sizeof(o->pkt), key, &b, &p->addr,
+							    now_ms);
+				p->last_out_ms = now_ms;
+				p->ka_sent++;
+			}
+		}
+		a = next;
+	}
+	*cursor = a;
+	*done = next == NULL;
+	return n;
+}
+
+struct assoc_path *ka_answer_path(struct assoc *a, uint32_t hash)
+{
+	for (unsigned i = 0; i < a->npaths && i < ASSOC_MAX_PATHS; i++)
+		if (addr_hash(&a->paths[i].addr, 0) == hash)
+			return &a->paths[i];
+	return NULL;
+}

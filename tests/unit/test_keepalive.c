@@ -289,6 +289,96 @@ START_TEST(test_init_addrs)
 }
 END_TEST
 
+/* Which paths get a HEARTBEAT when: idle outward for the interval, established only,
+ * every path of an association in one call, the cursor resuming where it stopped. */
+START_TEST(test_collect)
+{
+	struct assoc_table *t = assoc_table_new(64);
+	struct gw_addr in = addr("10.0.0.2"), r1 = addr("203.0.113.2"), r2 = addr("203.0.113.3");
+	struct ka_send out[8];
+	struct assoc *a, *b, *c, *cur = NULL;
+	bool done = false;
+	unsigned n, total = 0;
+
+	ck_assert_ptr_nonnull(t);
+	a = assoc_create(t, &in, 5000, 5000, 7, 0x11, 0x22, ASSOC_FROM_INSIDE, 1000);
+	assoc_path_get(a, &r1, 9899);
+	assoc_path_get(a, &r2, 9899);
+	a->state = ASSOC_ESTABLISHED;
+	a->ka_interval_s = 15;
+	b = assoc_create(t, &in, 5001, 5001, 7, 0x33, 0x44, ASSOC_FROM_INSIDE, 1000);
+	assoc_path_get(b, &r1, 9899);
+	b->state = ASSOC_COOKIE; /* not yet established: none */
+	b->ka_interval_s = 15;
+	c = assoc_create(t, &in, 5002, 5002, 7, 0x55, 0x66, ASSOC_FROM_INSIDE, 1000);
+	assoc_path_get(c, &r1, 9899);
+	c->state = ASSOC_ESTABLISHED; /* keepalive off */
+
+	ck_assert_uint_eq(ka_collect(t, &key, 15999, &cur, &done, out, 8), 0);
+	ck_assert(done);
+	a->paths[1].last_out_ms = 10000; /* r2 carried something later */
+	cur = NULL;
+	n = ka_collect(t, &key, 16000, &cur, &done, out, 8);
+	ck_assert(done);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_ptr_eq(out[0].assoc, a);
+	ck_assert_ptr_eq(out[0].path, &a->paths[0]);
+	ck_assert_uint_eq(out[0].len, KA_HEARTBEAT_LEN);
+	ck_assert_uint_eq(a->paths[0].last_out_ms, 16000);
+	ck_assert_uint_eq(a->paths[0].ka_sent, 1);
+	{
+		struct pkt_sctp s;
+
+		ck_assert_int_eq(pkt_parse_sctp(out[0].pkt, out[0].len, &s), PKT_OK);
+		ck_assert_uint_eq(s.vtag, 0x22); /* the peer's tag */
+		ck_assert_uint_eq(s.src_port, 5000);
+		ck_assert_uint_eq(s.dst_port, 7);
+	}
+	cur = NULL;
+	ck_assert_uint_eq(ka_collect(t, &key, 16000, &cur, &done, out, 8), 0);
+	cur = NULL;
+	n = ka_collect(t, &key, 25000, &cur, &done, out, 8);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_ptr_eq(out[0].path, &a->paths[1]);
+	/* Many associations, a small batch: the cursor resumes, nothing twice or lost. */
+	for (unsigned i = 0; i < 20; i++) {
+		struct assoc *x = assoc_create(t, &in, (uint16_t)(6000 + i), (uint16_t)(6000 + i), 7,
+					       100 + i, 200 + i, ASSOC_FROM_INSIDE, 1000);
+
+		assoc_path_get(x, &r1, 9899);
+		assoc_path_get(x, &r2, 9899);
+		x->state = ASSOC_ESTABLISHED;
+		x->ka_interval_s = 1;
+	}
+	cur = NULL;
+	do {
+		n = ka_collect(t, &key, 50000, &cur, &done, out, 5);
+		ck_assert_uint_le(n, 5);
+		for (unsigned i = 0; i + 1 < n; i += 2)
+			ck_assert_ptr_eq(out[i].assoc, out[i + 1].assoc);
+		total += n;
+	} while (!done);
+	ck_assert_uint_eq(total, 42); /* 20 x 2 paths, and a's two */
+	assoc_table_free(t);
+}
+END_TEST
+
+/* The answer's address hash names the path it was sent on. */
+START_TEST(test_answer_path)
+{
+	struct assoc_table *t = assoc_table_new(4);
+	struct gw_addr in = addr("10.0.0.2"), r1 = addr("203.0.113.2"), r2 = addr("2001:db8::3");
+	struct assoc *a = assoc_create(t, &in, 5000, 5000, 7, 0x11, 0x22, ASSOC_FROM_INSIDE, 1);
+
+	assoc_path_get(a, &r1, 9899);
+	assoc_path_get(a, &r2, 9899);
+	ck_assert_ptr_eq(ka_answer_path(a, addr_hash(&r2, 0)), &a->paths[1]);
+	ck_assert_ptr_eq(ka_answer_path(a, addr_hash(&r1, 0)), &a->paths[0]);
+	ck_assert_ptr_null(ka_answer_path(a, addr_hash(&in, 0)));
+	assoc_table_free(t);
+}
+END_TEST
+
 static Suite *keepalive_suite(void)
 {
 	Suite *s = suite_create("keepalive");
@@ -303,6 +393,8 @@ static Suite *keepalive_suite(void)
 	tcase_add_test(t, test_two_answers);
 	tcase_add_test(t, test_truncated);
 	tcase_add_test(t, test_init_addrs);
+	tcase_add_test(t, test_collect);
+	tcase_add_test(t, test_answer_path);
 	suite_add_tcase(s, t);
 	return s;
 }
