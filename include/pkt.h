@@ -130,4 +130,10 @@ size_t pkt_build_abort(uint8_t *buf, size_t cap, uint16_t src_port, uint16_t dst
  * Returns the new SCTP length (== len when nothing was removed), or a negative pkt_err. */
 int pkt_sctp_strip_addr_params(uint8_t *buf, size_t len, unsigned *removed);
 
+/* The IPv4 / IPv6 addresses listed in the INIT / INIT-ACK chunk of a packet that
+ * pkt_parse_sctp accepted as s (parameters of a wrong length are skipped): up to max
+ * into out. Returns how many. */
+unsigned pkt_sctp_init_addrs(const uint8_t *buf, const struct pkt_sctp *s, struct gw_addr *out,
+			     unsigned max);
+
 #endif

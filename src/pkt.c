@@ -436,3 +436,35 @@ int pkt_sctp_strip_addr_params(uint8_t *buf, size_t len, unsigned *removed)
 		*removed = n;
 	return (int)(new_end + tail);
 }
+
+unsigned pkt_sctp_init_addrs(const uint8_t *buf, const struct pkt_sctp *s, struct gw_addr *out,
+			     unsigned max)
+{
+	const uint8_t *c = buf + s->init_off;
+	size_t off = INIT_FIXED_LEN;
+	unsigned n = 0;
+
+	if (!s->init_off || !s->addr_params)
+		return 0;
+	/* pkt_parse_sctp checked every parameter length against the chunk. */
+	while (off + PARAM_HDR_LEN <= s->init_len && n < max) {
+		uint16_t type = get16(c + off);
+		size_t plen = get16(c + off + 2);
+
+		if (plen < PARAM_HDR_LEN)
+			break;
+		if (type == SCTP_PARAM_IPV4 && plen == PARAM_HDR_LEN + 4) {
+			memset(&out[n], 0, sizeof(out[n]));
+			out[n].family = AF_INET;
+			memcpy(out[n].bytes, c + off + PARAM_HDR_LEN, 4);
+			n++;
+		} else if (type == SCTP_PARAM_IPV6 && plen == PARAM_HDR_LEN + 16) {
+			memset(&out[n], 0, sizeof(out[n]));
+			out[n].family = AF_INET6;
+			memcpy(out[n].bytes, c + off + PARAM_HDR_LEN, 16);
+			n++;
+		}
+		off += pad4(plen);
+	}
+	return n;
+}
