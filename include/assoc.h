@@ -43,9 +43,9 @@ struct assoc_iaddr {
 };
 
 struct assoc {
-	uint32_t id;        /* unique for the daemon's life, never 0 */
-	uint8_t state;      /* enum assoc_state */
-	uint8_t origin;     /* enum assoc_origin */
+	uint32_t id;    /* unique for the daemon's life, never 0 */
+	uint8_t state;  /* enum assoc_state */
+	uint8_t origin; /* enum assoc_origin */
 	uint8_t npaths;
 	uint8_t in_use;
 	uint8_t niaddrs;
@@ -53,12 +53,12 @@ struct assoc {
 	 * every address it may send from (iaddrs[0] is the first source). */
 	struct gw_addr iaddr;
 	struct assoc_iaddr iaddrs[ASSOC_MAX_IADDRS];
-	uint16_t iport;     /* internal host's SCTP port */
-	uint16_t seen_port; /* the port the peer sees for it (== iport unless translated) */
-	uint16_t rport;     /* the remote peer's SCTP port */
+	uint16_t iport;         /* internal host's SCTP port */
+	uint16_t seen_port;     /* the port the peer sees for it (== iport unless translated) */
+	uint16_t rport;         /* the remote peer's SCTP port */
 	uint16_t ka_interval_s; /* keepalive: HEARTBEAT a path idle outward this long; 0 off */
-	uint32_t itag;      /* tag chosen by the internal host: inbound packets carry it (0: not yet) */
-	uint32_t rtag;      /* tag chosen by the remote peer: outbound packets carry it (0: not yet) */
+	uint32_t itag; /* tag chosen by the internal host: inbound packets carry it (0: not yet) */
+	uint32_t rtag; /* tag chosen by the remote peer: outbound packets carry it (0: not yet) */
 	/* Relay associations (opened by the internal host to the gateway itself): the
 	 * gateway address and SCTP port the host addressed, which it must keep seeing as
 	 * its peer. relay_port 0: not a relay association. */
@@ -90,8 +90,8 @@ uint32_t assoc_table_capacity(const struct assoc_table *t);
 /* Outbound lookup: the packet's internal source address (any the association's host
  * has, see assoc_has_iaddr) / port, the remote port, and the tag it carries. tag_is_itag selects the role (true for INIT retransmits and T-bit
  * packets that carry the sender's own tag). */
-struct assoc *assoc_lookup_local(struct assoc_table *t, const struct gw_addr *iaddr,
-				 uint16_t iport, uint16_t rport, uint32_t tag, bool tag_is_itag);
+struct assoc *assoc_lookup_local(struct assoc_table *t, const struct gw_addr *iaddr, uint16_t iport,
+				 uint16_t rport, uint32_t tag, bool tag_is_itag);
 /* Inbound lookup: the port the peer targets (seen port), the peer's port, the tag, and
  * its role (tag_is_itag false for T-bit packets and INIT retransmits from outside). */
 struct assoc *assoc_lookup_remote(struct assoc_table *t, uint16_t seen_port, uint16_t rport,
@@ -112,8 +112,8 @@ void assoc_remove(struct assoc_table *t, struct assoc *a);
 
 /* True when another live association already uses (seen_port, rport, tag) as its
  * inbound key in the given role: adding it would make inbound lookups ambiguous. */
-bool assoc_remote_key_taken(struct assoc_table *t, uint16_t seen_port, uint16_t rport,
-			    uint32_t tag, bool tag_is_itag);
+bool assoc_remote_key_taken(struct assoc_table *t, uint16_t seen_port, uint16_t rport, uint32_t tag,
+			    bool tag_is_itag);
 
 /* True when a live (not closed) association of another internal endpoint than
  * (iaddr, iport) is seen by the peer with the same ports (seen_port, rport) and has a path

@@ -47,7 +47,7 @@ struct conf_encap {
 
 /* forward port P to ADDR [port Q] */
 struct conf_forward {
-	uint16_t port;    /* SCTP port the remote peer targets */
+	uint16_t port; /* SCTP port the remote peer targets */
 	struct gw_addr to;
 	uint16_t to_port; /* SCTP port of the internal host (== port when not given) */
 	unsigned line;
@@ -72,21 +72,21 @@ enum conf_relay_ingest {
 const char *conf_relay_ingest_name(enum conf_relay_ingest i);
 
 struct gw_conf {
-	uint16_t udp_port;       /* udp-port N: local encapsulation port */
-	uint16_t queue_num;      /* queue N[-M]: the first queue */
-	uint16_t queue_count;    /* how many queues (M - N + 1): one worker each; 1, 2, 4, 8 */
-	uint32_t queue_length;   /* queue-length N: packets each queue may hold */
-	uint32_t busy_poll_us;   /* busy-poll USEC: how long a worker polls before sleeping */
-	uint32_t mark;           /* mark M: packets the daemon injects carry it */
-	uint32_t timeout_init;   /* timeout init S */
+	uint16_t udp_port;            /* udp-port N: local encapsulation port */
+	uint16_t queue_num;           /* queue N[-M]: the first queue */
+	uint16_t queue_count;         /* how many queues (M - N + 1): one worker each; 1, 2, 4, 8 */
+	uint32_t queue_length;        /* queue-length N: packets each queue may hold */
+	uint32_t busy_poll_us;        /* busy-poll USEC: how long a worker polls before sleeping */
+	uint32_t mark;                /* mark M: packets the daemon injects carry it */
+	uint32_t timeout_init;        /* timeout init S */
 	uint32_t timeout_established; /* timeout established S */
 	uint32_t timeout_shutdown;    /* timeout shutdown S */
-	uint32_t max_assoc;      /* max-associations N */
-	uint32_t init_rate;      /* init-rate N: new associations from outside per second */
-	uint32_t init_rate_source; /* init-rate-per-source N: the same per remote address */
-	bool queue_bypass;       /* queue-bypass yes|no: accept, not drop, with no daemon */
-	bool host_mode;          /* host-mode yes|no: take this host's own SCTP (output hook) */
-	uint8_t relay_ingest;    /* relay-ingest auto|raw|queue (enum conf_relay_ingest) */
+	uint32_t max_assoc;           /* max-associations N */
+	uint32_t init_rate;           /* init-rate N: new associations from outside per second */
+	uint32_t init_rate_source;    /* init-rate-per-source N: the same per remote address */
+	bool queue_bypass;            /* queue-bypass yes|no: accept, not drop, with no daemon */
+	bool host_mode;       /* host-mode yes|no: take this host's own SCTP (output hook) */
+	uint8_t relay_ingest; /* relay-ingest auto|raw|queue (enum conf_relay_ingest) */
 	unsigned ninternal;
 	struct conf_prefix internal[CONF_MAX_INTERNAL];
 	unsigned nencap;
@@ -101,7 +101,7 @@ struct conf_reader {
 	struct gw_conf *conf;
 	const char *file;
 	unsigned line;
-	unsigned seen;       /* bit per single-valued statement already seen */
+	unsigned seen;          /* bit per single-valued statement already seen */
 	unsigned seen_line[16]; /* where each of them was set, for "already set on line N" */
 	char err[CONF_ERR_LEN]; /* "file:line: message" after an error */
 };

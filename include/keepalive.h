@@ -42,9 +42,9 @@ size_t ka_build_heartbeat(uint8_t *buf, size_t cap, const struct ka_key *key,
 			  const struct ka_binding *b, const struct gw_addr *to, uint64_t now_ms);
 
 enum ka_ack_result {
-	KA_ACK_VALID,     /* ours, MAC good, fresh */
-	KA_ACK_FORGED,    /* our magic and length, but the MAC does not verify */
-	KA_ACK_STALE,     /* MAC good, but older than max_age_ms or from the future */
+	KA_ACK_VALID,  /* ours, MAC good, fresh */
+	KA_ACK_FORGED, /* our magic and length, but the MAC does not verify */
+	KA_ACK_STALE,  /* MAC good, but older than max_age_ms or from the future */
 };
 
 struct ka_ack {

@@ -22,7 +22,10 @@ struct ratelimit {
 	unsigned count;
 	uint64_t suppressed;
 };
-#define RATELIMIT_INIT(ms, b) { .interval_ms = (ms), .burst = (b) }
+#define RATELIMIT_INIT(ms, b)                     \
+	{                                         \
+		.interval_ms = (ms), .burst = (b) \
+	}
 /* True when a message may be logged now; *suppressed (if not NULL) gets how many were
  * dropped since the last one allowed. */
 bool ratelimit_ok(struct ratelimit *rl, uint64_t now_ms, uint64_t *suppressed);

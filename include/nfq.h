@@ -11,11 +11,11 @@ struct nfqueue;
 
 struct nfqueue_packet {
 	uint32_t id;
-	uint8_t *data;    /* IP header first; writable; valid until the next nfqueue_process */
+	uint8_t *data; /* IP header first; writable; valid until the next nfqueue_process */
 	size_t len;
 	uint32_t mark;
 	uint16_t hw_proto;
-	uint8_t hook;     /* NF_INET_FORWARD, NF_INET_LOCAL_OUT, NF_INET_LOCAL_IN */
+	uint8_t hook; /* NF_INET_FORWARD, NF_INET_LOCAL_OUT, NF_INET_LOCAL_IN */
 };
 
 /* Called for each queued packet; must return NF_ACCEPT or NF_DROP (the verdict). */
@@ -43,12 +43,12 @@ uint64_t nfqueue_enobufs(const struct nfqueue *q);
 int nfqueue_set_fail_open(struct nfqueue *q, bool on);
 
 struct nfqueue_vstats {
-	uint64_t single_msgs;     /* NFQNL_MSG_VERDICT messages sent */
-	uint64_t batch_msgs;      /* NFQNL_MSG_VERDICT_BATCH messages sent */
-	uint64_t batched_pkts;    /* packets read by us that a batch message dropped */
-	uint64_t wrap_fallbacks;  /* batches sent per packet because their ids wrapped */
-	uint64_t verdict_errors;  /* verdicts the kernel refused (e.g. packet flushed) */
-	uint64_t malformed;       /* messages without a usable packet; dropped */
+	uint64_t single_msgs;    /* NFQNL_MSG_VERDICT messages sent */
+	uint64_t batch_msgs;     /* NFQNL_MSG_VERDICT_BATCH messages sent */
+	uint64_t batched_pkts;   /* packets read by us that a batch message dropped */
+	uint64_t wrap_fallbacks; /* batches sent per packet because their ids wrapped */
+	uint64_t verdict_errors; /* verdicts the kernel refused (e.g. packet flushed) */
+	uint64_t malformed;      /* messages without a usable packet; dropped */
 };
 
 void nfqueue_verdict_stats(const struct nfqueue *q, struct nfqueue_vstats *vs);

@@ -39,8 +39,7 @@ static inline unsigned steer_key(const struct gw_conf *c, uint16_t a, uint16_t b
  * rport), where its datagrams are steered: for a forward rule's port P the key uses its
  * target port Q (the internal host's packets carry Q, and outbound packets are
  * dispatched by their ports). 0 with one worker. */
-static inline unsigned steer_worker_of(const struct gw_conf *c, uint16_t seen_port,
-				       uint16_t rport)
+static inline unsigned steer_worker_of(const struct gw_conf *c, uint16_t seen_port, uint16_t rport)
 {
 	const struct conf_forward *f;
 
@@ -62,8 +61,8 @@ static inline unsigned steer_worker_of_id(unsigned workers, uint32_t id)
 }
 
 /* Enough for every forward or relay rule (5 instructions each) and the frame. */
-#define STEER_MAX_INSNS (5 * (CONF_MAX_FORWARD > CONF_MAX_RELAY ? CONF_MAX_FORWARD : \
-			      CONF_MAX_RELAY) + 16)
+#define STEER_MAX_INSNS \
+	(5 * (CONF_MAX_FORWARD > CONF_MAX_RELAY ? CONF_MAX_FORWARD : CONF_MAX_RELAY) + 16)
 
 /* SO_ATTACH_REUSEPORT_CBPF for the UDP sockets (the program sees the UDP payload, the
  * SCTP common header): returns the index of the worker's socket, steer_worker_of(dst

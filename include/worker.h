@@ -23,9 +23,9 @@
 #include "udp.h"
 #include "xlate.h"
 
-#define WORKER_RX_BATCH 32      /* datagrams per recvmmsg */
-#define WORKER_OUT_BATCH 64     /* outbound datagrams per sendmmsg */
-#define WORKER_HEADROOM 64      /* room to prepend an IPv4 / IPv6 header */
+#define WORKER_RX_BATCH 32  /* datagrams per recvmmsg */
+#define WORKER_OUT_BATCH 64 /* outbound datagrams per sendmmsg */
+#define WORKER_HEADROOM 64  /* room to prepend an IPv4 / IPv6 header */
 #define WORKER_DGRAM_CAP 65536
 
 struct nfqueue;
@@ -68,7 +68,7 @@ struct gw_worker {
 	unsigned id;
 	pthread_t thread;
 	bool running;
-	int cpu;                   /* pinned to this CPU; -1: not pinned */
+	int cpu; /* pinned to this CPU; -1: not pinned */
 	pthread_mutex_t lock;
 	int epfd, stopfd;
 	struct nfqueue *nfq;
@@ -89,21 +89,21 @@ struct gw_worker {
 		struct ratelimit pmtu;        /* a datagram over the path MTU */
 		struct ratelimit port_change; /* a peer's learned UDP port moved */
 		struct ratelimit table_full;
-		struct ratelimit send;        /* sending a datagram failed */
-		struct ratelimit inject;      /* injecting a packet or an ICMP error failed */
-		struct ratelimit udp_recv;    /* reading a UDP socket or its error queue failed */
-		struct ratelimit ingest;      /* reading the raw SCTP socket failed */
+		struct ratelimit send;     /* sending a datagram failed */
+		struct ratelimit inject;   /* injecting a packet or an ICMP error failed */
+		struct ratelimit udp_recv; /* reading a UDP socket or its error queue failed */
+		struct ratelimit ingest;   /* reading the raw SCTP socket failed */
 	} rl_log;
-	bool fatal;                /* the queue socket failed: the daemon must stop */
+	bool fatal; /* the queue socket failed: the daemon must stop */
 	/* buffers, allocated once */
-	uint8_t *rxmem;            /* WORKER_RX_BATCH * (HEADROOM + DGRAM_CAP) */
+	uint8_t *rxmem; /* WORKER_RX_BATCH * (HEADROOM + DGRAM_CAP) */
 	struct udp_dgram dg[WORKER_RX_BATCH];
 	struct inject_out injq[WORKER_RX_BATCH];
 	unsigned ninj;
 	struct udp_out outq[WORKER_OUT_BATCH];
 	struct worker_pending pend[WORKER_OUT_BATCH];
 	unsigned nout;
-	uint8_t *ingbuf;           /* one packet from the raw ingest socket */
+	uint8_t *ingbuf; /* one packet from the raw ingest socket */
 	unsigned nforeign;
 	struct worker_foreign foreign[WORKER_FOREIGN_MAX];
 };

@@ -31,8 +31,8 @@ struct xlate_ctx {
 	struct assoc_table *tab;
 	struct gw_stats *st;
 	struct xlate_outside_init_limit *outside_inits; /* NULL: not rate-limited */
-	unsigned worker;            /* which worker's table this is (steer.h) */
-	unsigned share;             /* the init rates are split among this many (0 = 1) */
+	unsigned worker;                                /* which worker's table this is (steer.h) */
+	unsigned share; /* the init rates are split among this many (0 = 1) */
 };
 
 enum xlate_verdict {
@@ -45,22 +45,22 @@ enum xlate_verdict {
 
 struct xlate_result {
 	enum xlate_verdict verdict;
-	enum gw_drop reason;     /* with XV_DROP */
-	struct assoc *assoc;     /* the association, when there is one */
-	uint8_t *sctp;           /* the SCTP packet to send (inside the caller's buffer) */
+	enum gw_drop reason; /* with XV_DROP */
+	struct assoc *assoc; /* the association, when there is one */
+	uint8_t *sctp;       /* the SCTP packet to send (inside the caller's buffer) */
 	size_t sctp_len;
-	struct gw_addr peer;     /* remote address (UDP destination / datagram source) */
-	struct gw_addr from;     /* with XV_INJECT: the injected packet's IP source (the
+	struct gw_addr peer;  /* remote address (UDP destination / datagram source) */
+	struct gw_addr from;  /* with XV_INJECT: the injected packet's IP source (the
 				  * peer, or for a relay association the gateway address the
 				  * internal host addressed) */
-	uint16_t udp_port;       /* remote UDP port */
-	struct gw_addr inner;    /* internal host (injected IP destination) */
-	uint8_t tos;             /* TOS / traffic class to use (ECN copied, RFC 6951 5.8) */
-	uint8_t reply[64];       /* with XV_REPLY_UDP */
+	uint16_t udp_port;    /* remote UDP port */
+	struct gw_addr inner; /* internal host (injected IP destination) */
+	uint8_t tos;          /* TOS / traffic class to use (ECN copied, RFC 6951 5.8) */
+	uint8_t reply[64];    /* with XV_REPLY_UDP */
 	size_t reply_len;
-	int pkt_err;             /* the pkt_err for malformed drops */
-	bool port_changed;       /* a learned remote UDP port moved */
-	bool created;            /* a new association */
+	int pkt_err;       /* the pkt_err for malformed drops */
+	bool port_changed; /* a learned remote UDP port moved */
+	bool created;      /* a new association */
 };
 
 /* A native packet (IP header first) queued from the internal side. */
@@ -71,8 +71,7 @@ void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_m
 void xlate_relay(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_ms,
 		 struct xlate_result *res);
 /* A UDP payload (SCTP common header first) from peer:udp_port, outer TOS tos. */
-void xlate_inbound(struct xlate_ctx *x, const struct gw_addr *peer, uint16_t udp_port,
-		   uint8_t tos, uint8_t *sctp, size_t len, uint64_t now_ms,
-		   struct xlate_result *res);
+void xlate_inbound(struct xlate_ctx *x, const struct gw_addr *peer, uint16_t udp_port, uint8_t tos,
+		   uint8_t *sctp, size_t len, uint64_t now_ms, struct xlate_result *res);
 
 #endif

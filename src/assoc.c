@@ -34,18 +34,18 @@ struct assoc_age {
 struct assoc_table {
 	struct assoc *slots;
 	struct assoc_age *age;
-	uint32_t *buckets;       /* one allocation: local[2], remote[2], pair; each nbuckets */
+	uint32_t *buckets; /* one allocation: local[2], remote[2], pair; each nbuckets */
 	uint32_t *local[2], *remote[2], *pair;
-	uint32_t mask;           /* nbuckets - 1 */
+	uint32_t mask; /* nbuckets - 1 */
 	uint32_t max, count;
-	uint32_t hwm;            /* slots [hwm, max) have never been handed out */
-	uint32_t lo;             /* no slot below lo is in use */
-	uint32_t free_head;      /* freed slots below hwm, through next_local[0] */
+	uint32_t hwm;       /* slots [hwm, max) have never been handed out */
+	uint32_t lo;        /* no slot below lo is in use */
+	uint32_t free_head; /* freed slots below hwm, through next_local[0] */
 	uint32_t next_id;
 	uint32_t id_first, id_step; /* ids first, first + step, ...: unique across tables */
-	uint32_t pending;        /* slot + 1 last handed out: its state may have changed */
+	uint32_t pending;           /* slot + 1 last handed out: its state may have changed */
 	uint32_t age_head[AGE_COUNT], age_tail[AGE_COUNT];
-	uint64_t seed[4];        /* secret, against hash flooding from remote tags/ports */
+	uint64_t seed[4]; /* secret, against hash flooding from remote tags/ports */
 };
 
 static uint64_t mix64(uint64_t x)
@@ -329,10 +329,8 @@ uint32_t assoc_table_capacity(const struct assoc_table *t)
 const char *assoc_state_name(enum assoc_state s)
 {
 	static const char *const names[ASSOC_STATE_COUNT] = {
-		[ASSOC_CLOSED] = "closed",
-		[ASSOC_INIT] = "init",
-		[ASSOC_COOKIE] = "cookie",
-		[ASSOC_ESTABLISHED] = "established",
+		[ASSOC_CLOSED] = "closed",     [ASSOC_INIT] = "init",
+		[ASSOC_COOKIE] = "cookie",     [ASSOC_ESTABLISHED] = "established",
 		[ASSOC_SHUTDOWN] = "shutdown",
 	};
 
@@ -341,8 +339,8 @@ const char *assoc_state_name(enum assoc_state s)
 	return names[s];
 }
 
-struct assoc *assoc_lookup_local(struct assoc_table *t, const struct gw_addr *iaddr,
-				 uint16_t iport, uint16_t rport, uint32_t tag, bool tag_is_itag)
+struct assoc *assoc_lookup_local(struct assoc_table *t, const struct gw_addr *iaddr, uint16_t iport,
+				 uint16_t rport, uint32_t tag, bool tag_is_itag)
 {
 	int role = tag_is_itag ? ROLE_ITAG : ROLE_RTAG;
 	uint32_t link;
@@ -382,8 +380,8 @@ struct assoc *assoc_lookup_remote(struct assoc_table *t, uint16_t seen_port, uin
 	return NULL;
 }
 
-bool assoc_remote_key_taken(struct assoc_table *t, uint16_t seen_port, uint16_t rport,
-			    uint32_t tag, bool tag_is_itag)
+bool assoc_remote_key_taken(struct assoc_table *t, uint16_t seen_port, uint16_t rport, uint32_t tag,
+			    bool tag_is_itag)
 {
 	return assoc_lookup_remote(t, seen_port, rport, tag, tag_is_itag) != NULL;
 }

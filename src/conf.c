@@ -141,8 +141,7 @@ static int parse_port(struct conf_reader *r, const char *tok, unsigned min, uint
 static int parse_addr(struct conf_reader *r, const char *tok, struct gw_addr *out)
 {
 	if (addr_parse(tok, out) < 0)
-		return conf_error(r, "bad address %s (expected an IPv4 or IPv6 address)",
-				  q(tok).s);
+		return conf_error(r, "bad address %s (expected an IPv4 or IPv6 address)", q(tok).s);
 	return 0;
 }
 
@@ -151,7 +150,7 @@ static void prefix_mask(struct gw_addr *a, unsigned len)
 	unsigned bits = a->family == AF_INET ? 32 : 128;
 
 	for (unsigned i = len; i < bits; i++)
-		a->bytes[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+		a->bytes[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
 }
 
 /* ADDRESS or ADDRESS/LEN; a bare address is a host prefix. */
@@ -177,8 +176,8 @@ static int parse_prefix(struct conf_reader *r, const char *tok, struct conf_pref
 		return 0;
 	}
 	if (parse_num(slash + 1, false, 255, &len) < 0 || len > max)
-		return conf_error(r, "bad prefix length %s in %s (expected 0-%u)",
-				  q(slash + 1).s, q(tok).s, max);
+		return conf_error(r, "bad prefix length %s in %s (expected 0-%u)", q(slash + 1).s,
+				  q(tok).s, max);
 	out->len = (uint8_t)len;
 	masked = out->addr;
 	prefix_mask(&masked, out->len);
@@ -186,8 +185,7 @@ static int parse_prefix(struct conf_reader *r, const char *tok, struct conf_pref
 		char mbuf[GW_ADDRSTRLEN];
 
 		return conf_error(r, "host bits set in %.80s (did you mean %s/%u?)", tok,
-				  addr_format(&masked, mbuf, sizeof(mbuf)),
-				  out->len);
+				  addr_format(&masked, mbuf, sizeof(mbuf)), out->len);
 	}
 	return 0;
 bad:
@@ -223,8 +221,7 @@ static int expect_word(struct conf_reader *r, const struct conf_line *l, int i, 
 static int mark_seen(struct conf_reader *r, enum conf_single which, const char *name)
 {
 	if (r->seen & (1u << which))
-		return conf_error(r, "\"%s\" already set on line %u", name,
-				  r->seen_line[which]);
+		return conf_error(r, "\"%s\" already set on line %u", name, r->seen_line[which]);
 	r->seen |= 1u << which;
 	r->seen_line[which] = r->line;
 	return 0;
@@ -232,8 +229,8 @@ static int mark_seen(struct conf_reader *r, enum conf_single which, const char *
 
 /* The numeric single-valued statements differ only in their range and wording. */
 struct conf_number {
-	const char *name;  /* as written, also in "already set" */
-	const char *what;  /* in "bad ... (expected ...)" */
+	const char *name; /* as written, also in "already set" */
+	const char *what; /* in "bad ... (expected ...)" */
 	enum conf_single seen;
 	uint64_t min, max;
 	bool hex;
@@ -244,45 +241,47 @@ struct conf_number {
 #define CONF_FIELD(f) offsetof(struct gw_conf, f), sizeof(((struct gw_conf *)0)->f)
 
 static const struct conf_number num_udp_port = {
-	"udp-port", "port", SEEN_UDP_PORT, 1, 65535, false, "1-65535",
-	CONF_FIELD(udp_port)
+	"udp-port", "port", SEEN_UDP_PORT, 1, 65535, false, "1-65535", CONF_FIELD(udp_port)
 };
 static const struct conf_number num_busy_poll = {
-	"busy-poll", "busy-poll time", SEEN_BUSY_POLL, 0, 10000, false,
-	"0-10000 microseconds",
-	CONF_FIELD(busy_poll_us)
+	"busy-poll", "busy-poll time",       SEEN_BUSY_POLL,          0, 10000,
+	false,       "0-10000 microseconds", CONF_FIELD(busy_poll_us)
 };
 static const struct conf_number num_queue_length = {
-	"queue-length", "queue length", SEEN_QUEUE_LENGTH, 1, 1048576, false,
-	"1-1048576 packets",
-	CONF_FIELD(queue_length)
+	"queue-length", "queue length", SEEN_QUEUE_LENGTH,   1,
+	1048576,        false,          "1-1048576 packets", CONF_FIELD(queue_length)
 };
-static const struct conf_number num_mark = {
-	"mark", "mark", SEEN_MARK, 1, UINT32_MAX, true,
-	"a non-zero 32-bit number, decimal or 0x hex",
-	CONF_FIELD(mark)
-};
-static const struct conf_number num_max_assoc = {
-	"max-associations", "max-associations", SEEN_MAX_ASSOC, 1, 16777216, false,
-	"1-16777216",
-	CONF_FIELD(max_assoc)
-};
+static const struct conf_number num_mark = { "mark",
+					     "mark",
+					     SEEN_MARK,
+					     1,
+					     UINT32_MAX,
+					     true,
+					     "a non-zero 32-bit number, decimal or 0x hex",
+					     CONF_FIELD(mark) };
+static const struct conf_number num_max_assoc = { "max-associations", "max-associations",
+						  SEEN_MAX_ASSOC,     1,
+						  16777216,           false,
+						  "1-16777216",       CONF_FIELD(max_assoc) };
 static const struct conf_number num_init_rate = {
-	"init-rate", "rate", SEEN_INIT_RATE, 1, 1000000, false, "1-1000000 per second",
-	CONF_FIELD(init_rate)
+	"init-rate", "rate", SEEN_INIT_RATE,         1,
+	1000000,     false,  "1-1000000 per second", CONF_FIELD(init_rate)
 };
-static const struct conf_number num_init_rate_source = {
-	"init-rate-per-source", "rate", SEEN_INIT_RATE_SOURCE, 1, 1000000, false,
-	"1-1000000 per second",
-	CONF_FIELD(init_rate_source)
-};
+static const struct conf_number num_init_rate_source = { "init-rate-per-source",
+							 "rate",
+							 SEEN_INIT_RATE_SOURCE,
+							 1,
+							 1000000,
+							 false,
+							 "1-1000000 per second",
+							 CONF_FIELD(init_rate_source) };
 static const struct conf_number num_timeout[] = {
 	{ "timeout init", "timeout", SEEN_TIMEOUT_INIT, 1, 86400, false, "1-86400 seconds",
 	  CONF_FIELD(timeout_init) },
 	{ "timeout established", "timeout", SEEN_TIMEOUT_ESTABLISHED, 1, 86400, false,
 	  "1-86400 seconds", CONF_FIELD(timeout_established) },
-	{ "timeout shutdown", "timeout", SEEN_TIMEOUT_SHUTDOWN, 1, 86400, false,
-	  "1-86400 seconds", CONF_FIELD(timeout_shutdown) },
+	{ "timeout shutdown", "timeout", SEEN_TIMEOUT_SHUTDOWN, 1, 86400, false, "1-86400 seconds",
+	  CONF_FIELD(timeout_shutdown) },
 };
 
 /* "NAME VALUE" where NAME takes nargs tokens (1, or 2 for "timeout KIND"): the value is
@@ -339,11 +338,15 @@ static int st_queue(struct conf_reader *r, const struct conf_line *l)
 	if (!dash)
 		hi = lo;
 	if (hi < lo)
-		return conf_error(r, "bad queue range %s (the first number must not be above "
-				  "the second)", q(tok).s);
+		return conf_error(r,
+				  "bad queue range %s (the first number must not be above "
+				  "the second)",
+				  q(tok).s);
 	if (hi - lo + 1 > CONF_MAX_WORKERS || ((hi - lo + 1) & (hi - lo)) != 0)
-		return conf_error(r, "queue range %s has %u queues; a worker per queue needs "
-				  "1, 2, 4 or 8 of them", q(tok).s, (unsigned)(hi - lo + 1));
+		return conf_error(r,
+				  "queue range %s has %u queues; a worker per queue needs "
+				  "1, 2, 4 or 8 of them",
+				  q(tok).s, (unsigned)(hi - lo + 1));
 	if (no_extra(r, l, 2) < 0)
 		return -1;
 	r->conf->queue_num = (uint16_t)lo;
@@ -443,8 +446,8 @@ static int st_internal(struct conf_reader *r, const struct conf_line *l)
 
 /* "[port P] [remote-udp-port U]" from token first on, in any order, each at most once;
  * port at least port_min. */
-static int port_options(struct conf_reader *r, const struct conf_line *l, int first,
-			uint16_t *port, unsigned port_min, uint16_t *remote_udp_port)
+static int port_options(struct conf_reader *r, const struct conf_line *l, int first, uint16_t *port,
+			unsigned port_min, uint16_t *remote_udp_port)
 {
 	bool have_port = false, have_rport = false;
 
@@ -463,8 +466,10 @@ static int port_options(struct conf_reader *r, const struct conf_line *l, int fi
 			val = remote_udp_port;
 			min = 1;
 		} else {
-			return conf_error(r, "unknown option %s (expected \"port\" or "
-					  "\"remote-udp-port\")", q(opt).s);
+			return conf_error(r,
+					  "unknown option %s (expected \"port\" or "
+					  "\"remote-udp-port\")",
+					  q(opt).s);
 		}
 		if (*have)
 			return conf_error(r, "\"%s\" given twice", opt);
@@ -514,8 +519,8 @@ static int st_forward(struct conf_reader *r, const struct conf_line *l)
 	    parse_port(r, l->tok[2], 1, &f.port) < 0)
 		return -1;
 	snprintf(after, sizeof(after), "forward port %u", f.port);
-	if (expect_word(r, l, 3, "to", after) < 0 ||
-	    need_arg(r, l, 4, "address", "to") < 0 || parse_addr(r, l->tok[4], &f.to) < 0)
+	if (expect_word(r, l, 3, "to", after) < 0 || need_arg(r, l, 4, "address", "to") < 0 ||
+	    parse_addr(r, l->tok[4], &f.to) < 0)
 		return -1;
 	f.to_port = f.port;
 	if (l->n > 5) {
@@ -552,8 +557,8 @@ static int st_relay(struct conf_reader *r, const struct conf_line *l)
 	    parse_port(r, l->tok[2], 1, &rl.port) < 0)
 		return -1;
 	snprintf(after, sizeof(after), "relay port %u", rl.port);
-	if (expect_word(r, l, 3, "to", after) < 0 ||
-	    need_arg(r, l, 4, "address", "to") < 0 || parse_addr(r, l->tok[4], &rl.to) < 0)
+	if (expect_word(r, l, 3, "to", after) < 0 || need_arg(r, l, 4, "address", "to") < 0 ||
+	    parse_addr(r, l->tok[4], &rl.to) < 0)
 		return -1;
 	rl.to_port = rl.port;
 	if (port_options(r, l, 5, &rl.to_port, 1, &rl.remote_udp_port) < 0)
@@ -658,15 +663,18 @@ int conf_read_finish(struct conf_reader *r)
 	const struct gw_conf *c = r->conf;
 
 	if (c->ninternal == 0 && !c->host_mode && c->nrelay == 0) {
-		snprintf(r->err, sizeof(r->err), "%s: nothing to carry: no \"internal\" network, "
-			 "no \"host-mode yes\" and no \"relay\" rule", conf_file_name(r));
+		snprintf(r->err, sizeof(r->err),
+			 "%s: nothing to carry: no \"internal\" network, "
+			 "no \"host-mode yes\" and no \"relay\" rule",
+			 conf_file_name(r));
 		return -1;
 	}
 	/* With relay rules, internal networks may only say who may use them. */
 	if (c->nencap == 0 && ((c->ninternal && !c->nrelay) || c->host_mode)) {
-		snprintf(r->err, sizeof(r->err), "%s: no \"encapsulate\" rule configured (%s "
-			 "needs one)", conf_file_name(r), c->ninternal ? "\"internal\"" :
-			 "\"host-mode yes\"");
+		snprintf(r->err, sizeof(r->err),
+			 "%s: no \"encapsulate\" rule configured (%s "
+			 "needs one)",
+			 conf_file_name(r), c->ninternal ? "\"internal\"" : "\"host-mode yes\"");
 		return -1;
 	}
 	for (unsigned i = 0; i < c->nforward; i++) {

@@ -102,9 +102,12 @@ int ingest_recv(const struct ingest_sock *s, int fd, uint8_t *buf, size_t cap, s
 	union gw_sockaddr from;
 	struct iovec iov = { .iov_base = buf + off, .iov_len = cap - off };
 	struct msghdr mh = {
-		.msg_name = &from, .msg_namelen = sizeof(from),
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cb.buf, .msg_controllen = sizeof(cb.buf),
+		.msg_name = &from,
+		.msg_namelen = sizeof(from),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cb.buf,
+		.msg_controllen = sizeof(cb.buf),
 	};
 	struct gw_addr src, dst = { .family = 0 };
 	uint32_t mark = 0;
@@ -142,8 +145,7 @@ int ingest_recv(const struct ingest_sock *s, int fd, uint8_t *buf, size_t cap, s
 	addr_from_sockaddr(&from, &src, NULL);
 	if (dst.family != AF_INET6 || src.family != AF_INET6)
 		return -EPROTO;
-	pkt_build_ipv6(buf, &src, &dst, (uint8_t)tclass, (uint8_t)hops, IPPROTO_SCTP,
-		       (size_t)n);
+	pkt_build_ipv6(buf, &src, &dst, (uint8_t)tclass, (uint8_t)hops, IPPROTO_SCTP, (size_t)n);
 	*len = (size_t)n + IPV6_HDR_LEN;
 	return 1;
 }

@@ -37,8 +37,10 @@ static int raw_open(int family, uint32_t mark, char *err, size_t errlen)
 		return -1;
 	}
 	if (mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
-		snprintf(err, errlen, "inject: setsockopt SO_MARK on raw socket: %s (needs "
-			 "CAP_NET_ADMIN)", strerror(errno));
+		snprintf(err, errlen,
+			 "inject: setsockopt SO_MARK on raw socket: %s (needs "
+			 "CAP_NET_ADMIN)",
+			 strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -80,8 +82,10 @@ static int icmp_open(int family, uint32_t mark, char *err, size_t errlen)
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)) < 0)
 		log_warn("inject: setsockopt SO_RCVBUF on ICMP socket");
 	if (mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
-		snprintf(err, errlen, "inject: setsockopt SO_MARK on ICMP socket: %s (needs "
-			 "CAP_NET_ADMIN)", strerror(errno));
+		snprintf(err, errlen,
+			 "inject: setsockopt SO_MARK on ICMP socket: %s (needs "
+			 "CAP_NET_ADMIN)",
+			 strerror(errno));
 		close(fd);
 		return -1;
 	}

@@ -7,7 +7,7 @@
 
 #define KA_PARAM_HB_INFO 1 /* Heartbeat Info (RFC 9260 3.3.5) */
 #define KA_CHUNK_LEN (4 + 4 + KA_INFO_LEN)
-#define KA_MAC_OFF 24      /* magic 8, address hash 4, zero 4, sent time 8, MAC 8 */
+#define KA_MAC_OFF 24 /* magic 8, address hash 4, zero 4, sent time 8, MAC 8 */
 
 static const uint8_t ka_magic[8] = { 's', 'c', 't', 'p', 'g', 'w', 'K', 'A' };
 
@@ -36,22 +36,22 @@ static inline void put64(uint8_t *p, uint64_t v)
 	put32(p + 4, (uint32_t)v);
 }
 
-#define SIPROUND                                                                           \
-	do {                                                                               \
-		v0 += v1;                                                                  \
-		v1 = rotl(v1, 13);                                                         \
-		v1 ^= v0;                                                                  \
-		v0 = rotl(v0, 32);                                                         \
-		v2 += v3;                                                                  \
-		v3 = rotl(v3, 16);                                                         \
-		v3 ^= v2;                                                                  \
-		v0 += v3;                                                                  \
-		v3 = rotl(v3, 21);                                                         \
-		v3 ^= v0;                                                                  \
-		v2 += v1;                                                                  \
-		v1 = rotl(v1, 17);                                                         \
-		v1 ^= v2;                                                                  \
-		v2 = rotl(v2, 32);                                                         \
+#define SIPROUND                   \
+	do {                       \
+		v0 += v1;          \
+		v1 = rotl(v1, 13); \
+		v1 ^= v0;          \
+		v0 = rotl(v0, 32); \
+		v2 += v3;          \
+		v3 = rotl(v3, 16); \
+		v3 ^= v2;          \
+		v0 += v3;          \
+		v3 = rotl(v3, 21); \
+		v3 ^= v0;          \
+		v2 += v1;          \
+		v1 = rotl(v1, 17); \
+		v1 ^= v2;          \
+		v2 = rotl(v2, 32); \
 	} while (0)
 
 uint64_t ka_siphash(const struct ka_key *key, const uint8_t *data, size_t len)
@@ -216,8 +216,8 @@ unsigned ka_collect(struct assoc_table *t, const struct ka_key *key, uint64_t no
 				o = &out[n++];
 				o->assoc = next;
 				o->path = p;
-				o->len = ka_build_heartbeat(o->pkt, sizeof(o->pkt), key, &b, &p->addr,
-							    now_ms);
+				o->len = ka_build_heartbeat(o->pkt, sizeof(o->pkt), key, &b,
+							    &p->addr, now_ms);
 				p->last_out_ms = now_ms;
 				p->ka_sent++;
 			}

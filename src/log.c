@@ -41,17 +41,17 @@ static void log_vemit(int prio, const char *errstr, const char *fmt, va_list ap)
 	}
 }
 
-#define LOG_FN(name, prio, with_errno)                                      \
-	void name(const char *fmt, ...)                                     \
-	{                                                                   \
-		int saved = errno;                                          \
-		va_list ap;                                                 \
-		if ((prio) == LOG_DEBUG && !log_debug_on)                   \
-			return;                                             \
-		va_start(ap, fmt);                                          \
+#define LOG_FN(name, prio, with_errno)                                             \
+	void name(const char *fmt, ...)                                            \
+	{                                                                          \
+		int saved = errno;                                                 \
+		va_list ap;                                                        \
+		if ((prio) == LOG_DEBUG && !log_debug_on)                          \
+			return;                                                    \
+		va_start(ap, fmt);                                                 \
 		log_vemit((prio), (with_errno) ? strerror(saved) : NULL, fmt, ap); \
-		va_end(ap);                                                 \
-		errno = saved;                                              \
+		va_end(ap);                                                        \
+		errno = saved;                                                     \
 	}
 
 LOG_FN(log_warn, LOG_WARNING, 1)

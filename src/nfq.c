@@ -21,12 +21,12 @@
 
 #include "nfq.h"
 
-#define NFQ_BATCH 64                 /* packets per nfqueue_process call */
-#define NFQ_COPY_RANGE 0xffff        /* the kernel's maximum: whole packets */
+#define NFQ_BATCH 64          /* packets per nfqueue_process call */
+#define NFQ_COPY_RANGE 0xffff /* the kernel's maximum: whole packets */
 /* payload + attributes, rounded up: each of the recvmmsg buffers starts aligned */
 #define NFQ_RBUF_LEN ((NFQ_COPY_RANGE + 8192 + 63) & ~63)
-#define NFQ_VERDICT_MSG_MAX 64       /* one NFQNL_MSG_VERDICT(_BATCH) is 32 bytes */
-#define NFQ_PEND_MAX NFQ_BATCH       /* verdicts decided before they are sent */
+#define NFQ_VERDICT_MSG_MAX 64 /* one NFQNL_MSG_VERDICT(_BATCH) is 32 bytes */
+#define NFQ_PEND_MAX NFQ_BATCH /* verdicts decided before they are sent */
 /* every pending verdict alone, or the accepts alone plus one batch message */
 #define NFQ_VBUF_LEN ((NFQ_PEND_MAX + 1) * NFQ_VERDICT_MSG_MAX)
 #define NFQ_PROC_PATH "/proc/net/netfilter/nfnetlink_queue"
@@ -44,18 +44,18 @@ struct nfqueue {
 	struct mnl_socket *nl;
 	uint16_t num;
 	uint32_t portid;
-	uint32_t cfg_seq;        /* sequence of the last config message */
-	int proc_fd;             /* NFQ_PROC_PATH, opened while we may (root-only file) */
+	uint32_t cfg_seq; /* sequence of the last config message */
+	int proc_fd;      /* NFQ_PROC_PATH, opened while we may (root-only file) */
 	uint64_t enobufs;
 	struct nfqueue_vstats vs;
-	unsigned npend;          /* verdicts decided, not yet sent */
+	unsigned npend; /* verdicts decided, not yet sent */
 	struct nfq_pending pend[NFQ_PEND_MAX];
 	char vbuf[NFQ_VBUF_LEN];
 	char rbuf[NFQ_RBUF_LEN]; /* config answers */
 	/* One recvmmsg fills up to NFQ_BATCH of these; the packets handed to the callback
 	 * live here (writable) until the next nfqueue_process. Pages are touched only as
 	 * deep as packets reach, so the resident size follows the packet sizes. */
-	char *rbufs;             /* NFQ_BATCH * NFQ_RBUF_LEN */
+	char *rbufs; /* NFQ_BATCH * NFQ_RBUF_LEN */
 	struct mmsghdr msgs[NFQ_BATCH];
 	struct iovec iovs[NFQ_BATCH];
 };
@@ -369,8 +369,9 @@ struct nfqueue *nfqueue_open(uint16_t num, uint32_t maxlen, char *err, size_t er
 	return q;
 fail:
 	snprintf(err, errlen, "nfqueue_open: queue %u: %s: %s%s", num, what, strerror(-rc),
-		 rc == -EPERM && !strcmp(what, "bind") ?
-			 " (bound by another process, or no CAP_NET_ADMIN)" : "");
+		 rc == -EPERM && !strcmp(what, "bind")
+			 ? " (bound by another process, or no CAP_NET_ADMIN)"
+			 : "");
 	nfqueue_close(q);
 	return NULL;
 }

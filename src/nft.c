@@ -50,15 +50,16 @@
 /* Begin, end, table create / delete / create, three chains, one rule per internal prefix,
  * one for host mode, one per relay port; with workers the dispatch chains and their
  * rules (workers^2 + workers^2). */
-#define NFT_MAX_MSGS (CONF_MAX_INTERNAL + CONF_MAX_RELAY + 12 + \
-		      2 * CONF_MAX_WORKERS * CONF_MAX_WORKERS + 3 * CONF_MAX_WORKERS + 2)
+#define NFT_MAX_MSGS                                                                         \
+	(CONF_MAX_INTERNAL + CONF_MAX_RELAY + 12 + 2 * CONF_MAX_WORKERS * CONF_MAX_WORKERS + \
+	 3 * CONF_MAX_WORKERS + 2)
 #define NFT_BATCH_LIMIT (256 * 1024)
 #define NFT_WHAT_LEN 80
 
 struct nft_batch {
 	struct mnl_nlmsg_batch *b;
-	uint32_t seq0;   /* sequence number of the BATCH_BEGIN message */
-	unsigned nmsgs;  /* messages so far, begin and end included */
+	uint32_t seq0;  /* sequence number of the BATCH_BEGIN message */
+	unsigned nmsgs; /* messages so far, begin and end included */
 	bool overflow;
 	unsigned nqueue; /* rules with a queue verdict */
 	bool acked[NFT_MAX_MSGS];
@@ -156,8 +157,8 @@ static int nft_batch_table(struct nft_batch *nb, uint16_t type, uint16_t flags, 
 	if (comment) {
 		/* nft shows it, so whoever lists the ruleset knows who owns the table */
 		ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
-		if (!ud || !nftnl_udata_put_strz(ud, NFTNL_UDATA_TABLE_COMMENT,
-						 NFT_TABLE_COMMENT)) {
+		if (!ud ||
+		    !nftnl_udata_put_strz(ud, NFTNL_UDATA_TABLE_COMMENT, NFT_TABLE_COMMENT)) {
 			nftnl_udata_buf_free(ud);
 			nftnl_table_free(t);
 			return -ENOMEM;
@@ -196,8 +197,7 @@ static int nft_batch_chain(struct nft_batch *nb, const char *name, uint32_t hook
 	}
 	snprintf(what, sizeof(what), "chain %s %s %s", NFT_FAMILY_NAME, NFT_TABLE_NAME, name);
 	p = nft_batch_cur(nb, &seq, what);
-	nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWCHAIN, NFT_FAMILY, NLM_F_CREATE | NLM_F_ACK,
-				    seq);
+	nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWCHAIN, NFT_FAMILY, NLM_F_CREATE | NLM_F_ACK, seq);
 	nftnl_chain_nlmsg_build_payload(nlh, c);
 	nft_batch_next(nb);
 	nftnl_chain_free(c);
@@ -377,8 +377,7 @@ static bool nft_expr_take(struct nftnl_rule *r, const struct gw_conf *conf,
 }
 
 /* [payload th OFFSET, 2 bytes] [& mask] [== value]: the low bits of an SCTP port. */
-static bool nft_expr_port_bits(struct nftnl_rule *r, uint32_t offset, uint16_t mask,
-			       uint16_t value)
+static bool nft_expr_port_bits(struct nftnl_rule *r, uint32_t offset, uint16_t mask, uint16_t value)
 {
 	uint16_t m = htons(mask), v = htons(value);
 
@@ -410,8 +409,9 @@ static int nft_batch_dispatch(struct nft_batch *nb, const struct gw_conf *conf,
 	for (unsigned a = 0; !rc && a <= mask; a++) {
 		for (unsigned b = 0; !rc && b <= mask; b++) {
 			struct nftnl_rule *r = nft_rule_new(chain);
-			unsigned key = steer_key(conf, (uint16_t)a,
-						 (uint16_t)(relay_bits < 0 ? b : (unsigned)relay_bits));
+			unsigned key =
+				steer_key(conf, (uint16_t)a,
+					  (uint16_t)(relay_bits < 0 ? b : (unsigned)relay_bits));
 			bool ok;
 
 			if (!r)
@@ -498,14 +498,14 @@ static int nft_batch_rule(struct nft_batch *nb, const struct gw_conf *conf,
 	ok = ok && nft_expr_meta(r, NFT_META_L4PROTO) &&
 	     nft_expr_cmp(r, NFT_CMP_EQ, &l4proto, sizeof(l4proto)) &&
 	     nft_expr_meta(r, NFT_META_MARK) &&
-	     nft_expr_cmp(r, NFT_CMP_NEQ, &conf->mark, sizeof(conf->mark)) &&
-	     nft_expr_ct_any(r) && nft_expr_take(r, conf, kind, NULL);
+	     nft_expr_cmp(r, NFT_CMP_NEQ, &conf->mark, sizeof(conf->mark)) && nft_expr_ct_any(r) &&
+	     nft_expr_take(r, conf, kind, NULL);
 	if (!ok) {
 		nftnl_rule_free(r);
 		return -ENOMEM;
 	}
-	snprintf(what, sizeof(what), "rule for %s/%u (%s)",
-		 addr_format(&pfx->addr, a, sizeof(a)), plen, nft_queue_kind_name(kind));
+	snprintf(what, sizeof(what), "rule for %s/%u (%s)", addr_format(&pfx->addr, a, sizeof(a)),
+		 plen, nft_queue_kind_name(kind));
 	nft_batch_add_rule(nb, r, what);
 	nb->nqueue++;
 	return 0;
@@ -631,16 +631,14 @@ static int nft_batch_run(struct nft_batch *nb, int *failed)
 	}
 	/* one ACK per message must fit before we read any: be generous */
 	rcvbuf = (int)(nb->nmsgs * 1024 + 65536);
-	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
-		       sizeof(rcvbuf)) < 0)
-		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF, &rcvbuf,
-			   sizeof(rcvbuf));
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) <
+	    0)
+		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	/* A batch is one message: the socket must be able to send it whole. */
 	sndbuf = (int)mnl_nlmsg_batch_size(nb->b) + 65536;
-	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
-		       sizeof(sndbuf)) < 0)
-		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUF, &sndbuf,
-			   sizeof(sndbuf));
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) <
+	    0)
+		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	rbuf = malloc(rlen);
 	if (!rbuf) {
 		rc = -ENOMEM;
@@ -733,9 +731,8 @@ static int nft_batch_fill(struct nft_batch *nb, const struct gw_conf *conf, bool
 
 /* One try with one queue kind. *queue_rejected says the failure was a rule refused with
  * ENOENT / EOPNOTSUPP, i.e. the kernel lacks this kind of queue expression. */
-static int nft_install_kind(const struct gw_conf *conf, bool relay_queue,
-			    enum nft_queue_kind kind, bool *queue_rejected, unsigned *nqueue,
-			    char *err, size_t errlen)
+static int nft_install_kind(const struct gw_conf *conf, bool relay_queue, enum nft_queue_kind kind,
+			    bool *queue_rejected, unsigned *nqueue, char *err, size_t errlen)
 {
 	struct nft_batch *nb = nft_batch_new();
 	int rc, failed = -1;
@@ -756,23 +753,23 @@ static int nft_install_kind(const struct gw_conf *conf, bool relay_queue,
 		nft_batch_free(nb);
 		return 0;
 	}
-	*queue_rejected = failed >= 0 && nb->is_rule[failed] &&
-			  (rc == -ENOENT || rc == -EOPNOTSUPP);
+	*queue_rejected =
+		failed >= 0 && nb->is_rule[failed] && (rc == -ENOENT || rc == -EOPNOTSUPP);
 fail:
 	nft_format_err(err, errlen, "nft_install", nb, failed, rc);
 	nft_batch_free(nb);
 	return -1;
 }
 
-int nft_install(const struct gw_conf *conf, bool relay_queue, enum nft_queue_kind *used,
-		char *err, size_t errlen)
+int nft_install(const struct gw_conf *conf, bool relay_queue, enum nft_queue_kind *used, char *err,
+		size_t errlen)
 {
 	char native_err[256];
 	unsigned nqueue = 0;
 	bool rejected;
 
-	if (nft_install_kind(conf, relay_queue, NFT_QUEUE_NATIVE, &rejected, &nqueue,
-			     native_err, sizeof(native_err)) == 0) {
+	if (nft_install_kind(conf, relay_queue, NFT_QUEUE_NATIVE, &rejected, &nqueue, native_err,
+			     sizeof(native_err)) == 0) {
 		/* A table without a queue rule says nothing about the kernel's queue. */
 		*used = nqueue ? NFT_QUEUE_NATIVE : NFT_QUEUE_NONE;
 		return 0;

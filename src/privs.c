@@ -132,17 +132,17 @@ static int privs_verify(const struct privs_target *t, char *err, size_t errlen)
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
 
-	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 ||
-	    ru != t->uid || eu != t->uid || su != t->uid || rg != t->gid || eg != t->gid ||
-	    sg != t->gid) {
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 || ru != t->uid ||
+	    eu != t->uid || su != t->uid || rg != t->gid || eg != t->gid || sg != t->gid) {
 		snprintf(err, errlen, "switching to %s:%s: ids not changed", t->user, t->group);
 		return -1;
 	}
-	if (privs_capget(d) < 0 || d[0].permitted != PRIVS_KEEP ||
-	    d[0].effective != PRIVS_KEEP || d[0].inheritable || d[1].permitted ||
-	    d[1].effective || d[1].inheritable) {
-		snprintf(err, errlen, "switching to %s: capabilities not reduced to "
-			 "CAP_NET_ADMIN, CAP_NET_RAW", t->user);
+	if (privs_capget(d) < 0 || d[0].permitted != PRIVS_KEEP || d[0].effective != PRIVS_KEEP ||
+	    d[0].inheritable || d[1].permitted || d[1].effective || d[1].inheritable) {
+		snprintf(err, errlen,
+			 "switching to %s: capabilities not reduced to "
+			 "CAP_NET_ADMIN, CAP_NET_RAW",
+			 t->user);
 		return -1;
 	}
 	if (setuid(0) == 0) {
@@ -189,7 +189,10 @@ int privs_drop(const struct privs_target *t, char *err, size_t errlen)
 	return privs_verify(t, err, errlen);
 fail:
 	snprintf(err, errlen, "switching to %s:%s: %s: %s%s", t->user, t->group, step,
-		 strerror(errno), errno == EPERM ? " (needs root with CAP_SETUID, CAP_SETGID; "
-		 "under systemd use User=, Group= and AmbientCapabilities= instead of -u)" : "");
+		 strerror(errno),
+		 errno == EPERM
+			 ? " (needs root with CAP_SETUID, CAP_SETGID; "
+			   "under systemd use User=, Group= and AmbientCapabilities= instead of -u)"
+			 : "");
 	return -1;
 }

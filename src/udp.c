@@ -74,12 +74,11 @@ static void udp_set_bufs(int fd)
 
 /* Every option of a new socket; the mark (required when set) routes the datagrams as
  * the daemon's own, and with several workers the port is shared (SO_REUSEPORT). */
-static int udp_set_opts(int fd, int family, uint32_t mark, bool reuseport, char *err,
-			size_t errlen)
+static int udp_set_opts(int fd, int family, uint32_t mark, bool reuseport, char *err, size_t errlen)
 {
 	const struct udp_opt *opts = family == AF_INET ? udp_opts4 : udp_opts6;
-	size_t n = family == AF_INET ? sizeof(udp_opts4) / sizeof(udp_opts4[0]) :
-				       sizeof(udp_opts6) / sizeof(udp_opts6[0]);
+	size_t n = family == AF_INET ? sizeof(udp_opts4) / sizeof(udp_opts4[0])
+				     : sizeof(udp_opts6) / sizeof(udp_opts6[0]);
 	struct udp_opt o;
 
 	for (size_t i = 0; i < n; i++)
@@ -122,7 +121,8 @@ static int udp_open_family(int family, uint16_t port, uint32_t mark, bool reusep
 		snprintf(err, errlen,
 			 "UDP port %u (%s) is already in use by another program; if it is the "
 			 "kernel's SCTP (sysctl net.sctp.udp_port), set that to 0 or choose "
-			 "another udp-port", port, fam);
+			 "another udp-port",
+			 port, fam);
 	else
 		snprintf(err, errlen, "bind UDP port %u (%s): %s", port, fam, strerror(e));
 	close(fd);
@@ -279,8 +279,9 @@ unsigned udp_send_batch(struct udp_sock *u, struct udp_out *o, unsigned n)
 
 	while (i < n) {
 		v4 = o[i].dst.family == AF_INET;
-		for (m = 0; m < UDP_BATCH_MAX && i + m < n &&
-			    (o[i + m].dst.family == AF_INET) == v4; m++) {
+		for (m = 0;
+		     m < UDP_BATCH_MAX && i + m < n && (o[i + m].dst.family == AF_INET) == v4;
+		     m++) {
 			struct udp_out *d = &o[i + m];
 
 			fd = udp_msg_fill(u, &mm[m].msg_hdr, &sa[m], &iov[m], &cbuf[m], &d->dst,
@@ -401,14 +402,19 @@ int udp_recv_error(int fd, struct udp_err *e, uint8_t *buf, size_t cap)
 	/* struct sock_extended_err is followed by the offender's address; for ICMP errors
 	 * the kernel puts IP_PKTINFO / IP_TOS (we asked for them) before it. */
 	union {
-		char buf[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6)) +
+		char buf[CMSG_SPACE(sizeof(struct sock_extended_err) +
+				    sizeof(struct sockaddr_in6)) +
 			 CMSG_SPACE(sizeof(struct in6_pktinfo)) + 2 * CMSG_SPACE(sizeof(int)) + 64];
 		struct cmsghdr align;
 	} cbuf;
 	struct iovec iov = { .iov_base = buf, .iov_len = cap };
 	struct msghdr mh = {
-		.msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
+		.msg_name = &to,
+		.msg_namelen = sizeof(to),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf.buf,
+		.msg_controllen = sizeof(cbuf.buf),
 	};
 	ssize_t n;
 	bool found = false;

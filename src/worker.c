@@ -44,8 +44,8 @@ static void log_drop(struct gw_worker *w, const struct xlate_result *r, const ch
 		if (ratelimit_ok(&w->rl_log.table_full, now_monotonic_ms(), &supp))
 			log_warnx("association table%s full (%u of %u, none evictable): new "
 				  "association refused%s; raise max-associations?",
-				  w->group->n > 1 ? " of a worker" : "",
-				  assoc_table_count(w->tab), assoc_table_capacity(w->tab),
+				  w->group->n > 1 ? " of a worker" : "", assoc_table_count(w->tab),
+				  assoc_table_capacity(w->tab),
 				  supp ? " (and earlier ones suppressed)" : "");
 		return;
 	}
@@ -53,13 +53,14 @@ static void log_drop(struct gw_worker *w, const struct xlate_result *r, const ch
 		return;
 	log_debug("%s: dropped (%s%s%s) peer %s%s", dir, stats_drop_name(r->reason),
 		  r->pkt_err ? ": " : "", r->pkt_err ? pkt_strerror(r->pkt_err) : "",
-		  addr_format(&r->peer, a, sizeof(a)), supp ? " (and earlier ones suppressed)" : "");
+		  addr_format(&r->peer, a, sizeof(a)),
+		  supp ? " (and earlier ones suppressed)" : "");
 }
 
 /* An ICMP error for an internal host, within a rate limit (RFC 4443 2.4 f asks it of
  * ICMPv6; a gateway relaying errors must not amplify a flood either). */
-static void worker_icmp_to_host(struct gw_worker *w, const struct gw_addr *to,
-				const uint8_t *msg, size_t len, uint64_t now)
+static void worker_icmp_to_host(struct gw_worker *w, const struct gw_addr *to, const uint8_t *msg,
+				size_t len, uint64_t now)
 {
 	int err;
 
@@ -145,8 +146,8 @@ static void worker_on_udp_error(struct gw_worker *w, const struct udp_err *e,
 	}
 	if (e->origin != SO_EE_ORIGIN_ICMP && e->origin != SO_EE_ORIGIN_ICMP6)
 		return;
-	n = icmp_translate(w->tab, kind, e->info, &e->dst, e->payload, e->len, msg, sizeof(msg),
-			   &a, &to);
+	n = icmp_translate(w->tab, kind, e->info, &e->dst, e->payload, e->len, msg, sizeof(msg), &a,
+			   &to);
 	if (n == ICMP_ERR_NO_ASSOC && w->group->n > 1 && worker_defer_foreign(w, e))
 		return; /* counted by the worker that owns it */
 	w->stats.icmp_received++;
@@ -154,8 +155,8 @@ static void worker_on_udp_error(struct gw_worker *w, const struct udp_err *e,
 		w->stats.drops[n == ICMP_ERR_KIND ? DROP_ICMP_IGNORED : DROP_ICMP_UNVERIFIED]++;
 		if (ratelimit_ok(&w->rl_log.icmp, now, NULL))
 			log_debug("ICMP type %u code %u from %s about a datagram to %s: not passed "
-				  "on (%d)", e->type, e->code,
-				  addr_format(&e->offender, s1, sizeof(s1)),
+				  "on (%d)",
+				  e->type, e->code, addr_format(&e->offender, s1, sizeof(s1)),
 				  addr_format(&e->dst, s2, sizeof(s2)), n);
 		return;
 	}
@@ -202,8 +203,8 @@ static bool worker_inner_may_fragment(const uint8_t *ip, size_t len)
  * its packets must fit, as tunnels do. Returns 1 when the packet is dropped, else the
  * fragmenting send's 0 or -errno. */
 static int worker_too_big(struct gw_worker *w, const uint8_t *ip, size_t len,
-			  const struct udp_out *o, struct assoc *assoc,
-			  const struct gw_addr *inner, uint64_t now)
+			  const struct udp_out *o, struct assoc *assoc, const struct gw_addr *inner,
+			  uint64_t now)
 {
 	int fd = o->dst.family == AF_INET ? w->udp.fd4 : w->udp.fd6;
 	uint8_t msg[ICMP_MAX_MSG];
@@ -218,8 +219,8 @@ static int worker_too_big(struct gw_worker *w, const uint8_t *ip, size_t len,
 		n = udp_send_frag(&w->udp, &o->dst, o->port, o->tos, o->data, o->len);
 		if (!n && ratelimit_ok(&w->rl_log.pmtu, now, NULL))
 			log_debug("association %u: %zu-byte packet without DF over the path MTU "
-				  "%u to %s; sent fragmented", assoc->id, len, mtu,
-				  addr_format(&o->dst, a, sizeof(a)));
+				  "%u to %s; sent fragmented",
+				  assoc->id, len, mtu, addr_format(&o->dst, a, sizeof(a)));
 		return n;
 	}
 	w->stats.drops[DROP_OUT_TOO_BIG]++;
@@ -238,7 +239,8 @@ static int worker_too_big(struct gw_worker *w, const uint8_t *ip, size_t len,
 	}
 	if (ratelimit_ok(&w->rl_log.pmtu, now, NULL))
 		log_debug("association %u: %zu-byte packet over the path MTU %u to %s; told the "
-			  "host", assoc->id, len, mtu, addr_format(&o->dst, a, sizeof(a)));
+			  "host",
+			  assoc->id, len, mtu, addr_format(&o->dst, a, sizeof(a)));
 	worker_icmp_to_host(w, inner, msg, (size_t)n, now);
 	return 1;
 }
@@ -294,10 +296,14 @@ static void worker_encap(struct gw_worker *w, const uint8_t *ip, size_t len,
 		return;
 	if (w->nout == WORKER_OUT_BATCH)
 		worker_flush_out(w, now);
-	w->outq[w->nout] = (struct udp_out){ .dst = r->peer, .port = r->udp_port, .tos = r->tos,
-					     .data = r->sctp, .len = r->sctp_len };
-	w->pend[w->nout] = (struct worker_pending){ .assoc = r->assoc, .inner = r->inner,
-						    .ip = ip, .iplen = len };
+	w->outq[w->nout] = (struct udp_out){ .dst = r->peer,
+					     .port = r->udp_port,
+					     .tos = r->tos,
+					     .data = r->sctp,
+					     .len = r->sctp_len };
+	w->pend[w->nout] = (struct worker_pending){
+		.assoc = r->assoc, .inner = r->inner, .ip = ip, .iplen = len
+	};
 	w->nout++;
 }
 
@@ -353,11 +359,13 @@ static void worker_on_ingest(struct gw_worker *w, int fd)
 		xlate_relay(&w->x, w->ingbuf, len, now, &r);
 		/* One buffer: the datagram must leave before the next packet is read. */
 		if (r.verdict == XV_ENCAP) {
-			struct udp_out one = { .dst = r.peer, .port = r.udp_port, .tos = r.tos,
-					       .data = r.sctp, .len = r.sctp_len };
+			struct udp_out one = { .dst = r.peer,
+					       .port = r.udp_port,
+					       .tos = r.tos,
+					       .data = r.sctp,
+					       .len = r.sctp_len };
 
-			one.err = udp_send(&w->udp, &r.peer, r.udp_port, r.tos, r.sctp,
-					   r.sctp_len);
+			one.err = udp_send(&w->udp, &r.peer, r.udp_port, r.tos, r.sctp, r.sctp_len);
 			worker_sent(w, w->ingbuf, len, &one, r.assoc, &r.inner, now);
 		} else if (r.verdict == XV_DROP) {
 			log_drop(w, &r, "relay");
@@ -403,8 +411,10 @@ static void worker_handle_dgram(struct gw_worker *w, struct udp_dgram *d, uint64
 	case XV_INJECT:
 		/* Each datagram has its own slot with headroom: the batch's headers never
 		 * overlap another packet. */
-		w->injq[w->ninj++] = (struct inject_out){ .src = r.from, .dst = r.inner,
-							  .tos = r.tos, .sctp = r.sctp,
+		w->injq[w->ninj++] = (struct inject_out){ .src = r.from,
+							  .dst = r.inner,
+							  .tos = r.tos,
+							  .sctp = r.sctp,
 							  .len = r.sctp_len };
 		if (r.port_changed && ratelimit_ok(&w->rl_log.port_change, now, NULL)) {
 			char a[GW_ADDRSTRLEN];
@@ -547,8 +557,7 @@ static int worker_watch(struct gw_worker *w, int fd, enum worker_fd what)
 
 /* The UDP sockets of several workers form one reuseport group (bound in worker order,
  * so socket i is worker i's); the steering program is attached once, on the last. */
-static int worker_steer_udp(struct gw_worker *w, const struct gw_conf *c, char *err,
-			    size_t errlen)
+static int worker_steer_udp(struct gw_worker *w, const struct gw_conf *c, char *err, size_t errlen)
 {
 	struct sock_filter code[STEER_MAX_INSNS];
 	struct sock_fprog prog = { .filter = code };
@@ -619,8 +628,8 @@ static int worker_open_io(struct gw_worker *w, const struct gw_conf *c, unsigned
 	return 0;
 }
 
-int worker_init(struct gw_worker *w, struct worker_group *g, unsigned id,
-		const struct gw_conf *c, char *err, size_t errlen)
+int worker_init(struct gw_worker *w, struct worker_group *g, unsigned id, const struct gw_conf *c,
+		char *err, size_t errlen)
 {
 	unsigned n = g->n;
 	uint32_t cap = c->max_assoc / n ? c->max_assoc / n : 1;
@@ -649,9 +658,12 @@ int worker_init(struct gw_worker *w, struct worker_group *g, unsigned id,
 	/* A secret seed: an attacker must not choose whose INIT budget it spends. */
 	if (getrandom(&w->outside_inits.seed, sizeof(w->outside_inits.seed), 0) < 0)
 		w->outside_inits.seed = (uint32_t)now_monotonic_ms() ^ id;
-	w->x = (struct xlate_ctx){ .conf = c, .tab = w->tab, .st = &w->stats,
+	w->x = (struct xlate_ctx){ .conf = c,
+				   .tab = w->tab,
+				   .st = &w->stats,
 				   .outside_inits = &w->outside_inits,
-				   .worker = id, .share = n };
+				   .worker = id,
+				   .share = n };
 
 	return worker_open_io(w, c, n, err, errlen);
 }

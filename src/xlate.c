@@ -116,8 +116,7 @@ static uint32_t share_of(const struct xlate_ctx *x, uint32_t rate)
 
 /* May a new association from outside be created for this peer now? Both the per-source
  * and the total budget must allow it; a refused INIT takes from neither. */
-static bool outside_init_allowed(struct xlate_ctx *x, const struct gw_addr *peer,
-				 uint64_t now_ms)
+static bool outside_init_allowed(struct xlate_ctx *x, const struct gw_addr *peer, uint64_t now_ms)
 {
 	struct xlate_outside_init_limit *rl = x->outside_inits;
 	struct xlate_bucket *src, saved;
@@ -290,8 +289,8 @@ static struct assoc *create_from_inside(struct xlate_ctx *x, const struct pkt_ip
 }
 
 static void encap_finish(struct xlate_ctx *x, struct assoc *a, struct assoc_path *path,
-			 const struct pkt_ip *iph, const struct pkt_sctp *s, uint8_t *sp,
-			 size_t sl, bool verified, uint64_t now_ms, struct xlate_result *res);
+			 const struct pkt_ip *iph, const struct pkt_sctp *s, uint8_t *sp, size_t sl,
+			 bool verified, uint64_t now_ms, struct xlate_result *res);
 
 /* Not a packet the gateway carries: it goes on unchanged. */
 static void accept_unchanged(struct xlate_ctx *x, struct xlate_result *res)
@@ -308,8 +307,8 @@ static struct assoc *outbound_init(struct xlate_ctx *x, const struct pkt_ip *iph
 				   struct xlate_result *res)
 {
 	const struct conf_encap *e;
-	struct assoc *a = assoc_lookup_local(x->tab, &iph->src, s->src_port, s->dst_port,
-					     s->init_tag, true);
+	struct assoc *a =
+		assoc_lookup_local(x->tab, &iph->src, s->src_port, s->dst_port, s->init_tag, true);
 
 	/* The same keys as a relay association of this host: it is that one's. */
 	if (a && a->relay_port) {
@@ -335,8 +334,8 @@ static struct assoc *outbound_lookup(struct xlate_ctx *x, const struct pkt_ip *i
 				     const struct pkt_sctp *s, bool verified, uint64_t now_ms,
 				     struct xlate_result *res)
 {
-	struct assoc *a = assoc_lookup_local(x->tab, &iph->src, s->src_port, s->dst_port,
-					     s->vtag, s->t_bit);
+	struct assoc *a =
+		assoc_lookup_local(x->tab, &iph->src, s->src_port, s->dst_port, s->vtag, s->t_bit);
 
 	if (a && a->relay_port) {
 		set_drop(x, res, DROP_OUT_NO_ASSOC, 0);
@@ -397,8 +396,8 @@ void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_m
 /* What every packet to be encapsulated goes through once its association and path are
  * known: state, RFC 6951 5.7 address stripping, port translation, the result. */
 static void encap_finish(struct xlate_ctx *x, struct assoc *a, struct assoc_path *path,
-			 const struct pkt_ip *iph, const struct pkt_sctp *s, uint8_t *sp,
-			 size_t sl, bool verified, uint64_t now_ms, struct xlate_result *res)
+			 const struct pkt_ip *iph, const struct pkt_sctp *s, uint8_t *sp, size_t sl,
+			 bool verified, uint64_t now_ms, struct xlate_result *res)
 {
 	bool changed = false;
 
@@ -746,9 +745,8 @@ static void decap_finish(struct xlate_ctx *x, struct assoc *a, const struct gw_a
 	res->tos = tos;
 }
 
-void xlate_inbound(struct xlate_ctx *x, const struct gw_addr *peer, uint16_t udp_port,
-		   uint8_t tos, uint8_t *sp, size_t sl, uint64_t now_ms,
-		   struct xlate_result *res)
+void xlate_inbound(struct xlate_ctx *x, const struct gw_addr *peer, uint16_t udp_port, uint8_t tos,
+		   uint8_t *sp, size_t sl, uint64_t now_ms, struct xlate_result *res)
 {
 	struct pkt_sctp s;
 	struct assoc *a;

@@ -365,7 +365,10 @@ END_TEST
 START_TEST(test_expire)
 {
 	const struct assoc_timeouts to = {
-		.init_ms = 3000, .established_ms = 210000, .shutdown_ms = 5000, .closed_ms = 1000,
+		.init_ms = 3000,
+		.established_ms = 210000,
+		.shutdown_ms = 5000,
+		.closed_ms = 1000,
 	};
 	struct assoc_table *t = assoc_table_new(16);
 	const uint8_t states[] = { ASSOC_INIT, ASSOC_COOKIE, ASSOC_ESTABLISHED, ASSOC_SHUTDOWN,
@@ -573,12 +576,11 @@ static void ref_check(struct assoc_table *t, const struct ref *r)
 {
 	struct assoc *want = r->live ? r->a : NULL;
 
-	ck_assert_ptr_eq(assoc_lookup_local(t, &r->iaddr, r->iport, r->rport, r->itag, true),
-			 want);
+	ck_assert_ptr_eq(assoc_lookup_local(t, &r->iaddr, r->iport, r->rport, r->itag, true), want);
 	ck_assert_ptr_eq(assoc_lookup_remote(t, r->seen_port, r->rport, r->itag, true), want);
 	if (r->rtag) {
-		ck_assert_ptr_eq(assoc_lookup_local(t, &r->iaddr, r->iport, r->rport, r->rtag,
-						    false), want);
+		ck_assert_ptr_eq(
+			assoc_lookup_local(t, &r->iaddr, r->iport, r->rport, r->rtag, false), want);
 		ck_assert_ptr_eq(assoc_lookup_remote(t, r->seen_port, r->rport, r->rtag, false),
 				 want);
 	}
@@ -663,7 +665,6 @@ START_TEST(test_stress_evict)
 }
 END_TEST
 
-
 START_TEST(test_port_pair_conflict)
 {
 	struct assoc_table *t = assoc_table_new(8);
@@ -700,8 +701,10 @@ END_TEST
 START_TEST(test_internal_addresses)
 {
 	struct assoc_table *t = assoc_table_new(16);
-	struct gw_addr first = addr_of("10.0.0.1"), second = addr_of("10.0.1.1"), v6 = addr_of("fd00::1");
-	struct gw_addr other = addr_of("10.0.0.9"), list[3] = { addr_of("10.0.0.1"), addr_of("10.0.1.1"), v6 };
+	struct gw_addr first = addr_of("10.0.0.1"), second = addr_of("10.0.1.1"),
+		       v6 = addr_of("fd00::1");
+	struct gw_addr other = addr_of("10.0.0.9"),
+		       list[3] = { addr_of("10.0.0.1"), addr_of("10.0.1.1"), v6 };
 	struct assoc *a = mk(t, "10.0.0.1", 0x1111, 0x2222, 1);
 	struct assoc_iaddr *ia;
 
@@ -733,8 +736,9 @@ START_TEST(test_internal_addresses)
 	}
 	/* at most ASSOC_MAX_IADDRS */
 	{
-		struct gw_addr many[6] = { addr_of("10.9.0.1"), addr_of("10.9.0.2"), addr_of("10.9.0.3"),
-					   addr_of("10.9.0.4"), addr_of("10.9.0.5"), addr_of("10.9.0.6") };
+		struct gw_addr many[6] = { addr_of("10.9.0.1"), addr_of("10.9.0.2"),
+					   addr_of("10.9.0.3"), addr_of("10.9.0.4"),
+					   addr_of("10.9.0.5"), addr_of("10.9.0.6") };
 
 		assoc_add_iaddrs(a, many, 6);
 		ck_assert_uint_eq(a->niaddrs, ASSOC_MAX_IADDRS);

@@ -11,7 +11,10 @@
 
 static const struct ka_key key = { 0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL };
 static const struct ka_binding kb = {
-	.assoc_id = 7, .src_port = 5000, .dst_port = 7, .vtag = 0xaabbccdd,
+	.assoc_id = 7,
+	.src_port = 5000,
+	.dst_port = 7,
+	.vtag = 0xaabbccdd,
 };
 
 static struct gw_addr addr(const char *s)
@@ -208,8 +211,7 @@ START_TEST(test_hosts_answers_left_alone)
 		struct gw_addr to = addr("203.0.113.2");
 
 		n = ka_build_heartbeat(hb, sizeof(hb), &key, &kb, &to, 10);
-		ck_assert_uint_eq(ka_absorb_acks(hb, &n, &key, &kb, 20, 60000, &ack, 1, &left),
-				  0);
+		ck_assert_uint_eq(ka_absorb_acks(hb, &n, &key, &kb, 20, 60000, &ack, 1, &left), 0);
 	}
 }
 END_TEST
@@ -342,8 +344,8 @@ START_TEST(test_collect)
 	ck_assert_ptr_eq(out[0].path, &a->paths[1]);
 	/* Many associations, a small batch: the cursor resumes, nothing twice or lost. */
 	for (unsigned i = 0; i < 20; i++) {
-		struct assoc *x = assoc_create(t, &in, (uint16_t)(6000 + i), (uint16_t)(6000 + i), 7,
-					       100 + i, 200 + i, ASSOC_FROM_INSIDE, 1000);
+		struct assoc *x = assoc_create(t, &in, (uint16_t)(6000 + i), (uint16_t)(6000 + i),
+					       7, 100 + i, 200 + i, ASSOC_FROM_INSIDE, 1000);
 
 		assoc_path_get(x, &r1, 9899);
 		assoc_path_get(x, &r2, 9899);
