@@ -30,36 +30,46 @@
 #define CONF_DEFAULT_MARK 0x5c7b0000u
 #define CONF_DEFAULT_INIT_RATE 1000
 #define CONF_DEFAULT_INIT_RATE_SOURCE 50
+/* keepalive: RFC 8085 3.5's shortest keepalive interval; it keeps open the UDP mapping
+ * of any NAT that holds one for 20 s or more, at one 52-byte datagram each way per idle
+ * path every 15 s. */
+#define CONF_DEFAULT_KEEPALIVE 15
+#define CONF_MAX_KEEPALIVE 3600
+#define CONF_KEEPALIVE_UNSET 0xffff /* a rule without "keepalive": the global value */
 
 struct conf_prefix {
 	struct gw_addr addr; /* host bits cleared */
 	uint8_t len;
 };
 
-/* encapsulate to PREFIX|any [port P] [remote-udp-port U] */
+/* encapsulate to PREFIX|any [port P] [remote-udp-port U] [keepalive S] */
 struct conf_encap {
 	struct conf_prefix dst;
 	bool any;                 /* "any": every destination (both families) */
 	uint16_t port;            /* SCTP destination port; 0 = any port */
 	uint16_t remote_udp_port; /* default remote encapsulation port */
+	uint16_t keepalive;       /* seconds, 0 off; CONF_KEEPALIVE_UNSET: the global value */
 	unsigned line;
 };
 
-/* forward port P to ADDR [port Q] */
+/* forward port P to ADDR [port Q] [keepalive S] */
 struct conf_forward {
 	uint16_t port; /* SCTP port the remote peer targets */
 	struct gw_addr to;
 	uint16_t to_port; /* SCTP port of the internal host (== port when not given) */
+	uint16_t keepalive;
 	unsigned line;
 };
 
-/* relay port P to ADDR [port Q] [remote-udp-port U]: an association an internal host
- * opens to this gateway's own address, port P, is carried to ADDR port Q over UDP. */
+/* relay port P to ADDR [port Q] [remote-udp-port U] [keepalive S]: an association an
+ * internal host opens to this gateway's own address, port P, is carried to ADDR port Q
+ * over UDP. */
 struct conf_relay {
 	uint16_t port;            /* SCTP port on the gateway the internal host addresses */
 	struct gw_addr to;        /* the remote peer */
 	uint16_t to_port;         /* its SCTP port (== port when not given) */
 	uint16_t remote_udp_port; /* its encapsulation port (default 9899) */
+	uint16_t keepalive;
 	unsigned line;
 };
 
@@ -84,7 +94,8 @@ struct gw_conf {
 	uint32_t max_assoc;           /* max-associations N */
 	uint32_t init_rate;           /* init-rate N: new associations from outside per second */
 	uint32_t init_rate_source;    /* init-rate-per-source N: the same per remote address */
-	bool queue_bypass;            /* queue-bypass yes|no: accept, not drop, with no daemon */
+	uint16_t keepalive;   /* keepalive S: HEARTBEAT an idle path after S seconds; 0 off */
+	bool queue_bypass;    /* queue-bypass yes|no: accept, not drop, with no daemon */
 	bool host_mode;       /* host-mode yes|no: take this host's own SCTP (output hook) */
 	uint8_t relay_ingest; /* relay-ingest auto|raw|queue (enum conf_relay_ingest) */
 	unsigned ninternal;
@@ -129,5 +140,11 @@ const struct conf_forward *conf_match_forward(const struct gw_conf *c, uint16_t 
 /* Relay rule for the SCTP port an internal host addressed on the gateway, or NULL. */
 const struct conf_relay *conf_match_relay(const struct gw_conf *c, uint16_t port);
 bool conf_is_internal(const struct gw_conf *c, const struct gw_addr *a);
+
+/* A rule's keepalive interval: its own, or the global one. */
+static inline uint16_t conf_keepalive(const struct gw_conf *c, uint16_t rule_keepalive)
+{
+	return rule_keepalive == CONF_KEEPALIVE_UNSET ? c->keepalive : rule_keepalive;
+}
 
 #endif

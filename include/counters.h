@@ -66,6 +66,10 @@ enum counter_type {
 	     "ICMP errors sent to internal hosts (RFC 6951 5.5, path MTU).")                    \
 	STAT(relay_ingested, "relay_ingested", COUNTER_COUNTER,                                 \
 	     "Native SCTP packets to relay ports of the gateway itself read.")                  \
+	STAT(keepalives_sent, "keepalives_sent", COUNTER_COUNTER,                               \
+	     "HEARTBEATs the gateway sent on idle paths to keep NAT mappings open.")            \
+	STAT(keepalives_answered, "keepalives_answered", COUNTER_COUNTER,                       \
+	     "HEARTBEAT-ACKs answering the gateway's keepalives, verified and absorbed.")       \
 	STAT(relay_no_rule, "relay_no_rule", COUNTER_COUNTER,                                   \
 	     "Native SCTP packets to the gateway itself for a port no relay rule has, left "    \
 	     "alone.")                                                                          \
@@ -112,7 +116,15 @@ enum counter_type {
 	  "to a relay port from outside the internal networks")                                    \
 	X(DROP_RELAY_RECV_ERROR, "relay_receive_error",                                            \
 	  "reading the raw SCTP socket failed, or the packet was cut")                             \
-	X(DROP_IN_TOO_BIG, "in_too_big", "datagram longer than the receive buffer (cut)")
+	X(DROP_IN_TOO_BIG, "in_too_big", "datagram longer than the receive buffer (cut)")          \
+	X(DROP_IN_KEEPALIVE_FORGED, "in_keepalive_forged",                                         \
+	  "keepalive answer with the gateway's magic and a MAC that does not verify")              \
+	X(DROP_IN_KEEPALIVE_STALE, "in_keepalive_stale",                                           \
+	  "keepalive answer older than twice the interval, or from the future")                    \
+	X(DROP_IN_KEEPALIVE_REPLAYED, "in_keepalive_replayed",                                     \
+	  "keepalive answer already taken, or older than the newest one taken")                    \
+	X(DROP_OUT_UNLISTED_ADDR, "out_unlisted_address",                                          \
+	  "packet with an association's ports and tag from an address its host never listed")
 
 /* Counting entries: GW_COUNTERS(COUNTER_ONE, COUNTER_NONE, COUNTER_NONE) and so on. */
 #define COUNTER_ONE(...) +1

@@ -40,6 +40,8 @@ struct gw_stats {
 	uint64_t icmp_received;       /* ICMP errors about our datagrams (error queue) */
 	uint64_t icmp_sent;           /* ICMP errors sent to internal hosts */
 	uint64_t relay_ingested;      /* native SCTP to the gateway itself read (relay) */
+	uint64_t keepalives_sent;     /* the gateway's own HEARTBEATs (keepalive.h) */
+	uint64_t keepalives_answered; /* their answers, verified and absorbed */
 	uint64_t relay_no_rule;       /* ... for a port no relay rule has: left alone */
 	/* Associations created or re-learned through each rule, indexed like conf->encap /
 	 * conf->forward / conf->relay. A reload zeroes them: the indexes then name other rules. */

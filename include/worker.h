@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "ingest.h"
 #include "inject.h"
+#include "keepalive.h"
 #include "log.h"
 #include "stats.h"
 #include "udp.h"
@@ -37,8 +38,12 @@ struct worker_group {
 	struct gw_worker *workers;
 	unsigned n;
 	int request_stop_fd;
-	atomic_bool failed; /* a worker asked to stop because its queue failed */
+	atomic_bool failed;   /* a worker asked to stop because its queue failed */
+	struct ka_key ka_key; /* the keepalives' MAC secret, drawn at start (worker_group_init) */
 };
+
+/* Draw the group's secrets. 0, or -1 with errno when the kernel has no randomness. */
+int worker_group_init(struct worker_group *g);
 
 /* From a worker thread: the daemon must stop (its queue failed). */
 void worker_group_request_stop(struct worker_group *g);
@@ -89,10 +94,11 @@ struct gw_worker {
 		struct ratelimit pmtu;        /* a datagram over the path MTU */
 		struct ratelimit port_change; /* a peer's learned UDP port moved */
 		struct ratelimit table_full;
-		struct ratelimit send;     /* sending a datagram failed */
-		struct ratelimit inject;   /* injecting a packet or an ICMP error failed */
-		struct ratelimit udp_recv; /* reading a UDP socket or its error queue failed */
-		struct ratelimit ingest;   /* reading the raw SCTP socket failed */
+		struct ratelimit send;      /* sending a datagram failed */
+		struct ratelimit inject;    /* injecting a packet or an ICMP error failed */
+		struct ratelimit udp_recv;  /* reading a UDP socket or its error queue failed */
+		struct ratelimit ingest;    /* reading the raw SCTP socket failed */
+		struct ratelimit keepalive; /* sending a keepalive failed */
 	} rl_log;
 	bool fatal; /* the queue socket failed: the daemon must stop */
 	/* buffers, allocated once */
@@ -131,6 +137,9 @@ int worker_ingest_apply(struct gw_worker *w, bool raw, const struct gw_conf *con
 int worker_set_fail_open(struct gw_worker *w, bool on);
 /* Expire idle associations (lock held); returns how many. */
 unsigned worker_expire(struct gw_worker *w, const struct assoc_timeouts *to, uint64_t now);
+/* Send the keepalive HEARTBEATs now due on this worker's paths (lock held); returns how
+ * many were sent. */
+unsigned worker_send_keepalives(struct gw_worker *w, uint64_t now);
 /* Copy the queue's counters, the kernel's and the socket's, into the worker's stats
  * (lock held; the control thread's timer does it once a second). */
 void worker_refresh_queue_stats(struct gw_worker *w);

@@ -10,6 +10,7 @@
 #include "addr.h"
 #include "assoc.h"
 #include "conf.h"
+#include "keepalive.h"
 #include "stats.h"
 
 /* Token buckets for associations opened from outside (INIT floods): one in total and
@@ -32,7 +33,8 @@ struct xlate_ctx {
 	struct gw_stats *st;
 	struct xlate_outside_init_limit *outside_inits; /* NULL: not rate-limited */
 	unsigned worker;                                /* which worker's table this is (steer.h) */
-	unsigned share; /* the init rates are split among this many (0 = 1) */
+	unsigned share;              /* the init rates are split among this many (0 = 1) */
+	const struct ka_key *ka_key; /* the gateway's keepalive secret; NULL: no keepalives */
 };
 
 enum xlate_verdict {
@@ -41,6 +43,7 @@ enum xlate_verdict {
 	XV_ENCAP,     /* send res->sctp as UDP payload to res->peer:res->udp_port */
 	XV_INJECT,    /* send res->sctp as native SCTP from res->peer to res->inner */
 	XV_REPLY_UDP, /* send res->reply (an SCTP packet) as UDP back to res->peer:res->udp_port */
+	XV_ABSORBED,  /* the answer to a keepalive of the gateway's own: nothing to send */
 };
 
 struct xlate_result {
@@ -62,6 +65,10 @@ struct xlate_result {
 	bool port_changed; /* a learned remote UDP port moved */
 	bool created;      /* a new association */
 };
+
+/* The keepalive interval an association gets from the rule that covers it (the rule it
+ * was created by, as conf says now): for new associations and after a reload. */
+uint16_t xlate_keepalive_of(const struct gw_conf *c, const struct assoc *a);
 
 /* A native packet (IP header first) queued from the internal side. */
 void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_ms,

@@ -32,6 +32,7 @@ enum conf_single {
 	SEEN_RELAY_INGEST,
 	SEEN_QUEUE_LENGTH,
 	SEEN_BUSY_POLL,
+	SEEN_KEEPALIVE,
 	SEEN_COUNT
 };
 
@@ -275,6 +276,10 @@ static const struct conf_number num_init_rate_source = { "init-rate-per-source",
 							 false,
 							 "1-1000000 per second",
 							 CONF_FIELD(init_rate_source) };
+static const struct conf_number num_keepalive = {
+	"keepalive", "keepalive interval",      SEEN_KEEPALIVE,       0, CONF_MAX_KEEPALIVE,
+	false,       "0-3600 seconds, 0 = off", CONF_FIELD(keepalive)
+};
 static const struct conf_number num_timeout[] = {
 	{ "timeout init", "timeout", SEEN_TIMEOUT_INIT, 1, 86400, false, "1-86400 seconds",
 	  CONF_FIELD(timeout_init) },
@@ -444,39 +449,61 @@ static int st_internal(struct conf_reader *r, const struct conf_line *l)
 	return 0;
 }
 
-/* "[port P] [remote-udp-port U]" from token first on, in any order, each at most once;
- * port at least port_min. */
-static int port_options(struct conf_reader *r, const struct conf_line *l, int first, uint16_t *port,
-			unsigned port_min, uint16_t *remote_udp_port)
+/* The options a rule takes after its fixed part, in any order, each at most once: the
+ * ones whose pointer is set. */
+struct rule_opts {
+	uint16_t *port;
+	unsigned port_min;
+	uint16_t *remote_udp_port;
+	uint16_t *keepalive;
+};
+
+static const char *rule_opts_expected(const struct rule_opts *o)
 {
-	bool have_port = false, have_rport = false;
+	if (o->remote_udp_port)
+		return "\"port\", \"remote-udp-port\" or \"keepalive\"";
+	return "\"port\" or \"keepalive\"";
+}
+
+static int rule_options(struct conf_reader *r, const struct conf_line *l, int first,
+			const struct rule_opts *o)
+{
+	bool have_port = false, have_rport = false, have_ka = false;
 
 	for (int i = first; i < l->n; i += 2) {
 		const char *opt = l->tok[i];
-		bool *have;
-		uint16_t *val;
-		unsigned min;
+		uint64_t v;
 
-		if (strcmp(opt, "port") == 0) {
-			have = &have_port;
-			val = port;
-			min = port_min;
-		} else if (strcmp(opt, "remote-udp-port") == 0) {
-			have = &have_rport;
-			val = remote_udp_port;
-			min = 1;
+		if (o->port && strcmp(opt, "port") == 0) {
+			if (have_port)
+				return conf_error(r, "\"%s\" given twice", opt);
+			if (need_arg(r, l, i + 1, "port number", opt) < 0 ||
+			    parse_port(r, l->tok[i + 1], o->port_min, o->port) < 0)
+				return -1;
+			have_port = true;
+		} else if (o->remote_udp_port && strcmp(opt, "remote-udp-port") == 0) {
+			if (have_rport)
+				return conf_error(r, "\"%s\" given twice", opt);
+			if (need_arg(r, l, i + 1, "port number", opt) < 0 ||
+			    parse_port(r, l->tok[i + 1], 1, o->remote_udp_port) < 0)
+				return -1;
+			have_rport = true;
+		} else if (o->keepalive && strcmp(opt, "keepalive") == 0) {
+			if (have_ka)
+				return conf_error(r, "\"%s\" given twice", opt);
+			if (need_arg(r, l, i + 1, "seconds", opt) < 0)
+				return -1;
+			if (parse_num(l->tok[i + 1], false, CONF_MAX_KEEPALIVE, &v) < 0)
+				return conf_error(r,
+						  "bad keepalive interval %s (expected 0-3600 "
+						  "seconds, 0 = off)",
+						  q(l->tok[i + 1]).s);
+			*o->keepalive = (uint16_t)v;
+			have_ka = true;
 		} else {
-			return conf_error(r,
-					  "unknown option %s (expected \"port\" or "
-					  "\"remote-udp-port\")",
-					  q(opt).s);
+			return conf_error(r, "unknown option %s (expected %s)", q(opt).s,
+					  rule_opts_expected(o));
 		}
-		if (*have)
-			return conf_error(r, "\"%s\" given twice", opt);
-		if (need_arg(r, l, i + 1, "port number", opt) < 0 ||
-		    parse_port(r, l->tok[i + 1], min, val) < 0)
-			return -1;
-		*have = true;
 	}
 	return 0;
 }
@@ -489,6 +516,7 @@ static int st_encapsulate(struct conf_reader *r, const struct conf_line *l)
 
 	memset(&e, 0, sizeof(e));
 	e.remote_udp_port = CONF_DEFAULT_REMOTE_UDP_PORT;
+	e.keepalive = CONF_KEEPALIVE_UNSET;
 	e.line = r->line;
 	if (expect_word(r, l, 1, "to", "encapsulate") < 0 ||
 	    need_arg(r, l, 2, "destination (a prefix or \"any\")", "encapsulate to") < 0)
@@ -497,7 +525,8 @@ static int st_encapsulate(struct conf_reader *r, const struct conf_line *l)
 		e.any = true;
 	else if (parse_prefix(r, l->tok[2], &e.dst) < 0)
 		return -1;
-	if (port_options(r, l, 3, &e.port, 0, &e.remote_udp_port) < 0)
+	if (rule_options(r, l, 3,
+			 &(struct rule_opts){ &e.port, 0, &e.remote_udp_port, &e.keepalive }) < 0)
 		return -1;
 	if (c->nencap >= CONF_MAX_ENCAP)
 		return conf_error(r, "too many \"encapsulate\" rules (at most %d)", CONF_MAX_ENCAP);
@@ -505,7 +534,7 @@ static int st_encapsulate(struct conf_reader *r, const struct conf_line *l)
 	return 0;
 }
 
-/* forward port P to ADDRESS [port Q] */
+/* forward port P to ADDRESS [port Q] [keepalive S], options in any order, once. */
 static int st_forward(struct conf_reader *r, const struct conf_line *l)
 {
 	struct gw_conf *c = r->conf;
@@ -513,6 +542,7 @@ static int st_forward(struct conf_reader *r, const struct conf_line *l)
 	char after[32];
 
 	memset(&f, 0, sizeof(f));
+	f.keepalive = CONF_KEEPALIVE_UNSET;
 	f.line = r->line;
 	if (expect_word(r, l, 1, "port", "forward") < 0 ||
 	    need_arg(r, l, 2, "port number", "forward port") < 0 ||
@@ -523,14 +553,8 @@ static int st_forward(struct conf_reader *r, const struct conf_line *l)
 	    parse_addr(r, l->tok[4], &f.to) < 0)
 		return -1;
 	f.to_port = f.port;
-	if (l->n > 5) {
-		if (strcmp(l->tok[5], "port") != 0)
-			return conf_error(r, "unexpected %s after \"%s\" (expected \"port\")",
-					  q(l->tok[5]).s, l->tok[4]);
-		if (need_arg(r, l, 6, "port number", "port") < 0 ||
-		    parse_port(r, l->tok[6], 1, &f.to_port) < 0 || no_extra(r, l, 7) < 0)
-			return -1;
-	}
+	if (rule_options(r, l, 5, &(struct rule_opts){ &f.to_port, 1, NULL, &f.keepalive }) < 0)
+		return -1;
 	for (unsigned i = 0; i < c->nforward; i++) {
 		if (c->forward[i].port == f.port)
 			return conf_error(r, "port %u already forwarded on line %u", f.port,
@@ -542,7 +566,8 @@ static int st_forward(struct conf_reader *r, const struct conf_line *l)
 	return 0;
 }
 
-/* relay port P to ADDRESS [port Q] [remote-udp-port U], options in any order, once. */
+/* relay port P to ADDRESS [port Q] [remote-udp-port U] [keepalive S], options in any
+ * order, once. */
 static int st_relay(struct conf_reader *r, const struct conf_line *l)
 {
 	struct gw_conf *c = r->conf;
@@ -552,6 +577,7 @@ static int st_relay(struct conf_reader *r, const struct conf_line *l)
 	memset(&rl, 0, sizeof(rl));
 	rl.line = r->line;
 	rl.remote_udp_port = CONF_DEFAULT_REMOTE_UDP_PORT;
+	rl.keepalive = CONF_KEEPALIVE_UNSET;
 	if (expect_word(r, l, 1, "port", "relay") < 0 ||
 	    need_arg(r, l, 2, "port number", "relay port") < 0 ||
 	    parse_port(r, l->tok[2], 1, &rl.port) < 0)
@@ -561,7 +587,9 @@ static int st_relay(struct conf_reader *r, const struct conf_line *l)
 	    parse_addr(r, l->tok[4], &rl.to) < 0)
 		return -1;
 	rl.to_port = rl.port;
-	if (port_options(r, l, 5, &rl.to_port, 1, &rl.remote_udp_port) < 0)
+	if (rule_options(
+		    r, l, 5,
+		    &(struct rule_opts){ &rl.to_port, 1, &rl.remote_udp_port, &rl.keepalive }) < 0)
 		return -1;
 	for (unsigned i = 0; i < c->nrelay; i++) {
 		if (c->relay[i].port == rl.port)
@@ -590,6 +618,7 @@ static const struct {
 	{ "init-rate", NULL, &num_init_rate },
 	{ "init-rate-per-source", NULL, &num_init_rate_source },
 	{ "timeout", st_timeout, NULL },
+	{ "keepalive", NULL, &num_keepalive },
 	{ "internal", st_internal, NULL },
 	{ "encapsulate", st_encapsulate, NULL },
 	{ "forward", st_forward, NULL },
@@ -613,6 +642,7 @@ void conf_defaults(struct gw_conf *c)
 	c->max_assoc = CONF_DEFAULT_MAX_ASSOC;
 	c->init_rate = CONF_DEFAULT_INIT_RATE;
 	c->init_rate_source = CONF_DEFAULT_INIT_RATE_SOURCE;
+	c->keepalive = CONF_DEFAULT_KEEPALIVE;
 }
 
 void conf_read_init(struct conf_reader *r, struct gw_conf *c, const char *file)
@@ -751,6 +781,14 @@ static void dump_prefix(const struct conf_prefix *p, FILE *out)
 	fprintf(out, "%s/%u", addr_format(&p->addr, buf, sizeof(buf)), p->len);
 }
 
+/* A rule's own keepalive, if it has one, and the end of its line. */
+static void dump_keepalive(uint16_t keepalive, FILE *out)
+{
+	if (keepalive != CONF_KEEPALIVE_UNSET)
+		fprintf(out, " keepalive %u", keepalive);
+	fputc('\n', out);
+}
+
 void conf_dump(const struct gw_conf *c, FILE *out)
 {
 	char buf[GW_ADDRSTRLEN];
@@ -772,6 +810,7 @@ void conf_dump(const struct gw_conf *c, FILE *out)
 	fprintf(out, "timeout init %u\n", c->timeout_init);
 	fprintf(out, "timeout established %u\n", c->timeout_established);
 	fprintf(out, "timeout shutdown %u\n", c->timeout_shutdown);
+	fprintf(out, "keepalive %u\n", c->keepalive);
 	for (unsigned i = 0; i < c->ninternal; i++) {
 		fputs("internal ", out);
 		dump_prefix(&c->internal[i], out);
@@ -785,19 +824,22 @@ void conf_dump(const struct gw_conf *c, FILE *out)
 			fputs("any", out);
 		else
 			dump_prefix(&e->dst, out);
-		fprintf(out, " port %u remote-udp-port %u\n", e->port, e->remote_udp_port);
+		fprintf(out, " port %u remote-udp-port %u", e->port, e->remote_udp_port);
+		dump_keepalive(e->keepalive, out);
 	}
 	for (unsigned i = 0; i < c->nforward; i++) {
 		const struct conf_forward *f = &c->forward[i];
 
-		fprintf(out, "forward port %u to %s port %u\n", f->port,
+		fprintf(out, "forward port %u to %s port %u", f->port,
 			addr_format(&f->to, buf, sizeof(buf)), f->to_port);
+		dump_keepalive(f->keepalive, out);
 	}
 	for (unsigned i = 0; i < c->nrelay; i++) {
 		const struct conf_relay *rl = &c->relay[i];
 
-		fprintf(out, "relay port %u to %s port %u remote-udp-port %u\n", rl->port,
+		fprintf(out, "relay port %u to %s port %u remote-udp-port %u", rl->port,
 			addr_format(&rl->to, buf, sizeof(buf)), rl->to_port, rl->remote_udp_port);
+		dump_keepalive(rl->keepalive, out);
 	}
 }
 

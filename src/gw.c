@@ -167,6 +167,7 @@ static void gw_on_timer(int fd, uint32_t events GW_UNUSED, void *arg)
 
 		worker_lock(w);
 		n += worker_expire(w, &to, now);
+		worker_send_keepalives(w, now);
 		worker_refresh_queue_stats(w);
 		worker_unlock(w);
 	}
@@ -488,7 +489,8 @@ static struct gw *gw_new(const struct gw_opts *opts)
 	gw->group.workers = calloc(gw->group.n, sizeof(*gw->group.workers));
 	gw->group.request_stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	gw->loop = loop_new();
-	if (!gw->group.workers || gw->group.request_stop_fd < 0 || !gw->loop) {
+	if (!gw->group.workers || gw->group.request_stop_fd < 0 || !gw->loop ||
+	    worker_group_init(&gw->group) < 0) {
 		log_err("gw_new: %s", strerror(errno));
 		goto fail;
 	}

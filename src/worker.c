@@ -433,6 +433,7 @@ static void worker_handle_dgram(struct gw_worker *w, struct udp_dgram *d, uint64
 	case XV_DROP:
 		log_drop(w, &r, "inbound");
 		break;
+	case XV_ABSORBED: /* a keepalive's answer: counted by xlate */
 	case XV_ACCEPT:
 	case XV_ENCAP:
 		break;
@@ -591,6 +592,7 @@ static void worker_init_limits(struct gw_worker *w, unsigned workers)
 	w->rl_log.inject = (struct ratelimit)RATELIMIT_INIT(1000, 5);
 	w->rl_log.udp_recv = (struct ratelimit)RATELIMIT_INIT(1000, 5);
 	w->rl_log.ingest = (struct ratelimit)RATELIMIT_INIT(1000, 5);
+	w->rl_log.keepalive = (struct ratelimit)RATELIMIT_INIT(1000, 5);
 }
 
 /* The worker's sockets and queue, watched by its epoll: the UDP socket of the shared
@@ -663,7 +665,8 @@ int worker_init(struct gw_worker *w, struct worker_group *g, unsigned id, const 
 				   .st = &w->stats,
 				   .outside_inits = &w->outside_inits,
 				   .worker = id,
-				   .share = n };
+				   .share = n,
+				   .ka_key = &g->ka_key };
 
 	return worker_open_io(w, c, n, err, errlen);
 }
@@ -760,11 +763,19 @@ void worker_unlock(struct gw_worker *w)
 	pthread_mutex_unlock(&w->lock);
 }
 
+int worker_group_init(struct worker_group *g)
+{
+	return getrandom(&g->ka_key, sizeof(g->ka_key), 0) == (ssize_t)sizeof(g->ka_key) ? 0 : -1;
+}
+
 int worker_set_conf(struct gw_worker *w, const struct gw_conf *conf, char *err, size_t errlen)
 {
 	unsigned n = steer_workers(conf);
 
 	w->x.conf = conf;
+	/* Keepalive intervals follow the rules as they are now. */
+	for (struct assoc *a = assoc_next(w->tab, NULL); a; a = assoc_next(w->tab, a))
+		a->ka_interval_s = xlate_keepalive_of(conf, a);
 	/* The steering program knows the forward rules: the group gets the new one. */
 	if (n > 1 && w->id == n - 1)
 		return worker_steer_udp(w, conf, err, errlen);
@@ -825,6 +836,47 @@ unsigned worker_expire(struct gw_worker *w, const struct assoc_timeouts *to, uin
 
 	w->stats.assoc_expired += n;
 	return n;
+}
+
+#define WORKER_KA_BATCH 32
+
+unsigned worker_send_keepalives(struct gw_worker *w, uint64_t now)
+{
+	struct ka_send ks[WORKER_KA_BATCH];
+	struct udp_out o[WORKER_KA_BATCH];
+	struct assoc *cursor = NULL;
+	unsigned sent = 0;
+	bool done;
+
+	do {
+		unsigned n =
+			ka_collect(w->tab, w->x.ka_key, now, &cursor, &done, ks, WORKER_KA_BATCH);
+
+		for (unsigned i = 0; i < n; i++)
+			o[i] = (struct udp_out){ .dst = ks[i].path->addr,
+						 .port = ks[i].path->udp_port,
+						 .data = ks[i].pkt,
+						 .len = ks[i].len };
+		if (n)
+			udp_send_batch(&w->udp, o, n);
+		for (unsigned i = 0; i < n; i++) {
+			if (!o[i].err) {
+				sent++;
+				continue;
+			}
+			ks[i].path->ka_sent--;
+			w->stats.drops[DROP_OUT_SEND]++;
+			if (ratelimit_ok(&w->rl_log.keepalive, now, NULL)) {
+				char a[GW_ADDRSTRLEN];
+
+				log_warnx("association %u: keepalive to %s: %s", ks[i].assoc->id,
+					  addr_format(&o[i].dst, a, sizeof(a)),
+					  strerror(-o[i].err));
+			}
+		}
+	} while (!done);
+	w->stats.keepalives_sent += sent;
+	return sent;
 }
 
 void worker_refresh_queue_stats(struct gw_worker *w)

@@ -143,7 +143,7 @@ static bool outside_init_allowed(struct xlate_ctx *x, const struct gw_addr *peer
  * configured rule does not cover, so this opens no path that an INIT would not.
  */
 static struct assoc *relearn_outbound(struct xlate_ctx *x, const struct pkt_ip *iph,
-				      const struct pkt_sctp *s, uint64_t now_ms)
+				      const struct pkt_sctp *s, uint64_t now_ms, bool *unlisted)
 {
 	const struct conf_forward *f;
 	const struct conf_encap *e;
@@ -151,7 +151,7 @@ static struct assoc *relearn_outbound(struct xlate_ctx *x, const struct pkt_ip *
 
 	/* The other half of an entry re-learned from outside: the remote tag is missing. */
 	while ((a = assoc_pair_next(x->tab, s->src_port, s->dst_port, a)) != NULL) {
-		if (a->rtag == 0 && a->iport == s->src_port && addr_equal(&a->iaddr, &iph->src)) {
+		if (a->rtag == 0 && a->iport == s->src_port && assoc_has_iaddr(a, &iph->src)) {
 			assoc_set_rtag(x->tab, a, s->vtag);
 			return a;
 		}
@@ -162,7 +162,7 @@ static struct assoc *relearn_outbound(struct xlate_ctx *x, const struct pkt_ip *
 		if (f->to_port != s->src_port || !addr_equal(&f->to, &iph->src))
 			continue;
 		while ((a = assoc_pair_next(x->tab, f->port, s->dst_port, a)) != NULL) {
-			if (a->rtag == 0 && addr_equal(&a->iaddr, &iph->src)) {
+			if (a->rtag == 0 && assoc_has_iaddr(a, &iph->src)) {
 				assoc_set_rtag(x->tab, a, s->vtag);
 				return a;
 			}
@@ -172,18 +172,23 @@ static struct assoc *relearn_outbound(struct xlate_ctx *x, const struct pkt_ip *
 	if (!e)
 		return NULL;
 	/* The same endpoints with a live association and another tag: a stale or forged
-	 * packet, not a lost association. The same tag from another address of the
-	 * internal host (a multi-homed host, e.g. dual-stack, heartbeating a peer address
-	 * the association does not use): the gateway carries one internal address per
-	 * association, so it is dropped, as before re-learning existed. */
-	while ((a = assoc_pair_next(x->tab, s->src_port, s->dst_port, a)) != NULL)
-		if (a->iport == s->src_port &&
-		    (addr_equal(&a->iaddr, &iph->src) || a->rtag == s->vtag))
+	 * packet, not a lost association. The same tag from an address the association's
+	 * host never listed: not its packet (its own addresses found it above). */
+	while ((a = assoc_pair_next(x->tab, s->src_port, s->dst_port, a)) != NULL) {
+		if (a->iport != s->src_port)
+			continue;
+		if (a->rtag == s->vtag && !assoc_has_iaddr(a, &iph->src)) {
+			*unlisted = true;
 			return NULL;
+		}
+		if (assoc_has_iaddr(a, &iph->src))
+			return NULL;
+	}
 	a = assoc_create(x->tab, &iph->src, s->src_port, s->src_port, s->dst_port, 0, s->vtag,
 			 ASSOC_FROM_INSIDE, now_ms);
 	if (a) {
 		a->state = ASSOC_ESTABLISHED;
+		a->ka_interval_s = conf_keepalive(x->conf, e->keepalive);
 		x->st->assoc_relearned++;
 		x->st->rule_hits.encap[e - x->conf->encap]++;
 	}
@@ -211,6 +216,7 @@ static struct assoc *relearn_inbound(struct xlate_ctx *x, const struct gw_addr *
 			 ASSOC_FROM_OUTSIDE, now_ms);
 	if (a) {
 		a->state = ASSOC_ESTABLISHED;
+		a->ka_interval_s = conf_keepalive(x->conf, f->keepalive);
 		x->st->assoc_relearned++;
 		x->st->rule_hits.forward[f - x->conf->forward]++;
 	}
@@ -292,6 +298,21 @@ static void encap_finish(struct xlate_ctx *x, struct assoc *a, struct assoc_path
 			 const struct pkt_ip *iph, const struct pkt_sctp *s, uint8_t *sp, size_t sl,
 			 bool verified, uint64_t now_ms, struct xlate_result *res);
 
+/* A multi-homed host lists its addresses in its INIT or INIT-ACK (which the gateway then
+ * strips): keep those inside the internal networks, so that its packets from any of
+ * them find the association. */
+static void learn_internal_addrs(struct xlate_ctx *x, struct assoc *a, const uint8_t *sp,
+				 const struct pkt_sctp *s)
+{
+	struct gw_addr listed[ASSOC_MAX_IADDRS], keep[ASSOC_MAX_IADDRS];
+	unsigned n = pkt_sctp_init_addrs(sp, s, listed, ASSOC_MAX_IADDRS), k = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		if (!x->conf->ninternal || conf_is_internal(x->conf, &listed[i]))
+			keep[k++] = listed[i];
+	assoc_add_iaddrs(a, keep, k);
+}
+
 /* Not a packet the gateway carries: it goes on unchanged. */
 static void accept_unchanged(struct xlate_ctx *x, struct xlate_result *res)
 {
@@ -323,8 +344,10 @@ static struct assoc *outbound_init(struct xlate_ctx *x, const struct pkt_ip *iph
 		return NULL;
 	}
 	a = create_from_inside(x, iph, s, &iph->dst, s->dst_port, verified, now_ms, res);
-	if (a)
+	if (a) {
+		a->ka_interval_s = conf_keepalive(x->conf, e->keepalive);
 		x->st->rule_hits.encap[e - x->conf->encap]++;
+	}
 	return a;
 }
 
@@ -336,13 +359,18 @@ static struct assoc *outbound_lookup(struct xlate_ctx *x, const struct pkt_ip *i
 {
 	struct assoc *a =
 		assoc_lookup_local(x->tab, &iph->src, s->src_port, s->dst_port, s->vtag, s->t_bit);
+	bool unlisted = false;
 
 	if (a && a->relay_port) {
 		set_drop(x, res, DROP_OUT_NO_ASSOC, 0);
 		return NULL;
 	}
 	if (!a && verified && !s->t_bit)
-		a = relearn_outbound(x, iph, s, now_ms);
+		a = relearn_outbound(x, iph, s, now_ms, &unlisted);
+	if (!a && unlisted) {
+		set_drop(x, res, DROP_OUT_UNLISTED_ADDR, 0);
+		return NULL;
+	}
 	if (!a) {
 		/* Not an association we carry: ours to drop only if a rule claims it. */
 		if (conf_match_encap(x->conf, &iph->dst, s->dst_port))
@@ -401,8 +429,16 @@ static void encap_finish(struct xlate_ctx *x, struct assoc *a, struct assoc_path
 {
 	bool changed = false;
 
-	if (verified)
+	if (verified) {
+		struct assoc_iaddr *ia = assoc_iaddr_find(a, &iph->src);
+
 		track_state(x, a, s);
+		if (s->addr_params)
+			learn_internal_addrs(x, a, sp, s);
+		/* The host's latest source is where its inbound packets go. */
+		if (ia)
+			assoc_iaddr_used(a, ia, now_ms);
+	}
 
 	/* RFC 6951 5.7: internal addresses must not reach the peer; it then uses the
 	 * source address of the packet, which is the gateway's (or its NAT's). */
@@ -423,6 +459,7 @@ static void encap_finish(struct xlate_ctx *x, struct assoc *a, struct assoc_path
 	a->pkts_out++;
 	a->bytes_out += sl;
 	path->pkts_out++;
+	path->last_out_ms = now_ms;
 
 	res->verdict = XV_ENCAP;
 	res->assoc = a;
@@ -448,12 +485,13 @@ static struct assoc *relearn_relay(struct xlate_ctx *x, const struct pkt_ip *iph
 
 	while ((a = assoc_pair_next(x->tab, s->src_port, rl->to_port, a)) != NULL)
 		if (a->iport == s->src_port &&
-		    (addr_equal(&a->iaddr, &iph->src) || a->rtag == s->vtag))
+		    (assoc_has_iaddr(a, &iph->src) || a->rtag == s->vtag))
 			return NULL;
 	a = assoc_create(x->tab, &iph->src, s->src_port, s->src_port, rl->to_port, 0, s->vtag,
 			 ASSOC_FROM_INSIDE, now_ms);
 	if (a) {
 		a->state = ASSOC_ESTABLISHED;
+		a->ka_interval_s = conf_keepalive(x->conf, rl->keepalive);
 		a->relay_addr = iph->dst;
 		a->relay_port = s->dst_port;
 		x->st->assoc_relearned++;
@@ -481,6 +519,7 @@ static struct assoc *relay_assoc(struct xlate_ctx *x, const struct pkt_ip *iph,
 		x->st->rule_hits.relay[rl - x->conf->relay]++;
 		a->relay_addr = iph->dst;
 		a->relay_port = s->dst_port;
+		a->ka_interval_s = conf_keepalive(x->conf, rl->keepalive);
 		return a;
 	}
 	a = assoc_lookup_local(x->tab, &iph->src, s->src_port, rl->to_port, s->vtag, s->t_bit);
@@ -635,6 +674,7 @@ static struct assoc *inbound_init_new(struct xlate_ctx *x, const struct gw_addr 
 		set_drop(x, res, DROP_IN_TABLE_FULL, 0);
 		return NULL;
 	}
+	a->ka_interval_s = conf_keepalive(x->conf, f->keepalive);
 	x->st->assoc_created++;
 	x->st->rule_hits.forward[f - x->conf->forward]++;
 	res->created = true;
@@ -708,9 +748,10 @@ static void inbound_learn_port(struct xlate_ctx *x, struct assoc *a, const struc
 
 /* Inbound step 5, the mirror of encap_finish: undo the port translation, hide the peer
  * from a relay association's host, the result. */
-static void decap_finish(struct xlate_ctx *x, struct assoc *a, const struct gw_addr *peer,
-			 uint16_t udp_port, uint8_t tos, const struct pkt_sctp *s, uint8_t *sp,
-			 size_t sl, uint64_t now_ms, struct xlate_result *res)
+static void decap_finish(struct xlate_ctx *x, struct assoc *a, const struct gw_addr *inner,
+			 const struct gw_addr *peer, uint16_t udp_port, uint8_t tos,
+			 const struct pkt_sctp *s, uint8_t *sp, size_t sl, uint64_t now_ms,
+			 struct xlate_result *res)
 {
 	bool changed = false;
 
@@ -741,13 +782,62 @@ static void decap_finish(struct xlate_ctx *x, struct assoc *a, const struct gw_a
 	res->peer = *peer;
 	res->udp_port = udp_port;
 	res->from = a->relay_port ? a->relay_addr : *peer;
-	res->inner = a->iaddr;
+	res->inner = *inner;
 	res->tos = tos;
+}
+
+/*
+ * Inbound, the answers to the gateway's own keepalives (keepalive.h): taken out of the
+ * packet before anything else, and judged. A forged, stale or replayed one drops the
+ * whole packet (nothing is learned from it); valid ones are counted on their path.
+ * Returns 0 to go on with what is left (*sl shortened, CRC32c fixed), 1 when nothing is
+ * left (absorbed), -1 when dropped.
+ */
+static int inbound_keepalive_answers(struct xlate_ctx *x, struct assoc *a, uint8_t *sp, size_t *sl,
+				     uint64_t now_ms, struct xlate_result *res)
+{
+	struct ka_binding b = { a->id, a->seen_port, a->rport, a->rtag };
+	uint64_t max_age_ms =
+		(2 * (uint64_t)(a->ka_interval_s ? a->ka_interval_s : 30) + 30) * 1000;
+	struct ka_ack acks[2];
+	unsigned left,
+		n = ka_absorb_acks(sp, sl, x->ka_key, &b, now_ms, max_age_ms, acks, 2, &left);
+	enum gw_drop bad = DROP_COUNT;
+
+	if (!n)
+		return 0;
+	for (unsigned i = 0; i < n && bad == DROP_COUNT; i++) {
+		struct assoc_path *p = i < 2 ? ka_answer_path(a, acks[i].addr_hash) : NULL;
+
+		if (i >= 2 || acks[i].result == KA_ACK_FORGED)
+			bad = DROP_IN_KEEPALIVE_FORGED;
+		else if (acks[i].result == KA_ACK_STALE)
+			bad = DROP_IN_KEEPALIVE_STALE;
+		else if (!p || acks[i].sent_ms <= p->ka_answered_sent_ms)
+			bad = DROP_IN_KEEPALIVE_REPLAYED;
+	}
+	if (bad != DROP_COUNT) {
+		set_drop(x, res, bad, 0);
+		return -1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct assoc_path *p = ka_answer_path(a, acks[i].addr_hash);
+
+		p->ka_answered++;
+		p->ka_answered_sent_ms = acks[i].sent_ms;
+		p->ka_rtt_ms = (uint32_t)(now_ms - acks[i].sent_ms);
+		x->st->keepalives_answered++;
+	}
+	if (!left)
+		return 1;
+	pkt_sctp_set_checksum(sp, *sl);
+	return 0;
 }
 
 void xlate_inbound(struct xlate_ctx *x, const struct gw_addr *peer, uint16_t udp_port, uint8_t tos,
 		   uint8_t *sp, size_t sl, uint64_t now_ms, struct xlate_result *res)
 {
+	const struct gw_addr *inner;
 	struct pkt_sctp s;
 	struct assoc *a;
 	bool verified;
@@ -761,13 +851,52 @@ void xlate_inbound(struct xlate_ctx *x, const struct gw_addr *peer, uint16_t udp
 		a = inbound_lookup(x, peer, &s, verified, now_ms, res);
 	if (!a)
 		return;
-	/* A peer address of the other family (a dual-stack peer heartbeating from it)
-	 * cannot be injected toward this internal host. A relay association's host sees
-	 * only the gateway's address, whatever the peer's family. */
-	if (!a->relay_port && a->iaddr.family != peer->family) {
+	/* Where it goes: the address the host uses now, or one it listed of the peer's
+	 * family (a dual-stack peer heartbeating from its other address); none: dropped. A
+	 * relay association's host sees only the gateway's address, whatever the peer's
+	 * family. */
+	inner = a->relay_port ? &a->iaddr : assoc_inject_addr(a, peer->family);
+	if (!inner) {
 		set_drop(x, res, DROP_IN_FAMILY, 0);
 		return;
 	}
+	if (x->ka_key && pkt_has_chunk(&s, SCTP_CT_HEARTBEAT_ACK)) {
+		int rc = inbound_keepalive_answers(x, a, sp, &sl, now_ms, res);
+
+		if (rc < 0)
+			return;
+		if (rc > 0) {
+			inbound_learn_port(x, a, peer, udp_port, &s, verified, now_ms, res);
+			res->verdict = XV_ABSORBED;
+			res->assoc = a;
+			return;
+		}
+		/* what is left is another packet: parse it again for the rewrite */
+		if (pkt_parse_sctp(sp, sl, &s) != PKT_OK) {
+			set_drop(x, res, DROP_IN_MALFORMED, 0);
+			return;
+		}
+	}
 	inbound_learn_port(x, a, peer, udp_port, &s, verified, now_ms, res);
-	decap_finish(x, a, peer, udp_port, tos, &s, sp, sl, now_ms, res);
+	decap_finish(x, a, inner, peer, udp_port, tos, &s, sp, sl, now_ms, res);
+}
+
+uint16_t xlate_keepalive_of(const struct gw_conf *c, const struct assoc *a)
+{
+	if (a->relay_port) {
+		const struct conf_relay *rl = conf_match_relay(c, a->relay_port);
+
+		return conf_keepalive(c, rl ? rl->keepalive : CONF_KEEPALIVE_UNSET);
+	}
+	if (a->origin == ASSOC_FROM_OUTSIDE) {
+		const struct conf_forward *f = conf_match_forward(c, a->seen_port);
+
+		return conf_keepalive(c, f ? f->keepalive : CONF_KEEPALIVE_UNSET);
+	}
+	if (a->npaths) {
+		const struct conf_encap *e = conf_match_encap(c, &a->paths[0].addr, a->rport);
+
+		return conf_keepalive(c, e ? e->keepalive : CONF_KEEPALIVE_UNSET);
+	}
+	return c->keepalive;
 }

@@ -465,7 +465,8 @@ static const struct err_case err_cases[] = {
 	{ "internal 10.0.0.0/8\nencapsulate to any remote-udp-port 1 remote-udp-port 1\n",
 	  "t.conf:2: \"remote-udp-port\" given twice" },
 	{ "internal 10.0.0.0/8\nencapsulate to any udp-port 9899\n",
-	  "t.conf:2: unknown option \"udp-port\" (expected \"port\" or \"remote-udp-port\")" },
+	  "t.conf:2: unknown option \"udp-port\" (expected \"port\", \"remote-udp-port\" or "
+	  "\"keepalive\")" },
 	{ "internal 10.0.0.0/8\nencapsulate to any port\n",
 	  "t.conf:2: missing port number after \"port\"" },
 	{ "internal 10.0.0.0/8\nencapsulate to any port 65536\n",
@@ -488,13 +489,31 @@ static const struct err_case err_cases[] = {
 	{ MIN "forward port 7 to host.example\n",
 	  "t.conf:3: bad address \"host.example\" (expected an IPv4 or IPv6 address)" },
 	{ MIN "forward port 7 to 10.10.1.2 8\n",
-	  "t.conf:3: unexpected \"8\" after \"10.10.1.2\" (expected \"port\")" },
+	  "t.conf:3: unknown option \"8\" (expected \"port\" or \"keepalive\")" },
 	{ MIN "forward port 7 to 10.10.1.2 port\n",
 	  "t.conf:3: missing port number after \"port\"" },
 	{ MIN "forward port 7 to 10.10.1.2 port 70000\n",
 	  "t.conf:3: bad port \"70000\" (expected 1-65535)" },
 	{ MIN "forward port 7 to 10.10.1.2 port 8 x\n",
-	  "t.conf:3: extra argument \"x\" to \"forward\"" },
+	  "t.conf:3: unknown option \"x\" (expected \"port\" or \"keepalive\")" },
+	{ MIN "forward port 7 to 10.10.1.2 keepalive\n",
+	  "t.conf:3: missing seconds after \"keepalive\"" },
+	{ MIN "forward port 7 to 10.10.1.2 keepalive 3601\n",
+	  "t.conf:3: bad keepalive interval \"3601\" (expected 0-3600 seconds, 0 = off)" },
+	{ MIN "forward port 7 to 10.10.1.2 keepalive 4 keepalive 5\n",
+	  "t.conf:3: \"keepalive\" given twice" },
+	/* keepalive */
+	{ MIN "keepalive\n", "t.conf:3: missing value after \"keepalive\"" },
+	{ MIN "keepalive -1\n",
+	  "t.conf:3: bad keepalive interval \"-1\" (expected 0-3600 seconds, 0 = off)" },
+	{ MIN "keepalive 3601\n",
+	  "t.conf:3: bad keepalive interval \"3601\" (expected 0-3600 seconds, 0 = off)" },
+	{ MIN "keepalive 5 6\n", "t.conf:3: extra argument \"6\" to \"keepalive\"" },
+	{ MIN "keepalive 5\nkeepalive 6\n", "t.conf:4: \"keepalive\" already set on line 3" },
+	{ "internal 10.10.1.0/24\nencapsulate to any keepalive x\n",
+	  "t.conf:2: bad keepalive interval \"x\" (expected 0-3600 seconds, 0 = off)" },
+	{ "internal 10.10.1.0/24\nencapsulate to any keepalive 1 port 2 keepalive 3\n",
+	  "t.conf:2: \"keepalive\" given twice" },
 	{ MIN "forward port 7 to 10.10.1.2\n\nforward port 7 to 10.10.1.3\n",
 	  "t.conf:5: port 7 already forwarded on line 3" },
 	/* host-mode */
@@ -531,9 +550,11 @@ static const struct err_case err_cases[] = {
 	{ MIN "relay port 7 to any\n",
 	  "t.conf:3: bad address \"any\" (expected an IPv4 or IPv6 address)" },
 	{ MIN "relay port 7 to 203.0.113.9 8\n",
-	  "t.conf:3: unknown option \"8\" (expected \"port\" or \"remote-udp-port\")" },
+	  "t.conf:3: unknown option \"8\" (expected \"port\", \"remote-udp-port\" or "
+	  "\"keepalive\")" },
 	{ MIN "relay port 7 to 203.0.113.9 port 8 udp-port 9899\n",
-	  "t.conf:3: unknown option \"udp-port\" (expected \"port\" or \"remote-udp-port\")" },
+	  "t.conf:3: unknown option \"udp-port\" (expected \"port\", \"remote-udp-port\" or "
+	  "\"keepalive\")" },
 	{ MIN "relay port 7 to 203.0.113.9 port\n",
 	  "t.conf:3: missing port number after \"port\"" },
 	{ MIN "relay port 7 to 203.0.113.9 port 8 remote-udp-port\n",
@@ -799,8 +820,9 @@ START_TEST(test_dump_text)
 	char *text;
 
 	parse_ok("internal 10.10.1.0/24\ninternal fd00::1\nencapsulate to any\n"
-		 "encapsulate to 192.0.2.0/24 remote-udp-port 1 port 2\n"
-		 "forward port 7 to 10.10.1.2\nmark 255\n",
+		 "encapsulate to 192.0.2.0/24 remote-udp-port 1 keepalive 0 port 2\n"
+		 "forward port 7 to 10.10.1.2\nmark 255\n"
+		 "forward port 8 to 10.10.1.2 keepalive 4 port 9\nkeepalive 20\n",
 		 c);
 	text = dump(c);
 	ck_assert_str_eq(text, "udp-port 9899\n"
@@ -817,11 +839,13 @@ START_TEST(test_dump_text)
 			       "timeout init 3\n"
 			       "timeout established 210\n"
 			       "timeout shutdown 3\n"
+			       "keepalive 20\n"
 			       "internal 10.10.1.0/24\n"
 			       "internal fd00::1/128\n"
 			       "encapsulate to any port 0 remote-udp-port 9899\n"
-			       "encapsulate to 192.0.2.0/24 port 2 remote-udp-port 1\n"
-			       "forward port 7 to 10.10.1.2 port 7\n");
+			       "encapsulate to 192.0.2.0/24 port 2 remote-udp-port 1 keepalive 0\n"
+			       "forward port 7 to 10.10.1.2 port 7\n"
+			       "forward port 8 to 10.10.1.2 port 9 keepalive 4\n");
 	free(text);
 	free(c);
 }
@@ -835,27 +859,30 @@ START_TEST(test_dump_text_relay)
 
 	parse_ok("relay port 36412 to 198.51.100.4 remote-udp-port 10000 port 36413\n"
 		 "host-mode yes\nrelay-ingest raw\nencapsulate to any\n"
-		 "relay port 2905 to 2001:db8::9\nforward port 7 to 100.64.0.2\n",
+		 "relay port 2905 to 2001:db8::9 keepalive 30\nforward port 7 to 100.64.0.2\n",
 		 c);
 	text = dump(c);
-	ck_assert_str_eq(text, "udp-port 9899\n"
-			       "queue 0\n"
-			       "queue-length 4096\n"
-			       "busy-poll 0\n"
-			       "queue-bypass no\n"
-			       "host-mode yes\n"
-			       "relay-ingest raw\n"
-			       "mark 0x5c7b0000\n"
-			       "max-associations 65536\n"
-			       "init-rate 1000\n"
-			       "init-rate-per-source 50\n"
-			       "timeout init 3\n"
-			       "timeout established 210\n"
-			       "timeout shutdown 3\n"
-			       "encapsulate to any port 0 remote-udp-port 9899\n"
-			       "forward port 7 to 100.64.0.2 port 7\n"
-			       "relay port 36412 to 198.51.100.4 port 36413 remote-udp-port 10000\n"
-			       "relay port 2905 to 2001:db8::9 port 2905 remote-udp-port 9899\n");
+	ck_assert_str_eq(
+		text,
+		"udp-port 9899\n"
+		"queue 0\n"
+		"queue-length 4096\n"
+		"busy-poll 0\n"
+		"queue-bypass no\n"
+		"host-mode yes\n"
+		"relay-ingest raw\n"
+		"mark 0x5c7b0000\n"
+		"max-associations 65536\n"
+		"init-rate 1000\n"
+		"init-rate-per-source 50\n"
+		"timeout init 3\n"
+		"timeout established 210\n"
+		"timeout shutdown 3\n"
+		"keepalive 15\n"
+		"encapsulate to any port 0 remote-udp-port 9899\n"
+		"forward port 7 to 100.64.0.2 port 7\n"
+		"relay port 36412 to 198.51.100.4 port 36413 remote-udp-port 10000\n"
+		"relay port 2905 to 2001:db8::9 port 2905 remote-udp-port 9899 keepalive 30\n");
 	free(text);
 
 	parse_ok("relay port 1 to 203.0.113.1\nrelay-ingest queue\n", c);
