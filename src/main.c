@@ -74,36 +74,40 @@ static bool stderr_is_journal(void)
 	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
-int main(int argc, char **argv)
+/* The command line. */
+struct cmdline {
+	struct gw_opts opts;
+	const char *user, *group;
+	bool check_only;
+};
+
+/* -1 to go on, else the exit status (-V, -h, a usage error). */
+static int parse_cmdline(int argc, char **argv, struct cmdline *cl)
 {
-	struct gw_opts opts = { .conf_path = GW_CONF_PATH, .ctl_path = CTL_DEFAULT_SOCKET };
-	const char *user = NULL, *group = NULL;
-	struct privs_target privs;
-	bool check_only = false;
 	int ch;
 
 	while ((ch = getopt(argc, argv, "c:fns:u:g:dVh")) != -1) {
 		switch (ch) {
 		case 'c':
-			opts.conf_path = optarg;
+			cl->opts.conf_path = optarg;
 			break;
 		case 'f':
-			opts.foreground = true;
+			cl->opts.foreground = true;
 			break;
 		case 'n':
-			check_only = true;
+			cl->check_only = true;
 			break;
 		case 's':
-			opts.ctl_path = optarg;
+			cl->opts.ctl_path = optarg;
 			break;
 		case 'u':
-			user = optarg;
+			cl->user = optarg;
 			break;
 		case 'g':
-			group = optarg;
+			cl->group = optarg;
 			break;
 		case 'd':
-			opts.debug = true;
+			cl->opts.debug = true;
 			break;
 		case 'V':
 			printf("sctp-udp-gw %s\n", PACKAGE_VERSION);
@@ -120,28 +124,41 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (group && !user) {
+	if (cl->group && !cl->user) {
 		fprintf(stderr, "sctp-udp-gw: -g needs -u\n");
 		return 2;
 	}
-	if (check_only)
-		return check_config(opts.conf_path, opts.debug);
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct cmdline cl = { .opts = { .conf_path = GW_CONF_PATH,
+					.ctl_path = CTL_DEFAULT_SOCKET } };
+	struct gw_opts *opts = &cl.opts;
+	struct privs_target privs;
+	int rc = parse_cmdline(argc, argv, &cl);
+
+	if (rc >= 0)
+		return rc;
+	if (cl.check_only)
+		return check_config(opts->conf_path, opts->debug);
 	/* Names are resolved now, while errors still reach the terminal. */
-	if (user) {
+	if (cl.user) {
 		char err[256];
 
-		if (privs_resolve(user, group, &privs, err, sizeof(err)) < 0) {
+		if (privs_resolve(cl.user, cl.group, &privs, err, sizeof(err)) < 0) {
 			fprintf(stderr, "sctp-udp-gw: %s\n", err);
 			return 1;
 		}
-		opts.privs = &privs;
+		opts->privs = &privs;
 	}
 
 	/* Under systemd (or once detached) the journal gets structured priorities. */
-	if (!opts.foreground && daemon(0, 0) < 0) {
+	if (!opts->foreground && daemon(0, 0) < 0) {
 		perror("sctp-udp-gw: daemon");
 		return 1;
 	}
-	log_init(opts.debug, !opts.foreground || stderr_is_journal());
-	return gw_main(&opts);
+	log_init(opts->debug, !opts->foreground || stderr_is_journal());
+	return gw_main(opts);
 }
