@@ -224,7 +224,7 @@ src, dst, sport, dport, tag = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sy
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 132)
 s.bind((src, 0))
 for i in range(3):
-    hb = hostile.chunk(4, 0, struct.pack("!HH", 1, 8) + struct.pack("!I", i))
+    hb = hostile.chunk(4, 0, struct.pack("!HH", 1, 16) + b"sgwstray" + struct.pack("!I", i))
     s.sendto(hostile.sctp(sport, dport, tag, hb), (dst, 0))
 EOF
 		e2e_fail "case C: cannot send from $STRAY_ADDR"
@@ -237,7 +237,9 @@ s0 = json.load(open('$E2E_TMP/stats.c.0.json'))['stats']
 s = d['stats']
 k = 'drop_out_unlisted_address'
 check(k in s, '%s not in show stats' % k)
-check(s.get(k, 0) - s0.get(k, 0) == 3, '%s moved by %d, expected 3' % (k, s.get(k, 0) - s0.get(k, 0)))
+# At least: the kernel host itself heartbeats the peer's IPv6 address from fd00:10::2,
+# which it never listed in this IPv4 association, and those count here too.
+check(s.get(k, 0) - s0.get(k, 0) >= 3, '%s moved by %d, expected 3 or more' % (k, s.get(k, 0) - s0.get(k, 0)))
 check(s.get('associations_created') == s0.get('associations_created'),
       'associations_created %r -> %r' % (s0.get('associations_created'), s.get('associations_created')))
 a0 = json.load(open('$E2E_TMP/assocs.c.0.json')).get('associations', [])
@@ -262,6 +264,8 @@ e2e_log "case B: echoed ${b_got:-?}/$COUNT, longest gap ${b_gap:-?} ms; drop_out
 cap_stop
 aborts=$(cap_count "$CAP_FILE" "sctp.chunk_type == 6")
 [ "$aborts" = 0 ] || { cap_summary "$CAP_FILE"; e2e_fail "$aborts ABORT(s) crossed the outside"; }
+stray=$(cap_count "$CAP_FILE" 'sctp.parameter_heartbeat_information contains "sgwstray"')
+[ "$stray" = 0 ] || e2e_fail "case C: $stray packet(s) from $STRAY_ADDR crossed the outside"
 cap_outside_ok "$IN_ADDR" "$IN_ADDR_B" "$IN_ADDR6" "$IN_ADDR6_B"
 vm_stop host
 gw_stop TERM || e2e_fail "daemon did not stop on SIGTERM"
