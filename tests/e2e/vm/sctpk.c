@@ -309,8 +309,8 @@ static void gap_report(const struct opts *o, struct gap *g, long long start, int
 {
 	if (got < o->count)
 		gap_note(g, now_ms(), got);
-	say(o->role, "longest gap %lld ms between echoes (after %d echoed, from %lld ms) tag %s", g->max_ms,
-	    g->max_after, g->max_at_ms ? g->max_at_ms - start : 0, o->tag);
+	say(o->role, "longest gap %lld ms between echoes (after %d echoed, from %lld ms) tag %s",
+	    g->max_ms, g->max_after, g->max_at_ms ? g->max_at_ms - start : 0, o->tag);
 }
 
 static void on_alarm(int sig)
