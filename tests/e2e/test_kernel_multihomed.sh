@@ -49,7 +49,12 @@ cap_start "$NS_NAT" out0 outside
 # (and the routes over it: linkwatch runs up to 1 s late), then the case B server.
 # hb_interval 1 s: in case B the host itself sends nothing unprompted but heartbeats,
 # and only its packets from eth1 tell the gateway where it is now.
+# IPv6: carrier loss marks eth0's routes linkdown but (Linux 6.1) leaves the routes'
+# cached copies valid, so a socket keeps sending into the dead NIC until its routing
+# table changes; the watcher does what a network manager does on carrier loss and
+# removes eth0's IPv6 default route (and puts it back with the carrier).
 cli="sctpk client -r 500 -i 100 -n $COUNT -d $DEADLINE"
+watch6="r=; while :; do c=\$(cat /sys/class/net/eth0/carrier); if [ \$c = 0 ] && [ -z \"\$r\" ]; then ip -6 route del default via $GW_INT_ADDR6 && r=1; elif [ \$c = 1 ] && [ -n \"\$r\" ]; then ip -6 route add default via $GW_INT_ADDR6 metric 10 && r=; fi; sleep 0.1; done"
 carrier='i=0; while [ "$(cat /sys/class/net/eth0/carrier)" != 1 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; sleep 1.5'
 vm_start host "$NS_IN" \
 	--nic eth0 "$IN_ADDR/24 $IN_ADDR6/64" --nic eth1 "$IN_ADDR_B/24 $IN_ADDR6_B/64" \
@@ -61,7 +66,7 @@ vm_start host "$NS_IN" \
 	--sysctl net.ipv6.conf.all.ignore_routes_with_linkdown=1 \
 	--sysctl net.ipv6.conf.eth0.ignore_routes_with_linkdown=1 \
 	--sysctl net.sctp.hb_interval=1000 -- \
-	"$cli -t v4 -b $IN_ADDR -b $IN_ADDR_B $PEER_ADDR 7; echo SGW-PHASE v4 rc=\$?; $carrier;" \
+	"($watch6) & $cli -t v4 -b $IN_ADDR -b $IN_ADDR_B $PEER_ADDR 7; echo SGW-PHASE v4 rc=\$?; $carrier;" \
 	"$cli -t v6 -b $IN_ADDR6 -b $IN_ADDR6_B $PEER_ADDR6 7; echo SGW-PHASE v6 rc=\$?; $carrier;" \
 	"sctpk server -b $IN_ADDR -b $IN_ADDR_B $FWD_PORT"
 vm_wait_ready host 30
