@@ -13,7 +13,8 @@
  * an association comes up soon after its path does. Output lines start with
  * "sctpk client:" / "sctpk server:"; the last client line is
  * "sctpk client: echoed GOT/COUNT tag TAG ...". Exit status 0 only when every token
- * came back.
+ * came back. Before it, "sctpk client: longest gap MS ms ..." gives the longest
+ * silence between two echoes (a path failover's cost).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -284,6 +285,34 @@ static int count_tokens(const char *tag, const char *buf, size_t len, unsigned c
 	return got;
 }
 
+/* The longest time between two echoes that brought new tokens (what a path failover
+ * costs the application); with tokens missing at the end, the silence since the last
+ * echo counts too. */
+struct gap {
+	long long last_ms;
+	long long max_ms;
+	long long max_at_ms;
+	int max_after;
+};
+
+static void gap_note(struct gap *g, long long t, int got_before)
+{
+	if (g->last_ms && t - g->last_ms > g->max_ms) {
+		g->max_ms = t - g->last_ms;
+		g->max_at_ms = g->last_ms;
+		g->max_after = got_before;
+	}
+	g->last_ms = t;
+}
+
+static void gap_report(const struct opts *o, struct gap *g, long long start, int got)
+{
+	if (got < o->count)
+		gap_note(g, now_ms(), got);
+	say(o->role, "longest gap %lld ms between echoes (after %d echoed, from %lld ms) tag %s",
+	    g->max_ms, g->max_after, g->max_at_ms ? g->max_at_ms - start : 0, o->tag);
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -295,6 +324,7 @@ static int run_client(const struct opts *o)
 	long long start = now_ms(), deadline = start + o->deadline_s * 1000LL, next;
 	struct sigaction sa = { .sa_handler = on_alarm };
 	char a[INET6_ADDRSTRLEN];
+	struct gap gap = { 0 };
 	int fd, sent = 0, got = 0, rc;
 
 	if (!seen)
@@ -344,14 +374,19 @@ static int run_client(const struct opts *o)
 		if (rc > 0) {
 			char buf[65536];
 			ssize_t r = recv(fd, buf, sizeof(buf), 0);
+			int n;
 
 			if (r <= 0) {
 				say(o->role, "association lost (%s)", r < 0 ? strerror(errno) : "shutdown by peer");
 				break;
 			}
-			got += count_tokens(o->tag, buf, (size_t)r, seen, o->count);
+			n = count_tokens(o->tag, buf, (size_t)r, seen, o->count);
+			if (n > 0)
+				gap_note(&gap, now_ms(), got);
+			got += n;
 		}
 	}
+	gap_report(o, &gap, start, got);
 	say(o->role, "echoed %d/%d tag %s (sent %d) in %lld ms", got, o->count, o->tag, sent, now_ms() - start);
 	close(fd); /* graceful SHUTDOWN */
 	free(seen);
