@@ -38,9 +38,10 @@ need_gw
 vm_need
 topo_up
 
-nsx "$NS_GW" ip route replace default via "$NAT_IN_ADDR" mtu lock "$PATH_MTU" &&
-	nsx "$NS_GW" ip -6 route replace default via "$NAT_IN_ADDR6" mtu lock "$PATH_MTU" ||
+if ! { nsx "$NS_GW" ip route replace default via "$NAT_IN_ADDR" mtu lock "$PATH_MTU" &&
+	nsx "$NS_GW" ip -6 route replace default via "$NAT_IN_ADDR6" mtu lock "$PATH_MTU"; }; then
 	e2e_fail "cannot set the route MTU on GW"
+fi
 echo_server_start "$NS_PEER" "$ENCAPS_PORT" "$ENCAPS_PORT"
 
 conf="$E2E_TMP/gw.conf"
