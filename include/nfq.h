@@ -15,7 +15,7 @@ struct nfqueue_packet {
 	size_t len;
 	uint32_t mark;
 	uint16_t hw_proto;
-	uint8_t hook; /* NF_INET_FORWARD, NF_INET_LOCAL_OUT, NF_INET_LOCAL_IN */
+	uint8_t hook; /* NF_INET_PRE_ROUTING, NF_INET_LOCAL_OUT, NF_INET_LOCAL_IN */
 };
 
 /* Called for each queued packet; must return NF_ACCEPT or NF_DROP (the verdict). */

@@ -19,8 +19,8 @@ const char *nft_queue_kind_name(enum nft_queue_kind k);
 
 /*
  * Install (or replace, in the same batch) table inet sctp_udp_gw. Its chains queue to
- * conf->queue_num SCTP packets whose mark is not conf->mark: forward_sctp (forward hook)
- * those from an internal network, output_sctp (output hook, host mode) those this host
+ * conf->queue_num SCTP packets whose mark is not conf->mark: prerouting_sctp (prerouting
+ * hook) those from an internal network to be routed on, output_sctp (output hook, host mode) those this host
  * sends, input_sctp (input hook; only with relay_queue) those to a relay port. Tries the
  * native queue expression first and falls back to the xtables target. 0 on success
  * (*used says which), -1 with err set.

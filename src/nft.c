@@ -26,23 +26,24 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/xt_NFQUEUE.h>
+#include <linux/rtnetlink.h>
 
 #include "nft.h"
 #include "steer.h"
 
 #define NFT_FAMILY NFPROTO_INET
 #define NFT_FAMILY_NAME "inet"
-#define NFT_CHAIN_FORWARD "forward_sctp" /* router mode: internal hosts' SCTP */
-#define NFT_CHAIN_OUTPUT "output_sctp"   /* host mode: this host's own SCTP */
-#define NFT_CHAIN_INPUT "input_sctp"     /* relay mode, queue ingest: SCTP to relay ports */
-#define NFT_CHAIN_DISPATCH "dispatch"    /* several workers: which queue takes a packet */
+#define NFT_CHAIN_ROUTER "prerouting_sctp" /* router mode: internal hosts' SCTP */
+#define NFT_CHAIN_OUTPUT "output_sctp"     /* host mode: this host's own SCTP */
+#define NFT_CHAIN_INPUT "input_sctp"       /* relay mode, queue ingest: SCTP to relay ports */
+#define NFT_CHAIN_DISPATCH "dispatch"      /* several workers: which queue takes a packet */
 #define NFT_CHAIN_RELAY_DISPATCH "relay_dispatch_" /* ... for relay rules, by Q's bits */
 #define NFT_TABLE_COMMENT "managed by sctp-udp-gw, do not touch"
 /*
- * Mangle priority (-150): after conntrack (-200), and before the usual filter chains (0),
- * so the gateway takes internal SCTP even where a forward filter would drop protocol 132
- * it was never meant to route natively. Packets we re-inject with NF_ACCEPT still go
- * through every later chain, so the admin's filter keeps the last word on those.
+ * Mangle priority (-150): after defragmentation (-400) and conntrack (-200), and before the
+ * usual filter chains (0), so the gateway takes internal SCTP even where a filter would
+ * drop protocol 132 it was never meant to route natively. Packets we re-inject with
+ * NF_ACCEPT still go through every later chain, so the admin's filter keeps the last word.
  */
 #define NFT_CHAIN_PRIO -150
 #define NFT_IPPROTO_SCTP 132
@@ -175,8 +176,9 @@ static int nft_batch_table(struct nft_batch *nb, uint16_t type, uint16_t flags, 
 	return 0;
 }
 
-/* A base chain on hook, or with hook 0 a regular chain (a jump target). */
-static int nft_batch_chain(struct nft_batch *nb, const char *name, uint32_t hook)
+/* A base chain on hook, or with NFT_REGULAR a regular chain (a jump target). */
+#define NFT_REGULAR (-1) /* not a hook: NF_INET_PRE_ROUTING is 0 */
+static int nft_batch_chain(struct nft_batch *nb, const char *name, int hook)
 {
 	struct nftnl_chain *c;
 	struct nlmsghdr *nlh;
@@ -189,9 +191,9 @@ static int nft_batch_chain(struct nft_batch *nb, const char *name, uint32_t hook
 		return -ENOMEM;
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE_NAME);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
-	if (hook) {
+	if (hook != NFT_REGULAR) {
 		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
-		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, (uint32_t)hook);
 		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, NFT_CHAIN_PRIO);
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	}
@@ -268,7 +270,7 @@ static bool nft_expr_bitwise(struct nftnl_rule *r, const void *mask, uint32_t le
  * [ct load state] [bitwise & every state bit] [cmp != 0]: "ct state invalid,established,
  * related,new,untracked", true for every packet, so it changes no verdict. It is there for
  * its side effect: a ct expression makes the kernel track connections in this namespace,
- * and tracking reassembles IP fragments before the forward hook, so the queue gets whole
+ * and tracking reassembles IP fragments before the prerouting chain, so the queue gets whole
  * packets (a host may fragment SCTP sent without DF; the gateway cannot use fragments).
  * A narrower match such as "ct state != invalid" would let packets the SCTP tracker
  * calls invalid (say, a verification tag it did not expect) pass natively, unqueued.
@@ -287,6 +289,23 @@ static bool nft_expr_ct_any(struct nftnl_rule *r)
 	}
 	return nft_rule_add(r, e) && nft_expr_bitwise(r, &every, sizeof(every)) &&
 	       nft_expr_cmp(r, NFT_CMP_NEQ, &none, sizeof(none));
+}
+
+/*
+ * [fib daddr type] [cmp == unicast]: the packet is to be routed on, not delivered here
+ * (local, anycast of this router) nor broadcast or multicast; what the forward hook saw.
+ */
+static bool nft_expr_fib_unicast(struct nftnl_rule *r)
+{
+	uint32_t unicast = RTN_UNICAST;
+	struct nftnl_expr *e = nftnl_expr_alloc("fib");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	}
+	return nft_rule_add(r, e) && nft_expr_cmp(r, NFT_CMP_EQ, &unicast, sizeof(unicast));
 }
 
 /*
@@ -405,7 +424,7 @@ static int nft_batch_dispatch(struct nft_batch *nb, const struct gw_conf *conf,
 		snprintf(chain, sizeof(chain), "%s", NFT_CHAIN_DISPATCH);
 	else
 		snprintf(chain, sizeof(chain), "%s%d", NFT_CHAIN_RELAY_DISPATCH, relay_bits);
-	rc = nft_batch_chain(nb, chain, 0);
+	rc = nft_batch_chain(nb, chain, NFT_REGULAR);
 	for (unsigned a = 0; !rc && a <= mask; a++) {
 		for (unsigned b = 0; !rc && b <= mask; b++) {
 			struct nftnl_rule *r = nft_rule_new(chain);
@@ -453,10 +472,13 @@ static int nft_batch_dispatch(struct nft_batch *nb, const struct gw_conf *conf,
 }
 
 /*
- * [meta nfproto] [payload saddr + bitwise when the prefix is not byte aligned + cmp]
- * [meta l4proto sctp] [meta mark != mark] [ct state: any] [queue]. This is the order nft
- * itself emits for "ip saddr P meta l4proto sctp ...", so `nft list` prints it back in
- * that short form.
+ * Router mode, hook prerouting: [meta nfproto] [payload saddr + bitwise when the prefix is
+ * not byte aligned + cmp] [meta l4proto sctp] [meta mark != mark] [fib daddr type unicast]
+ * [ct state: any] [queue]. Prerouting, not forward: the kernel checks a forwarded packet
+ * against the egress link's MTU before the forward hook and would answer a DF packet too
+ * big for that link itself, with the link MTU; taken here, every packet reaches the daemon,
+ * which answers with the tunnel MTU. This is the order nft itself emits for "ip saddr P
+ * meta l4proto sctp ...", so `nft list` prints it back in that short form.
  */
 static int nft_batch_rule(struct nft_batch *nb, const struct gw_conf *conf,
 			  const struct conf_prefix *pfx, enum nft_queue_kind kind)
@@ -473,7 +495,7 @@ static int nft_batch_rule(struct nft_batch *nb, const struct gw_conf *conf,
 
 	if (pfx->addr.family != AF_INET && pfx->addr.family != AF_INET6)
 		return -EAFNOSUPPORT;
-	r = nft_rule_new(NFT_CHAIN_FORWARD);
+	r = nft_rule_new(NFT_CHAIN_ROUTER);
 	if (!r)
 		return -ENOMEM;
 
@@ -498,8 +520,8 @@ static int nft_batch_rule(struct nft_batch *nb, const struct gw_conf *conf,
 	ok = ok && nft_expr_meta(r, NFT_META_L4PROTO) &&
 	     nft_expr_cmp(r, NFT_CMP_EQ, &l4proto, sizeof(l4proto)) &&
 	     nft_expr_meta(r, NFT_META_MARK) &&
-	     nft_expr_cmp(r, NFT_CMP_NEQ, &conf->mark, sizeof(conf->mark)) && nft_expr_ct_any(r) &&
-	     nft_expr_take(r, conf, kind, NULL);
+	     nft_expr_cmp(r, NFT_CMP_NEQ, &conf->mark, sizeof(conf->mark)) &&
+	     nft_expr_fib_unicast(r) && nft_expr_ct_any(r) && nft_expr_take(r, conf, kind, NULL);
 	if (!ok) {
 		nftnl_rule_free(r);
 		return -ENOMEM;
@@ -713,7 +735,7 @@ static int nft_batch_fill(struct nft_batch *nb, const struct gw_conf *conf, bool
 		}
 	}
 	if (!rc && conf->ninternal)
-		rc = nft_batch_chain(nb, NFT_CHAIN_FORWARD, NF_INET_FORWARD);
+		rc = nft_batch_chain(nb, NFT_CHAIN_ROUTER, NF_INET_PRE_ROUTING);
 	for (i = 0; !rc && i < conf->ninternal && i < CONF_MAX_INTERNAL; i++)
 		rc = nft_batch_rule(nb, conf, &conf->internal[i], kind);
 	if (!rc && conf->host_mode) {

@@ -308,7 +308,7 @@ static void worker_encap(struct gw_worker *w, const uint8_t *ip, size_t len,
 }
 
 /* One queued native packet: exactly one verdict is returned for it. The input hook
- * queues only SCTP to relay ports (relay-ingest queue); the forward and output hooks
+ * queues only SCTP to relay ports (relay-ingest queue); the prerouting and output hooks
  * queue SCTP from internal hosts and from this host. */
 static unsigned worker_on_queued(struct nfqueue_packet *qp, void *arg)
 {

@@ -6,8 +6,9 @@
 #  1. local: the link GW - NAT has MTU 1280; IN sends 1280-byte packets (1232-byte
 #     messages). The kernel forwards them (they fit the route), the gateway's UDP send
 #     fails with EMSGSIZE, and it answers IN with "fragmentation needed", MTU 1272,
-#     quoting IN's own packet. (Bigger packets never reach the gateway's queue: the
-#     kernel's forwarding path refuses them first, with MTU 1280.)
+#     quoting IN's own packet. (Bigger DF packets reach the queue as well, since the
+#     router chain sits in prerouting, before the kernel's forwarding MTU check:
+#     test_kernel_pmtu.)
 #  2. remote: the link NAT - PEER has MTU 1280; IN sends 1448-byte packets. The NAT's
 #     kernel answers the gateway's DF datagram with "fragmentation needed", MTU 1280;
 #     the gateway maps the quoted SCTP header (ports, tag) to the association and tells

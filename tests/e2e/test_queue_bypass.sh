@@ -26,16 +26,17 @@ gw_kill()
 	gw_table_present || e2e_fail "the table vanished with a SIGKILL"
 }
 
-# A counter in GW ahead of the gateway's chain: proves the client's packets arrived.
+# A counter in GW ahead of the gateway's chain (prerouting, priority raw before its
+# mangle): proves the client's packets arrived.
 nsx "$NS_GW" nft -f - <<EOF || e2e_fail "cannot install the probe counter"
 table inet probe {
-	chain forward {
-		type filter hook forward priority raw; policy accept;
+	chain prerouting {
+		type filter hook prerouting priority raw; policy accept;
 		meta l4proto sctp counter
 	}
 }
 EOF
-gw_seen() { nsx "$NS_GW" nft list chain inet probe forward | grep -o 'packets [0-9]*' | cut -d' ' -f2; }
+gw_seen() { nsx "$NS_GW" nft list chain inet probe prerouting | grep -o 'packets [0-9]*' | cut -d' ' -f2; }
 
 # ---- queue-bypass no: fail closed ----
 gw_write_config "$conf" "internal 10.10.1.0/24" "encapsulate to any"

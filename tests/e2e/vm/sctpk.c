@@ -3,7 +3,7 @@
  *
  *   sctpk server [-b ADDR]... [-e UDPPORT] PORT
  *   sctpk client [-b ADDR]... [-e UDPPORT] [-p LPORT] [-n COUNT] [-i MS] [-d SECONDS]
- *                [-r MS] [-t TAG] ADDR PORT
+ *                [-r MS] [-t TAG] [-s BYTES] ADDR PORT
  *
  * -b binds these local addresses (sctp_bindx; more than one makes the host multi-homed
  * in INIT / INIT-ACK), -e sets the remote UDP encapsulation port (RFC 6951; needs the
@@ -14,7 +14,10 @@
  * "sctpk client:" / "sctpk server:"; the last client line is
  * "sctpk client: echoed GOT/COUNT tag TAG ...". Exit status 0 only when every token
  * came back. Before it, "sctpk client: longest gap MS ms ..." gives the longest
- * silence between two echoes (a path failover's cost).
+ * silence between two echoes (a path failover's cost). -s pads each message to BYTES
+ * (at most MAX_MSG_SIZE) after its token, for messages bigger than the path; each first
+ * echo of a token then also prints "sctpk client: token N echoed after MS ms" (from
+ * its send).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -39,6 +42,7 @@
 #define MAX_BIND 8
 #define MAX_CONNS 32
 #define MAX_COUNT 100000
+#define MAX_MSG_SIZE 16000
 
 struct opts {
 	const char *role;
@@ -51,6 +55,7 @@ struct opts {
 	int deadline_s;
 	int rto_ms;
 	const char *tag;
+	int msg_size;
 	struct sockaddr_storage peer;
 	int port;
 };
@@ -318,6 +323,42 @@ static void on_alarm(int sig)
 	(void)sig;
 }
 
+/* Message n: "tok-TAG-N\n", or with -s that many bytes, the token first. */
+static int build_message(const struct opts *o, int n, char *msg, size_t cap)
+{
+	int len = snprintf(msg, cap, "tok-%s-%d%s", o->tag, n, o->msg_size ? " " : "\n");
+
+	if (len < 0 || (size_t)len >= cap)
+		return -1;
+	if (o->msg_size > len && (size_t)o->msg_size < cap) {
+		memset(msg + len, 'x', (size_t)(o->msg_size - len - 1));
+		msg[o->msg_size - 1] = '\n';
+		len = o->msg_size;
+	}
+	return len;
+}
+
+/* With -s: when each token was sent, and whether its first echo was reported. */
+static long long token_sent_at[MAX_COUNT + 1];
+static unsigned char token_reported[MAX_COUNT + 1];
+
+/* count_tokens, and with -s a line per token seen for the first time: how long after
+ * its send it came back. */
+static int count_tokens_timed(const struct opts *o, const char *buf, size_t len, unsigned char *seen)
+{
+	int got = count_tokens(o->tag, buf, len, seen, o->count), i;
+
+	if (!o->msg_size || !got)
+		return got;
+	for (i = 1; i <= o->count; i++) {
+		if (seen[i] && !token_reported[i]) {
+			token_reported[i] = 1;
+			say(o->role, "token %d echoed after %lld ms", i, now_ms() - token_sent_at[i]);
+		}
+	}
+	return got;
+}
+
 static int run_client(const struct opts *o)
 {
 	unsigned char *seen = calloc((size_t)o->count + 1, 1);
@@ -355,14 +396,15 @@ static int run_client(const struct opts *o)
 		long long t = now_ms(), wait_ms;
 
 		if (sent < o->count && t >= next) {
-			char msg[160];
-			int len = snprintf(msg, sizeof(msg), "tok-%s-%d\n", o->tag, sent + 1);
+			char msg[MAX_MSG_SIZE];
+			int len = build_message(o, sent + 1, msg, sizeof(msg));
 
 			if (send(fd, msg, (size_t)len, 0) != len) {
 				say(o->role, "send: %s", strerror(errno));
 				break;
 			}
 			sent++;
+			token_sent_at[sent] = t;
 			next = t + o->interval_ms;
 		}
 		wait_ms = (sent < o->count ? next : deadline) - now_ms();
@@ -380,7 +422,7 @@ static int run_client(const struct opts *o)
 				say(o->role, "association lost (%s)", r < 0 ? strerror(errno) : "shutdown by peer");
 				break;
 			}
-			n = count_tokens(o->tag, buf, (size_t)r, seen, o->count);
+			n = count_tokens_timed(o, buf, (size_t)r, seen);
 			if (n > 0)
 				gap_note(&gap, now_ms(), got);
 			got += n;
@@ -397,7 +439,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: sctpk server [-b ADDR]... [-e UDPPORT] PORT\n"
 			"       sctpk client [-b ADDR]... [-e UDPPORT] [-p LPORT] [-n COUNT] [-i MS]\n"
-			"                    [-d SECONDS] [-r MS] [-t TAG] ADDR PORT\n");
+			"                    [-d SECONDS] [-r MS] [-t TAG] [-s BYTES] ADDR PORT\n");
 	return 2;
 }
 
@@ -412,7 +454,7 @@ int main(int argc, char **argv)
 	if (strcmp(o.role, "server") != 0 && strcmp(o.role, "client") != 0)
 		return usage();
 	optind = 2;
-	while ((c = getopt(argc, argv, "b:e:p:n:i:d:r:t:")) != -1) {
+	while ((c = getopt(argc, argv, "b:e:p:n:i:d:r:t:s:")) != -1) {
 		switch (c) {
 		case 'b':
 			if (o.nbind == MAX_BIND || parse_addr(optarg, 0, &o.bind[o.nbind]) < 0)
@@ -426,10 +468,13 @@ int main(int argc, char **argv)
 		case 'd': o.deadline_s = atoi(optarg); break;
 		case 'r': o.rto_ms = atoi(optarg); break;
 		case 't': o.tag = optarg; break;
+		case 's': o.msg_size = atoi(optarg); break;
 		default: return usage();
 		}
 	}
 	if (o.count < 1 || o.count > MAX_COUNT || o.deadline_s < 1 || o.interval_ms < 0)
+		return usage();
+	if (o.msg_size < 0 || o.msg_size > MAX_MSG_SIZE)
 		return usage();
 	if (strcmp(o.role, "server") == 0) {
 		if (optind + 1 != argc)
