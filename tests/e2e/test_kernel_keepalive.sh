@@ -43,11 +43,15 @@ vm_need
 topo_up
 
 # ---- the legacy NAT: short UDP mappings, and counters that show a missing one ----
-nsx "$NS_NAT" sysctl -qw "net.netfilter.nf_conntrack_udp_timeout=$NAT_TIMEOUT" \
-	"net.netfilter.nf_conntrack_udp_timeout_stream=$NAT_TIMEOUT" ||
+# Per network namespace on this kernel: the host's own values must not change.
+ct=(net.netfilter.nf_conntrack_udp_timeout net.netfilter.nf_conntrack_udp_timeout_stream)
+host_ct=$(sysctl -n "${ct[@]}" | tr '\n' ' ')
+nsx "$NS_NAT" sysctl -qw "${ct[0]}=$NAT_TIMEOUT" "${ct[1]}=$NAT_TIMEOUT" ||
 	e2e_fail "cannot set the NAT's conntrack UDP timeouts"
-[ "$(sysctl -n net.netfilter.nf_conntrack_udp_timeout_stream)" != "$NAT_TIMEOUT" ] ||
-	e2e_log "note: the host's own conntrack UDP stream timeout is $NAT_TIMEOUT too"
+[ "$(nsx "$NS_NAT" sysctl -n "${ct[@]}" | tr '\n' ' ')" = "$NAT_TIMEOUT $NAT_TIMEOUT " ] ||
+	e2e_fail "the NAT's conntrack UDP timeouts are not $NAT_TIMEOUT s"
+[ "$(sysctl -n "${ct[@]}" | tr '\n' ' ')" = "$host_ct" ] ||
+	e2e_fail "setting the NAT's conntrack UDP timeouts changed the host's (not per namespace here)"
 # A peer datagram that reaches the NAT's own input had no mapping to follow.
 nsx "$NS_NAT" nft -f - <<EOF || e2e_fail "cannot install the NAT's watch counters"
 table ip ka_watch {

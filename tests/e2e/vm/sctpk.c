@@ -381,6 +381,7 @@ static int run_server(const struct opts *o)
 				first_send_init(&fs[n], ++accepted, (struct sockaddr *)&from);
 				pfd[n].fd = c;
 				pfd[n].events = POLLIN;
+				pfd[n].revents = 0; /* not polled yet: no stale event from a closed one */
 				n++;
 			}
 		}
