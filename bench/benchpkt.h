@@ -11,13 +11,13 @@
 
 #include "pkt.h"
 
-#define BENCH_IN_PORT 5001        /* SCTP port of the native host in IN */
-#define BENCH_PEER_PORT 5002      /* SCTP port of the responder in PEER */
-#define BENCH_ITAG 0x1a2b3c4du    /* initiate tag of IN: inbound packets carry it */
-#define BENCH_RTAG 0x5e6f7a8bu    /* initiate tag of the responder: outbound packets carry it */
-#define BENCH_MAGIC 0x53424c54u   /* "SBLT" at the start of every DATA payload */
+#define BENCH_IN_PORT 5001      /* SCTP port of the native host in IN */
+#define BENCH_PEER_PORT 5002    /* SCTP port of the responder in PEER */
+#define BENCH_ITAG 0x1a2b3c4du  /* initiate tag of IN: inbound packets carry it */
+#define BENCH_RTAG 0x5e6f7a8bu  /* initiate tag of the responder: outbound packets carry it */
+#define BENCH_MAGIC 0x53424c54u /* "SBLT" at the start of every DATA payload */
 #define BENCH_DATA_OFF (SCTP_COMMON_HDR_LEN + 16) /* user data after common + DATA header */
-#define BENCH_MIN_PAYLOAD 24      /* magic, pad, sequence, timestamp */
+#define BENCH_MIN_PAYLOAD 24                      /* magic, pad, sequence, timestamp */
 
 static inline void bench_put16(uint8_t *p, uint16_t v)
 {
@@ -73,8 +73,8 @@ static inline size_t bench_build_init(uint8_t *b, uint16_t sport, uint16_t dport
 }
 
 /* INIT-ACK answering an INIT whose initiate tag was vtag, with a 16-byte State Cookie. */
-static inline size_t bench_build_init_ack(uint8_t *b, uint16_t sport, uint16_t dport,
-					  uint32_t vtag, uint32_t itag)
+static inline size_t bench_build_init_ack(uint8_t *b, uint16_t sport, uint16_t dport, uint32_t vtag,
+					  uint32_t itag)
 {
 	uint8_t *c = b + SCTP_COMMON_HDR_LEN;
 	size_t clen = 20 + 4 + 16;

@@ -40,9 +40,9 @@
 #define RW_QUEUE_MAXLEN 4096 /* GW_QUEUE_MAXLEN in src/gw.c */
 #define RW_BATCH 64          /* packets per round, as NFQ_BATCH in src/nfq.c */
 #define RW_RBUF_LEN (0xffff + 8192)
-#define RW_ENCAP 28          /* IPv4 + UDP header in front of the SCTP packet */
-#define RW_SLOT_MAX 2048     /* a packet longer than this gets a plain NF_DROP */
-#define RW_VERDICT_LEN 128   /* nlmsghdr + nfgenmsg + verdict + payload attribute header */
+#define RW_ENCAP 28        /* IPv4 + UDP header in front of the SCTP packet */
+#define RW_SLOT_MAX 2048   /* a packet longer than this gets a plain NF_DROP */
+#define RW_VERDICT_LEN 128 /* nlmsghdr + nfgenmsg + verdict + payload attribute header */
 /* netlink refuses a message larger than the socket's send buffer (about 200 KiB) */
 #define RW_VBUF_LEN (RW_BATCH / 2 * (RW_VERDICT_LEN + RW_SLOT_MAX))
 #define RW_VBUF_ROOM (RW_VERDICT_LEN + RW_SLOT_MAX)
@@ -127,8 +127,11 @@ static bool rw_queue_dgram(struct rw_sock *k, const uint8_t *ip, size_t len, uin
 	if (ihl < 20 || len < ihl + SCTP_COMMON_HDR_LEN || len - ihl > RW_SLOT_MAX)
 		return false;
 	o = &k->out[k->n];
-	*o = (struct udp_out){ .dst = { .family = AF_INET }, .port = port, .tos = ip[1],
-			       .data = ip + ihl, .len = len - ihl };
+	*o = (struct udp_out){ .dst = { .family = AF_INET },
+			       .port = port,
+			       .tos = ip[1],
+			       .data = ip + ihl,
+			       .len = len - ihl };
 	memcpy(&o->dst.v4, ip + 16, 4);
 	k->n++;
 	return true;
@@ -162,7 +165,8 @@ static size_t rw_one(const struct nlmsghdr *nlh, char *vbuf, size_t off, uint16_
 		return off + v->nlmsg_len;
 	}
 	if (attr[NFQA_PAYLOAD])
-		n = rw_build((uint8_t *)mnl_attr_get_payload(pa), mnl_attr_get_payload(attr[NFQA_PAYLOAD]),
+		n = rw_build((uint8_t *)mnl_attr_get_payload(pa),
+			     mnl_attr_get_payload(attr[NFQA_PAYLOAD]),
 			     mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]), src, port);
 	/* the verdict attribute goes after the payload one: nfq_nlmsg_verdict_put appends */
 	if (n) {
@@ -273,8 +277,10 @@ int main(int argc, char **argv)
 			if (got[i].data.fd == sigfd)
 				goto stop;
 			for (int b = 0; b < RW_BATCH; b++) {
-				iovs[b] = (struct iovec){ .iov_base = rbuf[b], .iov_len = RW_RBUF_LEN };
-				msgs[b].msg_hdr = (struct msghdr){ .msg_iov = &iovs[b], .msg_iovlen = 1 };
+				iovs[b] = (struct iovec){ .iov_base = rbuf[b],
+							  .iov_len = RW_RBUF_LEN };
+				msgs[b].msg_hdr =
+					(struct msghdr){ .msg_iov = &iovs[b], .msg_iovlen = 1 };
 			}
 			got_n = recvmmsg(fd, msgs, RW_BATCH, MSG_DONTWAIT, NULL);
 
@@ -283,7 +289,8 @@ int main(int argc, char **argv)
 				int len = (int)msgs[b].msg_len;
 
 				for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-					if (off + RW_VBUF_ROOM > sizeof(vbuf) && rw_send(fd, vbuf, &off, &st) < 0)
+					if (off + RW_VBUF_ROOM > sizeof(vbuf) &&
+					    rw_send(fd, vbuf, &off, &st) < 0)
 						goto stop;
 					off = rw_one(nlh, vbuf, off, conf.queue_num, &src,
 						     conf.udp_port, sk, &st);

@@ -45,7 +45,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: sctpblast -d DST [-m native|udp] [-s SRC] [-P UDP_DPORT] [-B UDP_SPORT]\n"
-		"                 [-S SPORT] [-D DPORT] [-V VTAG] [-l PAYLOAD] [-t SECS] [-r PPS] [-H]\n"
+		"                 [-S SPORT] [-D DPORT] [-V VTAG] [-l PAYLOAD] [-t SECS] [-r PPS] "
+		"[-H]\n"
 		"                 [-n ASSOCIATIONS]\n");
 	exit(2);
 }
@@ -168,8 +169,10 @@ static void blast_run(struct blast *b)
 				if (b->rate <= BLAST_SLEEP_MAX_PPS) {
 					uint64_t next = t0 + (uint64_t)((double)(sent + 1) * 1e9 /
 									(double)b->rate);
-					struct timespec ts = { .tv_sec = (time_t)(next / 1000000000u),
-							       .tv_nsec = (long)(next % 1000000000u) };
+					struct timespec ts = { .tv_sec =
+								       (time_t)(next / 1000000000u),
+							       .tv_nsec =
+								       (long)(next % 1000000000u) };
 
 					clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 				}
@@ -204,8 +207,12 @@ int main(int argc, char **argv)
 	struct blast b = {
 		.dst = { .sin_family = AF_INET, .sin_port = htons(9899) },
 		.src = { .sin_family = AF_INET },
-		.sport = BENCH_IN_PORT, .dport = BENCH_PEER_PORT, .vtag = BENCH_RTAG,
-		.payload = 64, .secs = 3, .nassoc = 1,
+		.sport = BENCH_IN_PORT,
+		.dport = BENCH_PEER_PORT,
+		.vtag = BENCH_RTAG,
+		.payload = 64,
+		.secs = 3,
+		.nassoc = 1,
 	};
 	bool handshake = false, have_dst = false, vtag_set = false;
 	uint16_t udp_sport = 9898;
@@ -228,17 +235,39 @@ int main(int argc, char **argv)
 			if (inet_pton(AF_INET, optarg, &b.src.sin_addr) != 1)
 				usage();
 			break;
-		case 'P': b.dst.sin_port = htons((uint16_t)atoi(optarg)); break;
-		case 'B': udp_sport = (uint16_t)atoi(optarg); break;
-		case 'S': b.sport = (uint16_t)atoi(optarg); break;
-		case 'D': b.dport = (uint16_t)atoi(optarg); break;
-		case 'V': b.vtag = (uint32_t)strtoul(optarg, NULL, 0); vtag_set = true; break;
-		case 'l': b.payload = (size_t)atoi(optarg); break;
-		case 't': b.secs = atof(optarg); break;
-		case 'r': b.rate = strtoull(optarg, NULL, 0); break;
-		case 'H': handshake = true; break;
-		case 'n': b.nassoc = (unsigned)atoi(optarg); break;
-		default: usage();
+		case 'P':
+			b.dst.sin_port = htons((uint16_t)atoi(optarg));
+			break;
+		case 'B':
+			udp_sport = (uint16_t)atoi(optarg);
+			break;
+		case 'S':
+			b.sport = (uint16_t)atoi(optarg);
+			break;
+		case 'D':
+			b.dport = (uint16_t)atoi(optarg);
+			break;
+		case 'V':
+			b.vtag = (uint32_t)strtoul(optarg, NULL, 0);
+			vtag_set = true;
+			break;
+		case 'l':
+			b.payload = (size_t)atoi(optarg);
+			break;
+		case 't':
+			b.secs = atof(optarg);
+			break;
+		case 'r':
+			b.rate = strtoull(optarg, NULL, 0);
+			break;
+		case 'H':
+			handshake = true;
+			break;
+		case 'n':
+			b.nassoc = (unsigned)atoi(optarg);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (!have_dst || b.payload < BENCH_MIN_PAYLOAD || b.payload % 4 ||

@@ -74,7 +74,8 @@ int main(int argc, char **argv)
 				int r;
 
 				for (int j = 0; j < FLOOR_BATCH; j++)
-					dg[j].buf = mem + (size_t)j * (FLOOR_HEADROOM + FLOOR_DGRAM_CAP) +
+					dg[j].buf = mem +
+						    (size_t)j * (FLOOR_HEADROOM + FLOOR_DGRAM_CAP) +
 						    FLOOR_HEADROOM;
 				r = udp_recv_batch(u.fd4, dg, FLOOR_BATCH, FLOOR_DGRAM_CAP);
 				if (r <= 0)

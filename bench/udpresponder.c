@@ -77,8 +77,12 @@ static void resp_read(struct resp *r, int fd, bool raw)
 	char cbuf[CMSG_SPACE(sizeof(struct timespec)) * 2];
 	struct sockaddr_in from;
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-	struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
-			     .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct msghdr mh = { .msg_name = &from,
+			     .msg_namelen = sizeof(from),
+			     .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
 	uint64_t rx_ns = 0;
 	ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
 	uint8_t *s = buf;
@@ -153,13 +157,24 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "p:T:Ri:n:")) != -1) {
 		switch (opt) {
-		case 'p': port = (uint16_t)atoi(optarg); break;
-		case 'T': r.tag = (uint32_t)strtoul(optarg, NULL, 0); break;
-		case 'R': raw = true; break;
-		case 'i': idle = atof(optarg); break;
-		case 'n': r.maxlat = strtoull(optarg, NULL, 0); break;
+		case 'p':
+			port = (uint16_t)atoi(optarg);
+			break;
+		case 'T':
+			r.tag = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		case 'R':
+			raw = true;
+			break;
+		case 'i':
+			idle = atof(optarg);
+			break;
+		case 'n':
+			r.maxlat = strtoull(optarg, NULL, 0);
+			break;
 		default:
-			fprintf(stderr, "usage: udpresponder [-p PORT] [-T TAG] [-R] [-i IDLE_S] [-n MAX]\n");
+			fprintf(stderr, "usage: udpresponder [-p PORT] [-T TAG] [-R] [-i IDLE_S] "
+					"[-n MAX]\n");
 			return 2;
 		}
 	}
@@ -168,7 +183,8 @@ int main(int argc, char **argv)
 		return 1;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	pfd[0] = (struct pollfd){ .fd = resp_socket(SOCK_DGRAM, IPPROTO_UDP, port), .events = POLLIN };
+	pfd[0] = (struct pollfd){ .fd = resp_socket(SOCK_DGRAM, IPPROTO_UDP, port),
+				  .events = POLLIN };
 	if (raw)
 		pfd[nfd++] = (struct pollfd){ .fd = resp_socket(SOCK_RAW, IPPROTO_SCTP_NUM, 0),
 					      .events = POLLIN };
@@ -193,7 +209,8 @@ int main(int argc, char **argv)
 	}
 	qsort(r.lat, r.nlat, sizeof(*r.lat), resp_cmp);
 	if (r.nlat)
-		printf("inits=%llu samples=%zu min=%.1f p50=%.1f p90=%.1f p99=%.1f p999=%.1f max=%.1f other=%llu\n",
+		printf("inits=%llu samples=%zu min=%.1f p50=%.1f p90=%.1f p99=%.1f p999=%.1f "
+		       "max=%.1f other=%llu\n",
 		       (unsigned long long)r.inits, r.nlat, r.lat[0] / 1000.0, resp_pct(&r, 0.5),
 		       resp_pct(&r, 0.9), resp_pct(&r, 0.99), resp_pct(&r, 0.999),
 		       r.lat[r.nlat - 1] / 1000.0, (unsigned long long)r.other);

@@ -106,8 +106,8 @@ static void check_reply_stream(const uint8_t *data, size_t size)
 		}
 	}
 	/* A complete reply takes nothing more, not even its own last message again. */
-	if (rc == 0 && ctlcheck_reply(&st, &h, data + off - h.len, h.len, err, sizeof(err)) !=
-			       -EPROTO)
+	if (rc == 0 &&
+	    ctlcheck_reply(&st, &h, data + off - h.len, h.len, err, sizeof(err)) != -EPROTO)
 		abort();
 }
 

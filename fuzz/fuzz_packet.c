@@ -20,9 +20,13 @@ static void setup(void)
 {
 	struct conf_reader r;
 	static const char *lines[] = {
-		"internal 10.0.0.0/8", "internal fd00::/8", "encapsulate to any",
-		"forward port 7 to 10.0.0.5", "forward port 8 to fd00::5 port 9",
-		"max-associations 64", "relay port 3868 to 203.0.113.9 port 7",
+		"internal 10.0.0.0/8",
+		"internal fd00::/8",
+		"encapsulate to any",
+		"forward port 7 to 10.0.0.5",
+		"forward port 8 to fd00::5 port 9",
+		"max-associations 64",
+		"relay port 3868 to 203.0.113.9 port 7",
 		"relay port 2905 to 2001:db8::9 remote-udp-port 9900",
 	};
 

@@ -41,7 +41,8 @@ int main(int argc, char **argv)
 	c[0] = pktgen_cookie_echo("cookie", 6);
 	c[1] = pktgen_data(1, 0, 0, 0, "hello", 5);
 	n = pktgen_sctp(p, PKTGEN_MAX, 5000, 7, 0x2222, c, 2);
-	emit(dir, "out-cookie-data", 0, pktgen_ipv4(p, PKTGEN_MAX, n, "10.1.2.3", "203.0.113.2", 0));
+	emit(dir, "out-cookie-data", 0,
+	     pktgen_ipv4(p, PKTGEN_MAX, n, "10.1.2.3", "203.0.113.2", 0));
 	c[0] = pktgen_cookie_ack();
 	c[1] = pktgen_sack(1, 65536);
 	emit(dir, "in-cookie-ack-sack", 1, pktgen_sctp(p, PKTGEN_MAX, 7, 5000, 0x1111, c, 2));

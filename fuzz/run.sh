@@ -18,7 +18,7 @@ read -ra core < <(printf 'include src/core.am\nall:\n\t@echo $(GW_CORE_SOURCES)\
 [ "${#core[@]}" -gt 0 ] || { echo "fuzz: no GW_CORE_SOURCES in src/core.am"; exit 1; }
 
 rc=0
-for t in packet conf icmp ctl; do
+for t in packet conf icmp ctl keepalive; do
 	clang "${flags[@]}" "fuzz/fuzz_$t.c" "${core[@]}" -o "$out/fuzz_$t"
 	mkdir -p "$out/corpus_$t"
 	echo "fuzz_$t: ${secs}s"

@@ -16,8 +16,8 @@
 long ctlcheck_request_hdr(const struct ctl_hdr *h, char *err, size_t errlen);
 /* A whole request: the header as above, payload_len bytes of payload that must match
  * it, and the payload's fields. 0, or -errno with err set. */
-int ctlcheck_request(const struct ctl_hdr *h, const void *payload, size_t payload_len,
-		     char *err, size_t errlen);
+int ctlcheck_request(const struct ctl_hdr *h, const void *payload, size_t payload_len, char *err,
+		     size_t errlen);
 /* Requests that change nothing (show ...): anyone who can connect may send them. */
 bool ctlcheck_read_only(uint16_t type);
 /* "reload", "flush", "set remote-udp-port", ... for messages; "request" if unknown. */

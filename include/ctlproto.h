@@ -21,9 +21,9 @@
 struct ctl_hdr {
 	uint32_t magic;
 	uint16_t version;
-	uint16_t type;   /* enum ctl_type */
-	uint32_t len;    /* payload bytes after the header */
-	int32_t status;  /* 0, or -errno on CTL_REP_ERROR */
+	uint16_t type;  /* enum ctl_type */
+	uint32_t len;   /* payload bytes after the header */
+	int32_t status; /* 0, or -errno on CTL_REP_ERROR */
 };
 
 enum ctl_type {
@@ -35,9 +35,9 @@ enum ctl_type {
 	CTL_REQ_SHOW_CONFIG = 6, /* payload: none */
 	CTL_REQ_SHOW_RULES = 7,  /* payload: none */
 
-	CTL_REP_ASSOC = 101,     /* payload: struct ctl_assoc_rec */
-	CTL_REP_STAT = 102,      /* payload: struct ctl_stat_rec */
-	CTL_REP_CONFIG = 103,    /* payload: the configuration in file syntax (not NUL-terminated) */
+	CTL_REP_ASSOC = 101,  /* payload: struct ctl_assoc_rec */
+	CTL_REP_STAT = 102,   /* payload: struct ctl_stat_rec */
+	CTL_REP_CONFIG = 103, /* payload: the configuration in file syntax (not NUL-terminated) */
 	CTL_REP_RULES_HDR = 104, /* payload: struct ctl_rules_hdr, once, before the rules */
 	CTL_REP_RULE = 105,      /* payload: struct ctl_rule_rec, one per rule, in file order */
 	CTL_REP_DONE = 199,      /* payload: none, or struct ctl_done */
@@ -73,14 +73,14 @@ struct ctl_path_rec {
 	struct ctl_addr addr;
 	uint16_t udp_port;
 	uint16_t pad[3];
-	uint64_t idle_ms;  /* since the last valid packet from it; UINT64_MAX: never seen */
+	uint64_t idle_ms; /* since the last valid packet from it; UINT64_MAX: never seen */
 	uint64_t pkts_in, pkts_out;
 };
 
 struct ctl_assoc_rec {
 	uint32_t id;
-	uint8_t state;   /* enum assoc_state */
-	uint8_t origin;  /* enum assoc_origin */
+	uint8_t state;  /* enum assoc_state */
+	uint8_t origin; /* enum assoc_origin */
 	uint8_t npaths;
 	uint8_t pad;
 	struct ctl_addr iaddr;
@@ -124,9 +124,9 @@ enum ctl_rule_kind {
 };
 
 struct ctl_rule_rec {
-	uint8_t kind;             /* enum ctl_rule_kind */
-	uint8_t any;              /* encapsulate to any (addr unused) */
-	uint8_t prefix_len;       /* internal, encapsulate */
+	uint8_t kind;       /* enum ctl_rule_kind */
+	uint8_t any;        /* encapsulate to any (addr unused) */
+	uint8_t prefix_len; /* internal, encapsulate */
 	uint8_t pad;
 	struct ctl_addr addr;     /* internal, encapsulate: the prefix; forward: ADDR */
 	uint16_t port;            /* encapsulate: SCTP destination port, 0 = any; forward,
@@ -134,9 +134,9 @@ struct ctl_rule_rec {
 	uint16_t remote_udp_port; /* encapsulate, relay */
 	uint16_t to_port;         /* forward, relay: Q */
 	uint16_t pad2;
-	uint32_t line;            /* in the configuration file; 0 for internal */
+	uint32_t line; /* in the configuration file; 0 for internal */
 	uint32_t pad3;
-	uint64_t hits;            /* associations created through it since start or reload */
+	uint64_t hits; /* associations created through it since start or reload */
 };
 
 struct ctl_set_port {

@@ -17,19 +17,18 @@
 /* What show stats and show rules report, taken at one moment. One member per VALUE line
  * of counters.h besides the configuration and the summed counters. */
 struct ctlreply_view {
-	const struct gw_conf *conf;   /* the live configuration */
-	struct gw_stats stats;        /* every worker's counters added up */
+	const struct gw_conf *conf; /* the live configuration */
+	struct gw_stats stats;      /* every worker's counters added up */
 	uint64_t associations_active, associations_capacity;
-	uint64_t control_refused;     /* state-changing requests refused (control.c) */
+	uint64_t control_refused; /* state-changing requests refused (control.c) */
 	uint64_t workers;
 	uint64_t uptime_seconds;
-	const char *queue_mechanism;  /* nft_queue_kind_name() */
-	uint8_t relay_ingest;         /* enum conf_relay_ingest in use; auto: no relay rule */
+	const char *queue_mechanism; /* nft_queue_kind_name() */
+	uint8_t relay_ingest;        /* enum conf_relay_ingest in use; auto: no relay rule */
 };
 
 /* How many records show stats sends: one per STAT and VALUE line, one per drop reason. */
-#define CTLREPLY_NSTATS \
-	(0 GW_COUNTERS(COUNTER_ONE, COUNTER_NONE, COUNTER_ONE) + DROP_COUNT)
+#define CTLREPLY_NSTATS (0 GW_COUNTERS(COUNTER_ONE, COUNTER_NONE, COUNTER_ONE) + DROP_COUNT)
 
 void ctlreply_assoc(struct ctl_assoc_rec *r, const struct assoc *a, uint64_t now_ms);
 /* The records of show stats, in the order of counters.h; returns CTLREPLY_NSTATS. */

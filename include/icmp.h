@@ -20,9 +20,9 @@
 #define ICMP_MAX_MSG ICMP_MAX_MSG6
 
 enum icmp_kind {
-	ICMP_KIND_OTHER = 0, /* not translated */
-	ICMP_KIND_UNREACH,   /* port unreachable: the peer has no UDP listener */
-	ICMP_KIND_TOO_BIG,   /* fragmentation needed / packet too big */
+	ICMP_KIND_OTHER = 0,     /* not translated */
+	ICMP_KIND_UNREACH,       /* port unreachable: the peer has no UDP listener */
+	ICMP_KIND_TOO_BIG,       /* fragmentation needed / packet too big */
 	ICMP_KIND_LOCAL_TOO_BIG, /* our own send failed with EMSGSIZE (no quote) */
 };
 
@@ -34,19 +34,14 @@ enum icmp_kind icmp_classify(uint8_t origin, uint8_t type, uint8_t code, uint32_
 struct icmp_quote {
 	uint16_t src_port, dst_port;
 	uint32_t vtag;
-	bool has_chunk;     /* the first chunk's type and flags were quoted */
+	bool has_chunk; /* the first chunk's type and flags were quoted */
 	uint8_t chunk_type, chunk_flags;
-	uint32_t init_tag;  /* initiate tag of a quoted INIT chunk, else 0 */
+	uint32_t init_tag; /* initiate tag of a quoted INIT chunk, else 0 */
 };
 
 /* Parse the quoted start of an SCTP packet (common header first, possibly truncated).
  * 0, or -1 when fewer than the 8 bytes of ports and tag are there. */
 int icmp_parse_quote(const uint8_t *sctp, size_t len, struct icmp_quote *q);
-
-/* The association one of our quoted packets belongs to, verified by its tag: outbound
- * packets carry the peer's tag (rtag); T-bit ABORT / SHUTDOWN-COMPLETE and INIT carry
- * the internal host's (itag; an INIT's is its initiate tag). NULL when none matches. */
-struct assoc *icmp_find_assoc(struct assoc_table *t, const struct icmp_quote *q);
 
 /* The MTU to tell the internal host when the outer path MTU is path_mtu: its packet
  * travels inside an outer IP header of the same family and a UDP header instead of its
@@ -62,9 +57,9 @@ uint32_t icmp_inner_mtu(int family, uint32_t path_mtu, size_t inner_hdr_len);
  * The ICMPv6 checksum covers a pseudo-header: it is computed when src and dst are given
  * and left 0 otherwise (an IPPROTO_ICMPV6 raw socket fills it in). Returns the message
  * length, or 0 when cap is too small or the arguments make no sense. */
-size_t icmp_build_error(uint8_t *buf, size_t cap, int family, enum icmp_kind kind,
-			uint32_t mtu, const struct gw_addr *src, const struct gw_addr *dst,
-			const uint8_t *quote, size_t qlen);
+size_t icmp_build_error(uint8_t *buf, size_t cap, int family, enum icmp_kind kind, uint32_t mtu,
+			const struct gw_addr *src, const struct gw_addr *dst, const uint8_t *quote,
+			size_t qlen);
 
 /* The quote for an error about one of our datagrams: the IP header the internal host
  * put on its packet (iaddr to raddr, protocol SCTP, length as if the packet were
@@ -88,14 +83,14 @@ enum icmp_err {
 	ICMP_ERR_SPACE = -6,    /* cap too small */
 };
 int icmp_translate(struct assoc_table *t, enum icmp_kind kind, uint32_t path_mtu,
-		   const struct gw_addr *raddr, const uint8_t *payload, size_t len,
-		   uint8_t *buf, size_t cap, struct assoc **a, struct gw_addr *to);
+		   const struct gw_addr *raddr, const uint8_t *payload, size_t len, uint8_t *buf,
+		   size_t cap, struct assoc **a, struct gw_addr *to);
 
 /* The "fragmentation needed" / "packet too big" answer to a queued native packet (ip,
  * IP header first, as queued; its SCTP source port may since have been translated) of
  * association a that did not fit a path MTU of path_mtu. Returns the ICMP message length
  * or a negative icmp_err. */
-int icmp_too_big_reply(const struct assoc *a, const uint8_t *ip, size_t len,
-		       uint32_t path_mtu, uint8_t *buf, size_t cap);
+int icmp_too_big_reply(const struct assoc *a, const uint8_t *ip, size_t len, uint32_t path_mtu,
+		       uint8_t *buf, size_t cap);
 
 #endif

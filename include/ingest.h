@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 struct ingest_sock {
-	int fd4, fd6; /* fd6 -1 when the host has no IPv6 */
+	int fd4, fd6;  /* fd6 -1 when the host has no IPv6 */
 	uint32_t mark; /* packets carrying it are the daemon's own (host mode): skipped */
 };
 

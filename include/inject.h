@@ -27,9 +27,9 @@ int inject_send(struct inject_sock *s, const struct gw_addr *src, const struct g
 struct inject_out {
 	struct gw_addr src, dst;
 	uint8_t tos;
-	uint8_t *sctp;  /* with at least 40 bytes of writable headroom, as inject_send */
+	uint8_t *sctp; /* with at least 40 bytes of writable headroom, as inject_send */
 	size_t len;
-	int err;        /* out: 0 sent, or -errno for this packet (as inject_send) */
+	int err; /* out: 0 sent, or -errno for this packet (as inject_send) */
 };
 
 /* Send n packets as inject_send would, with one sendmmsg per run of the same family (at

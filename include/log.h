@@ -7,11 +7,9 @@
 #include <stdint.h>
 
 void log_init(bool debug, bool to_journal);
-void log_set_debug(bool debug);
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -24,7 +22,10 @@ struct ratelimit {
 	unsigned count;
 	uint64_t suppressed;
 };
-#define RATELIMIT_INIT(ms, b) { .interval_ms = (ms), .burst = (b) }
+#define RATELIMIT_INIT(ms, b)                     \
+	{                                         \
+		.interval_ms = (ms), .burst = (b) \
+	}
 /* True when a message may be logged now; *suppressed (if not NULL) gets how many were
  * dropped since the last one allowed. */
 bool ratelimit_ok(struct ratelimit *rl, uint64_t now_ms, uint64_t *suppressed);

@@ -11,11 +11,11 @@ struct nfqueue;
 
 struct nfqueue_packet {
 	uint32_t id;
-	uint8_t *data;    /* IP header first; writable; valid until the next nfqueue_process */
+	uint8_t *data; /* IP header first; writable; valid until the next nfqueue_process */
 	size_t len;
 	uint32_t mark;
 	uint16_t hw_proto;
-	uint8_t hook;     /* NF_INET_FORWARD, NF_INET_LOCAL_OUT, NF_INET_LOCAL_IN */
+	uint8_t hook; /* NF_INET_FORWARD, NF_INET_LOCAL_OUT, NF_INET_LOCAL_IN */
 };
 
 /* Called for each queued packet; must return NF_ACCEPT or NF_DROP (the verdict). */
@@ -26,9 +26,11 @@ struct nfqueue *nfqueue_open(uint16_t num, uint32_t maxlen, char *err, size_t er
 void nfqueue_close(struct nfqueue *q);
 int nfqueue_fd(const struct nfqueue *q);
 /* Read the packets waiting (up to a batch of 64, with one recvmmsg), call cb for each,
- * send the verdicts. The packets' data stays valid until the next call, so what cb
- * decided to send can go out in one batch afterwards. Returns the number of packets
- * handled, or -1 on a fatal socket error. */
+ * send the verdicts: the NF_ACCEPTs one NFQNL_MSG_VERDICT each, then one
+ * NFQNL_MSG_VERDICT_BATCH drops every packet of the batch up to its highest id (all in
+ * one sendto). The packets' data stays valid until the next call, so what cb decided
+ * to send can go out in one batch afterwards. Returns the number of packets handled,
+ * or -1 on a fatal socket error. */
 int nfqueue_process(struct nfqueue *q, nfqueue_packet_cb cb, void *arg);
 /* Overruns (ENOBUFS) seen on the socket. */
 uint64_t nfqueue_enobufs(const struct nfqueue *q);
@@ -40,19 +42,13 @@ uint64_t nfqueue_enobufs(const struct nfqueue *q);
  * after nfqueue_open. 0, or -errno. */
 int nfqueue_set_fail_open(struct nfqueue *q, bool on);
 
-/* Verdict batching, on by default: at the end of each nfqueue_process the NF_ACCEPTs go
- * one NFQNL_MSG_VERDICT each, then one NFQNL_MSG_VERDICT_BATCH drops every packet of the
- * batch up to its highest id (all in one sendto). Off: one verdict message per packet
- * (kept for comparison and as a fallback). */
-void nfqueue_set_verdict_batching(struct nfqueue *q, bool on);
-
 struct nfqueue_vstats {
-	uint64_t single_msgs;     /* NFQNL_MSG_VERDICT messages sent */
-	uint64_t batch_msgs;      /* NFQNL_MSG_VERDICT_BATCH messages sent */
-	uint64_t batched_pkts;    /* packets read by us that a batch message dropped */
-	uint64_t wrap_fallbacks;  /* batches sent per packet because their ids wrapped */
-	uint64_t verdict_errors;  /* verdicts the kernel refused (e.g. packet flushed) */
-	uint64_t malformed;       /* messages without a usable packet; dropped */
+	uint64_t single_msgs;    /* NFQNL_MSG_VERDICT messages sent */
+	uint64_t batch_msgs;     /* NFQNL_MSG_VERDICT_BATCH messages sent */
+	uint64_t batched_pkts;   /* packets read by us that a batch message dropped */
+	uint64_t wrap_fallbacks; /* batches sent per packet because their ids wrapped */
+	uint64_t verdict_errors; /* verdicts the kernel refused (e.g. packet flushed) */
+	uint64_t malformed;      /* messages without a usable packet; dropped */
 };
 
 void nfqueue_verdict_stats(const struct nfqueue *q, struct nfqueue_vstats *vs);

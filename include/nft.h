@@ -11,7 +11,7 @@
 #define NFT_TABLE_NAME "sctp_udp_gw"
 
 enum nft_queue_kind {
-	NFT_QUEUE_NATIVE,   /* the nft "queue" expression */
+	NFT_QUEUE_NATIVE,    /* the nft "queue" expression */
 	NFT_QUEUE_XT_COMPAT, /* xtables NFQUEUE target (rev 3) through nft_compat */
 	NFT_QUEUE_NONE       /* the configuration queues nothing (relay rules, raw ingest) */
 };
@@ -25,8 +25,8 @@ const char *nft_queue_kind_name(enum nft_queue_kind k);
  * native queue expression first and falls back to the xtables target. 0 on success
  * (*used says which), -1 with err set.
  */
-int nft_install(const struct gw_conf *conf, bool relay_queue, enum nft_queue_kind *used,
-		char *err, size_t errlen);
+int nft_install(const struct gw_conf *conf, bool relay_queue, enum nft_queue_kind *used, char *err,
+		size_t errlen);
 /* Delete the table if it exists. 0 on success (also when it did not exist), -1 with err. */
 int nft_remove(char *err, size_t errlen);
 

@@ -38,38 +38,39 @@ enum sctp_chunk_type {
 /* Error cause codes (RFC 9260 3.3.10). */
 #define SCTP_CAUSE_RESTART_NEW_ADDR 11
 #define SCTP_CAUSE_PROTOCOL_VIOLATION 13
-#define SCTP_CAUSE_PORT_UNREACH 14 /* used by Linux for "INIT would change encaps port" */
+/* RFC 6951: "Restart of an Association with New Encapsulation Port" */
+#define SCTP_CAUSE_RESTART_NEW_ENCAPS_PORT 14
 #define SCTP_CAUSE_VTAG_COLLISION 0x00b0 /* draft-ietf-tsvwg-natsupp: VTag and port collision */
 
 enum pkt_err {
 	PKT_OK = 0,
-	PKT_ERR_IP_SHORT = -1,     /* shorter than the IP header */
-	PKT_ERR_IP_VERSION = -2,   /* not IPv4 / IPv6 */
-	PKT_ERR_IP_HDRLEN = -3,    /* IPv4 IHL < 5 or beyond the buffer */
-	PKT_ERR_IP_TOTLEN = -4,    /* IP total / payload length disagrees with the buffer */
-	PKT_ERR_IP_FRAGMENT = -5,  /* a fragment: cannot see the SCTP header */
-	PKT_ERR_NOT_SCTP = -6,     /* protocol / next header is not 132 */
-	PKT_ERR_SCTP_SHORT = -7,   /* less than the 12-byte common header */
-	PKT_ERR_NO_CHUNK = -8,     /* common header but no chunk */
-	PKT_ERR_CHUNK_LEN = -9,    /* a chunk length < 4 or running past the packet */
-	PKT_ERR_INIT_LEN = -10,    /* INIT / INIT-ACK shorter than its fixed part */
-	PKT_ERR_INIT_PARAM = -11,  /* an INIT parameter length < 4 or overrunning the chunk */
-	PKT_ERR_INIT_BUNDLED = -12,/* INIT bundled with other chunks (RFC 9260 6.10) */
-	PKT_ERR_INIT_VTAG = -13,   /* INIT with non-zero verification tag */
-	PKT_ERR_INIT_TAG0 = -14,   /* INIT / INIT-ACK with initiate tag 0 */
-	PKT_ERR_ZERO_VTAG = -15,   /* non-INIT packet with verification tag 0 (no T bit) */
-	PKT_ERR_PORT0 = -16,       /* source or destination port 0 */
+	PKT_ERR_IP_SHORT = -1,      /* shorter than the IP header */
+	PKT_ERR_IP_VERSION = -2,    /* not IPv4 / IPv6 */
+	PKT_ERR_IP_HDRLEN = -3,     /* IPv4 IHL < 5 or beyond the buffer */
+	PKT_ERR_IP_TOTLEN = -4,     /* IP total / payload length disagrees with the buffer */
+	PKT_ERR_IP_FRAGMENT = -5,   /* a fragment: cannot see the SCTP header */
+	PKT_ERR_NOT_SCTP = -6,      /* protocol / next header is not 132 */
+	PKT_ERR_SCTP_SHORT = -7,    /* less than the 12-byte common header */
+	PKT_ERR_NO_CHUNK = -8,      /* common header but no chunk */
+	PKT_ERR_CHUNK_LEN = -9,     /* a chunk length < 4 or running past the packet */
+	PKT_ERR_INIT_LEN = -10,     /* INIT / INIT-ACK shorter than its fixed part */
+	PKT_ERR_INIT_PARAM = -11,   /* an INIT parameter length < 4 or overrunning the chunk */
+	PKT_ERR_INIT_BUNDLED = -12, /* INIT bundled with other chunks (RFC 9260 6.10) */
+	PKT_ERR_INIT_VTAG = -13,    /* INIT with non-zero verification tag */
+	PKT_ERR_INIT_TAG0 = -14,    /* INIT / INIT-ACK with initiate tag 0 */
+	PKT_ERR_ZERO_VTAG = -15,    /* non-INIT packet with verification tag 0 (no T bit) */
+	PKT_ERR_PORT0 = -16,        /* source or destination port 0 */
 };
 #define PKT_ERR_COUNT 17
 const char *pkt_strerror(int err);
 
 struct pkt_ip {
 	struct gw_addr src, dst;
-	uint8_t version;  /* 4 or 6 */
-	uint8_t tos;      /* IPv4 TOS / IPv6 traffic class (ECN in low 2 bits) */
-	uint8_t ttl;      /* TTL / hop limit */
-	uint8_t proto;    /* upper-layer protocol */
-	uint16_t hdr_len; /* bytes before the upper-layer header */
+	uint8_t version;    /* 4 or 6 */
+	uint8_t tos;        /* IPv4 TOS / IPv6 traffic class (ECN in low 2 bits) */
+	uint8_t ttl;        /* TTL / hop limit */
+	uint8_t proto;      /* upper-layer protocol */
+	uint16_t hdr_len;   /* bytes before the upper-layer header */
 	uint16_t total_len; /* header + payload, as the header says (<= buffer length) */
 };
 
@@ -80,16 +81,16 @@ int pkt_parse_ip(const uint8_t *buf, size_t len, struct pkt_ip *ip);
 
 struct pkt_sctp {
 	uint16_t src_port, dst_port;
-	uint32_t vtag;       /* host byte order */
-	uint32_t chunk_mask; /* bit (1u << type) for every chunk type < 32 present */
-	uint8_t first_chunk; /* type of the first chunk */
-	uint8_t first_flags; /* flags of the first chunk */
-	uint16_t nchunks;    /* number of chunks */
-	bool t_bit;          /* ABORT or SHUTDOWN-COMPLETE with the T flag set */
-	uint32_t init_tag;   /* initiate tag of an INIT / INIT-ACK chunk, else 0 */
-	uint16_t init_off;   /* offset of the INIT / INIT-ACK chunk from the SCTP header, else 0 */
-	uint16_t init_len;   /* its chunk length */
-	uint16_t addr_params;/* number of IPv4 + IPv6 address parameters in INIT / INIT-ACK */
+	uint32_t vtag;        /* host byte order */
+	uint32_t chunk_mask;  /* bit (1u << type) for every chunk type < 32 present */
+	uint8_t first_chunk;  /* type of the first chunk */
+	uint8_t first_flags;  /* flags of the first chunk */
+	uint16_t nchunks;     /* number of chunks */
+	bool t_bit;           /* ABORT or SHUTDOWN-COMPLETE with the T flag set */
+	uint32_t init_tag;    /* initiate tag of an INIT / INIT-ACK chunk, else 0 */
+	uint16_t init_off;    /* offset of the INIT / INIT-ACK chunk from the SCTP header, else 0 */
+	uint16_t init_len;    /* its chunk length */
+	uint16_t addr_params; /* number of IPv4 + IPv6 address parameters in INIT / INIT-ACK */
 };
 
 /* Parse and validate an SCTP packet (common header + all chunks). buf starts at the
@@ -128,5 +129,11 @@ size_t pkt_build_abort(uint8_t *buf, size_t cap, uint16_t src_port, uint16_t dst
  * packet in buf (in place), fixing the chunk length; the caller recomputes the CRC32c.
  * Returns the new SCTP length (== len when nothing was removed), or a negative pkt_err. */
 int pkt_sctp_strip_addr_params(uint8_t *buf, size_t len, unsigned *removed);
+
+/* The IPv4 / IPv6 addresses listed in the INIT / INIT-ACK chunk of a packet that
+ * pkt_parse_sctp accepted as s (parameters of a wrong length are skipped): up to max
+ * into out. Returns how many. */
+unsigned pkt_sctp_init_addrs(const uint8_t *buf, const struct pkt_sctp *s, struct gw_addr *out,
+			     unsigned max);
 
 #endif

@@ -11,7 +11,7 @@
 struct privs_target {
 	uid_t uid;
 	gid_t gid;
-	char user[PRIVS_NAME_LEN];  /* for messages */
+	char user[PRIVS_NAME_LEN]; /* for messages */
 	char group[PRIVS_NAME_LEN];
 };
 

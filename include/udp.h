@@ -40,7 +40,7 @@ struct udp_out {
 	uint8_t tos;
 	const uint8_t *data;
 	size_t len;
-	int err;        /* out: 0 sent, or -errno for this datagram (as udp_send) */
+	int err; /* out: 0 sent, or -errno for this datagram (as udp_send) */
 };
 
 /* Send n datagrams, each as udp_send would (its own destination, ECN bits, the retry
@@ -50,7 +50,7 @@ struct udp_out {
 unsigned udp_send_batch(struct udp_sock *u, struct udp_out *o, unsigned n);
 
 struct udp_dgram {
-	uint8_t *buf;   /* payload (caller-provided, with headroom before it) */
+	uint8_t *buf; /* payload (caller-provided, with headroom before it) */
 	size_t len;
 	struct gw_addr src;
 	uint16_t src_port;
@@ -65,14 +65,14 @@ int udp_recv_batch(int fd, struct udp_dgram *dg, unsigned n, size_t cap);
 /* One entry of a UDP socket's error queue (IP_RECVERR): an ICMP error about one of our
  * datagrams, or a local one (EMSGSIZE above the path MTU). */
 struct udp_err {
-	uint32_t errnum;     /* ee_errno */
-	uint8_t origin;      /* SO_EE_ORIGIN_LOCAL / _ICMP / _ICMP6 */
-	uint8_t type, code;  /* of the ICMP message */
-	uint32_t info;       /* the MTU for fragmentation needed / packet too big */
-	struct gw_addr dst;  /* where the datagram was going */
+	uint32_t errnum;    /* ee_errno */
+	uint8_t origin;     /* SO_EE_ORIGIN_LOCAL / _ICMP / _ICMP6 */
+	uint8_t type, code; /* of the ICMP message */
+	uint32_t info;      /* the MTU for fragmentation needed / packet too big */
+	struct gw_addr dst; /* where the datagram was going */
 	uint16_t dst_port;
 	struct gw_addr offender; /* who sent the error (family 0: unknown) */
-	uint8_t *payload;    /* the quoted UDP payload (caller's buffer), may be cut short */
+	uint8_t *payload;        /* the quoted UDP payload (caller's buffer), may be cut short */
 	size_t len;
 };
 

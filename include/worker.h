@@ -18,14 +18,15 @@
 #include "conf.h"
 #include "ingest.h"
 #include "inject.h"
+#include "keepalive.h"
 #include "log.h"
 #include "stats.h"
 #include "udp.h"
 #include "xlate.h"
 
-#define WORKER_RX_BATCH 32      /* datagrams per recvmmsg */
-#define WORKER_OUT_BATCH 64     /* outbound datagrams per sendmmsg */
-#define WORKER_HEADROOM 64      /* room to prepend an IPv4 / IPv6 header */
+#define WORKER_RX_BATCH 32  /* datagrams per recvmmsg */
+#define WORKER_OUT_BATCH 64 /* outbound datagrams per sendmmsg */
+#define WORKER_HEADROOM 64  /* room to prepend an IPv4 / IPv6 header */
 #define WORKER_DGRAM_CAP 65536
 
 struct nfqueue;
@@ -37,8 +38,12 @@ struct worker_group {
 	struct gw_worker *workers;
 	unsigned n;
 	int request_stop_fd;
-	atomic_bool failed; /* a worker asked to stop because its queue failed */
+	atomic_bool failed;   /* a worker asked to stop because its queue failed */
+	struct ka_key ka_key; /* the keepalives' MAC secret, drawn at start (worker_group_init) */
 };
+
+/* Draw the group's secrets. 0, or -1 with errno when the kernel has no randomness. */
+int worker_group_init(struct worker_group *g);
 
 /* From a worker thread: the daemon must stop (its queue failed). */
 void worker_group_request_stop(struct worker_group *g);
@@ -68,7 +73,7 @@ struct gw_worker {
 	unsigned id;
 	pthread_t thread;
 	bool running;
-	int cpu;                   /* pinned to this CPU; -1: not pinned */
+	int cpu; /* pinned to this CPU; -1: not pinned */
 	pthread_mutex_t lock;
 	int epfd, stopfd;
 	struct nfqueue *nfq;
@@ -78,18 +83,33 @@ struct gw_worker {
 	struct assoc_table *tab;
 	struct gw_stats stats;
 	struct xlate_ctx x;
-	struct xlate_ratelimit init_rl;
-	struct ratelimit rl_drop, rl_send, rl_inject, rl_abort, rl_icmp, rl_full;
-	bool fatal;                /* the queue socket failed: the daemon must stop */
+	struct xlate_outside_init_limit outside_inits;
+	/* Packets the gateway sends of its own accord: ABORTs for out-of-the-blue packets
+	 * and ICMP errors for internal hosts. */
+	struct ratelimit rl_ootb_abort, rl_icmp_to_host;
+	/* Log lines, one limit per kind, so one flood does not silence another. */
+	struct {
+		struct ratelimit drop;        /* a dropped packet (debug) */
+		struct ratelimit icmp;        /* an ICMP error translated or not (debug) */
+		struct ratelimit pmtu;        /* a datagram over the path MTU */
+		struct ratelimit port_change; /* a peer's learned UDP port moved */
+		struct ratelimit table_full;
+		struct ratelimit send;      /* sending a datagram failed */
+		struct ratelimit inject;    /* injecting a packet or an ICMP error failed */
+		struct ratelimit udp_recv;  /* reading a UDP socket or its error queue failed */
+		struct ratelimit ingest;    /* reading the raw SCTP socket failed */
+		struct ratelimit keepalive; /* sending a keepalive failed */
+	} rl_log;
+	bool fatal; /* the queue socket failed: the daemon must stop */
 	/* buffers, allocated once */
-	uint8_t *rxmem;            /* WORKER_RX_BATCH * (HEADROOM + DGRAM_CAP) */
+	uint8_t *rxmem; /* WORKER_RX_BATCH * (HEADROOM + DGRAM_CAP) */
 	struct udp_dgram dg[WORKER_RX_BATCH];
 	struct inject_out injq[WORKER_RX_BATCH];
 	unsigned ninj;
 	struct udp_out outq[WORKER_OUT_BATCH];
 	struct worker_pending pend[WORKER_OUT_BATCH];
 	unsigned nout;
-	uint8_t *ingbuf;           /* one packet from the raw ingest socket */
+	uint8_t *ingbuf; /* one packet from the raw ingest socket */
 	unsigned nforeign;
 	struct worker_foreign foreign[WORKER_FOREIGN_MAX];
 };
@@ -117,5 +137,11 @@ int worker_ingest_apply(struct gw_worker *w, bool raw, const struct gw_conf *con
 int worker_set_fail_open(struct gw_worker *w, bool on);
 /* Expire idle associations (lock held); returns how many. */
 unsigned worker_expire(struct gw_worker *w, const struct assoc_timeouts *to, uint64_t now);
+/* Send the keepalive HEARTBEATs now due on this worker's paths (lock held); returns how
+ * many were sent. */
+unsigned worker_send_keepalives(struct gw_worker *w, uint64_t now);
+/* Copy the queue's counters, the kernel's and the socket's, into the worker's stats
+ * (lock held; the control thread's timer does it once a second). */
+void worker_refresh_queue_stats(struct gw_worker *w);
 
 #endif

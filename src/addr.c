@@ -66,6 +66,42 @@ void addr_from_v4(struct gw_addr *out, uint32_t be_addr)
 	out->v4.s_addr = be_addr;
 }
 
+socklen_t addr_to_sockaddr(const struct gw_addr *a, uint16_t port, union gw_sockaddr *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	if (a->family == AF_INET) {
+		sa->v4.sin_family = AF_INET;
+		sa->v4.sin_port = htons(port);
+		sa->v4.sin_addr = a->v4;
+		return sizeof(sa->v4);
+	}
+	if (a->family == AF_INET6) {
+		sa->v6.sin6_family = AF_INET6;
+		sa->v6.sin6_port = htons(port);
+		sa->v6.sin6_addr = a->v6;
+		return sizeof(sa->v6);
+	}
+	return 0;
+}
+
+void addr_from_sockaddr(const union gw_sockaddr *sa, struct gw_addr *a, uint16_t *port)
+{
+	uint16_t p = 0;
+
+	memset(a, 0, sizeof(*a));
+	if (sa->sa.sa_family == AF_INET) {
+		a->family = AF_INET;
+		a->v4 = sa->v4.sin_addr;
+		p = ntohs(sa->v4.sin_port);
+	} else if (sa->sa.sa_family == AF_INET6) {
+		a->family = AF_INET6;
+		a->v6 = sa->v6.sin6_addr;
+		p = ntohs(sa->v6.sin6_port);
+	}
+	if (port)
+		*port = p;
+}
+
 uint32_t addr_hash(const struct gw_addr *a, uint32_t seed)
 {
 	/* FNV-1a over the address bytes: cheap and good enough as one input of a key hash. */

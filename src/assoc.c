@@ -34,18 +34,18 @@ struct assoc_age {
 struct assoc_table {
 	struct assoc *slots;
 	struct assoc_age *age;
-	uint32_t *buckets;       /* one allocation: local[2], remote[2], pair; each nbuckets */
+	uint32_t *buckets; /* one allocation: local[2], remote[2], pair; each nbuckets */
 	uint32_t *local[2], *remote[2], *pair;
-	uint32_t mask;           /* nbuckets - 1 */
+	uint32_t mask; /* nbuckets - 1 */
 	uint32_t max, count;
-	uint32_t hwm;            /* slots [hwm, max) have never been handed out */
-	uint32_t lo;             /* no slot below lo is in use */
-	uint32_t free_head;      /* freed slots below hwm, through next_local[0] */
+	uint32_t hwm;       /* slots [hwm, max) have never been handed out */
+	uint32_t lo;        /* no slot below lo is in use */
+	uint32_t free_head; /* freed slots below hwm, through next_local[0] */
 	uint32_t next_id;
 	uint32_t id_first, id_step; /* ids first, first + step, ...: unique across tables */
-	uint32_t pending;        /* slot + 1 last handed out: its state may have changed */
+	uint32_t pending;           /* slot + 1 last handed out: its state may have changed */
 	uint32_t age_head[AGE_COUNT], age_tail[AGE_COUNT];
-	uint64_t seed[4];        /* secret, against hash flooding from remote tags/ports */
+	uint64_t seed[4]; /* secret, against hash flooding from remote tags/ports */
 };
 
 static uint64_t mix64(uint64_t x)
@@ -59,13 +59,14 @@ static uint64_t mix64(uint64_t x)
 	return x;
 }
 
-static uint32_t hash_local(const struct assoc_table *t, const struct gw_addr *iaddr,
-			   uint16_t iport, uint16_t rport, uint32_t tag)
+/* Without the internal address: a multi-homed host's packets from any of its addresses
+ * land in the same chain, and the lookup compares the address list. */
+static uint32_t hash_local(const struct assoc_table *t, uint16_t iport, uint16_t rport,
+			   uint32_t tag)
 {
 	uint64_t k = (uint64_t)tag << 32 | (uint32_t)iport << 16 | rport;
-	uint64_t h = mix64(k ^ t->seed[0]);
 
-	return (uint32_t)mix64(h ^ addr_hash(iaddr, (uint32_t)t->seed[1]) ^ t->seed[1]);
+	return (uint32_t)mix64(mix64(k ^ t->seed[0]) + t->seed[1]);
 }
 
 static uint32_t hash_remote(const struct assoc_table *t, uint16_t seen_port, uint16_t rport,
@@ -93,7 +94,7 @@ static uint32_t role_tag(const struct assoc *a, int role)
 
 static uint32_t *local_head(struct assoc_table *t, const struct assoc *a, int role)
 {
-	uint32_t h = hash_local(t, &a->iaddr, a->iport, a->rport, role_tag(a, role));
+	uint32_t h = hash_local(t, a->iport, a->rport, role_tag(a, role));
 
 	return &t->local[role][h & t->mask];
 }
@@ -328,10 +329,8 @@ uint32_t assoc_table_capacity(const struct assoc_table *t)
 const char *assoc_state_name(enum assoc_state s)
 {
 	static const char *const names[ASSOC_STATE_COUNT] = {
-		[ASSOC_CLOSED] = "closed",
-		[ASSOC_INIT] = "init",
-		[ASSOC_COOKIE] = "cookie",
-		[ASSOC_ESTABLISHED] = "established",
+		[ASSOC_CLOSED] = "closed",     [ASSOC_INIT] = "init",
+		[ASSOC_COOKIE] = "cookie",     [ASSOC_ESTABLISHED] = "established",
 		[ASSOC_SHUTDOWN] = "shutdown",
 	};
 
@@ -340,8 +339,8 @@ const char *assoc_state_name(enum assoc_state s)
 	return names[s];
 }
 
-struct assoc *assoc_lookup_local(struct assoc_table *t, const struct gw_addr *iaddr,
-				 uint16_t iport, uint16_t rport, uint32_t tag, bool tag_is_itag)
+struct assoc *assoc_lookup_local(struct assoc_table *t, const struct gw_addr *iaddr, uint16_t iport,
+				 uint16_t rport, uint32_t tag, bool tag_is_itag)
 {
 	int role = tag_is_itag ? ROLE_ITAG : ROLE_RTAG;
 	uint32_t link;
@@ -349,12 +348,12 @@ struct assoc *assoc_lookup_local(struct assoc_table *t, const struct gw_addr *ia
 	age_settle(t);
 	if (!tag)
 		return NULL;
-	link = t->local[role][hash_local(t, iaddr, iport, rport, tag) & t->mask];
+	link = t->local[role][hash_local(t, iport, rport, tag) & t->mask];
 	while (link) {
 		struct assoc *a = &t->slots[link - 1];
 
 		if (role_tag(a, role) == tag && a->iport == iport && a->rport == rport &&
-		    addr_equal(&a->iaddr, iaddr))
+		    assoc_has_iaddr(a, iaddr))
 			return handed_out(t, a);
 		link = a->next_local[role];
 	}
@@ -381,8 +380,8 @@ struct assoc *assoc_lookup_remote(struct assoc_table *t, uint16_t seen_port, uin
 	return NULL;
 }
 
-bool assoc_remote_key_taken(struct assoc_table *t, uint16_t seen_port, uint16_t rport,
-			    uint32_t tag, bool tag_is_itag)
+bool assoc_remote_key_taken(struct assoc_table *t, uint16_t seen_port, uint16_t rport, uint32_t tag,
+			    bool tag_is_itag)
 {
 	return assoc_lookup_remote(t, seen_port, rport, tag, tag_is_itag) != NULL;
 }
@@ -399,7 +398,7 @@ bool assoc_port_pair_conflict(struct assoc_table *t, uint16_t seen_port, uint16_
 		if (b->seen_port != seen_port || b->rport != rport || b->state == ASSOC_CLOSED)
 			continue;
 		/* The same internal endpoint again (a restart) is not a collision. */
-		if (b->iport == iport && addr_equal(&b->iaddr, iaddr))
+		if (b->iport == iport && assoc_has_iaddr(b, iaddr))
 			continue;
 		if (assoc_path_find(b, raddr))
 			return true;
@@ -462,6 +461,9 @@ struct assoc *assoc_create(struct assoc_table *t, const struct gw_addr *iaddr, u
 	a->origin = (uint8_t)origin;
 	a->in_use = 1;
 	a->iaddr = *iaddr;
+	a->iaddrs[0].addr = *iaddr;
+	a->iaddrs[0].last_ms = now_ms;
+	a->niaddrs = 1;
 	a->iport = iport;
 	a->seen_port = seen_port;
 	a->rport = rport;
@@ -537,6 +539,46 @@ void assoc_remove(struct assoc_table *t, struct assoc *a)
 	}
 	a->next_local[0] = t->free_head;
 	t->free_head = slot + 1;
+}
+
+struct assoc_iaddr *assoc_iaddr_find(struct assoc *a, const struct gw_addr *addr)
+{
+	for (unsigned i = 0; i < a->niaddrs; i++)
+		if (addr_equal(&a->iaddrs[i].addr, addr))
+			return &a->iaddrs[i];
+	return NULL;
+}
+
+void assoc_add_iaddrs(struct assoc *a, const struct gw_addr *list, unsigned n)
+{
+	for (unsigned i = 0; i < n && a->niaddrs < ASSOC_MAX_IADDRS; i++) {
+		if (assoc_iaddr_find(a, &list[i]))
+			continue;
+		a->iaddrs[a->niaddrs].addr = list[i];
+		a->iaddrs[a->niaddrs].last_ms = 0;
+		a->niaddrs++;
+	}
+}
+
+void assoc_iaddr_used(struct assoc *a, struct assoc_iaddr *ia, uint64_t now_ms)
+{
+	ia->last_ms = now_ms;
+	a->iaddr = ia->addr;
+}
+
+const struct gw_addr *assoc_inject_addr(const struct assoc *a, uint8_t family)
+{
+	const struct assoc_iaddr *best = NULL;
+
+	if (a->iaddr.family == family)
+		return &a->iaddr;
+	for (unsigned i = 0; i < a->niaddrs; i++) {
+		const struct assoc_iaddr *ia = &a->iaddrs[i];
+
+		if (ia->addr.family == family && (!best || ia->last_ms > best->last_ms))
+			best = ia;
+	}
+	return best ? &best->addr : NULL;
 }
 
 struct assoc_path *assoc_path_find(struct assoc *a, const struct gw_addr *addr)

@@ -4,6 +4,7 @@
  * is silently defaulted or ignored, because a gateway that guesses routes traffic wrong. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ enum conf_single {
 	SEEN_RELAY_INGEST,
 	SEEN_QUEUE_LENGTH,
 	SEEN_BUSY_POLL,
+	SEEN_KEEPALIVE,
 	SEEN_COUNT
 };
 
@@ -140,8 +142,7 @@ static int parse_port(struct conf_reader *r, const char *tok, unsigned min, uint
 static int parse_addr(struct conf_reader *r, const char *tok, struct gw_addr *out)
 {
 	if (addr_parse(tok, out) < 0)
-		return conf_error(r, "bad address %s (expected an IPv4 or IPv6 address)",
-				  q(tok).s);
+		return conf_error(r, "bad address %s (expected an IPv4 or IPv6 address)", q(tok).s);
 	return 0;
 }
 
@@ -150,7 +151,7 @@ static void prefix_mask(struct gw_addr *a, unsigned len)
 	unsigned bits = a->family == AF_INET ? 32 : 128;
 
 	for (unsigned i = len; i < bits; i++)
-		a->bytes[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+		a->bytes[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
 }
 
 /* ADDRESS or ADDRESS/LEN; a bare address is a host prefix. */
@@ -176,8 +177,8 @@ static int parse_prefix(struct conf_reader *r, const char *tok, struct conf_pref
 		return 0;
 	}
 	if (parse_num(slash + 1, false, 255, &len) < 0 || len > max)
-		return conf_error(r, "bad prefix length %s in %s (expected 0-%u)",
-				  q(slash + 1).s, q(tok).s, max);
+		return conf_error(r, "bad prefix length %s in %s (expected 0-%u)", q(slash + 1).s,
+				  q(tok).s, max);
 	out->len = (uint8_t)len;
 	masked = out->addr;
 	prefix_mask(&masked, out->len);
@@ -185,8 +186,7 @@ static int parse_prefix(struct conf_reader *r, const char *tok, struct conf_pref
 		char mbuf[GW_ADDRSTRLEN];
 
 		return conf_error(r, "host bits set in %.80s (did you mean %s/%u?)", tok,
-				  addr_format(&masked, mbuf, sizeof(mbuf)),
-				  out->len);
+				  addr_format(&masked, mbuf, sizeof(mbuf)), out->len);
 	}
 	return 0;
 bad:
@@ -222,8 +222,7 @@ static int expect_word(struct conf_reader *r, const struct conf_line *l, int i, 
 static int mark_seen(struct conf_reader *r, enum conf_single which, const char *name)
 {
 	if (r->seen & (1u << which))
-		return conf_error(r, "\"%s\" already set on line %u", name,
-				  r->seen_line[which]);
+		return conf_error(r, "\"%s\" already set on line %u", name, r->seen_line[which]);
 	r->seen |= 1u << which;
 	r->seen_line[which] = r->line;
 	return 0;
@@ -231,71 +230,90 @@ static int mark_seen(struct conf_reader *r, enum conf_single which, const char *
 
 /* The numeric single-valued statements differ only in their range and wording. */
 struct conf_number {
-	const char *name;  /* as written, also in "already set" */
-	const char *what;  /* in "bad ... (expected ...)" */
+	const char *name; /* as written, also in "already set" */
+	const char *what; /* in "bad ... (expected ...)" */
 	enum conf_single seen;
 	uint64_t min, max;
 	bool hex;
 	const char *range; /* the expected values in words */
+	size_t offset;     /* the field of struct gw_conf it sets */
+	size_t size;       /* sizeof that field: 2 or 4 */
 };
+#define CONF_FIELD(f) offsetof(struct gw_conf, f), sizeof(((struct gw_conf *)0)->f)
 
 static const struct conf_number num_udp_port = {
-	"udp-port", "port", SEEN_UDP_PORT, 1, 65535, false, "1-65535"
+	"udp-port", "port", SEEN_UDP_PORT, 1, 65535, false, "1-65535", CONF_FIELD(udp_port)
 };
 static const struct conf_number num_busy_poll = {
-	"busy-poll", "busy-poll time", SEEN_BUSY_POLL, 0, 10000, false,
-	"0-10000 microseconds"
+	"busy-poll", "busy-poll time",       SEEN_BUSY_POLL,          0, 10000,
+	false,       "0-10000 microseconds", CONF_FIELD(busy_poll_us)
 };
 static const struct conf_number num_queue_length = {
-	"queue-length", "queue length", SEEN_QUEUE_LENGTH, 1, 1048576, false,
-	"1-1048576 packets"
+	"queue-length", "queue length", SEEN_QUEUE_LENGTH,   1,
+	1048576,        false,          "1-1048576 packets", CONF_FIELD(queue_length)
 };
-static const struct conf_number num_mark = {
-	"mark", "mark", SEEN_MARK, 1, UINT32_MAX, true,
-	"a non-zero 32-bit number, decimal or 0x hex"
-};
-static const struct conf_number num_max_assoc = {
-	"max-associations", "max-associations", SEEN_MAX_ASSOC, 1, 16777216, false,
-	"1-16777216"
-};
+static const struct conf_number num_mark = { "mark",
+					     "mark",
+					     SEEN_MARK,
+					     1,
+					     UINT32_MAX,
+					     true,
+					     "a non-zero 32-bit number, decimal or 0x hex",
+					     CONF_FIELD(mark) };
+static const struct conf_number num_max_assoc = { "max-associations", "max-associations",
+						  SEEN_MAX_ASSOC,     1,
+						  16777216,           false,
+						  "1-16777216",       CONF_FIELD(max_assoc) };
 static const struct conf_number num_init_rate = {
-	"init-rate", "rate", SEEN_INIT_RATE, 1, 1000000, false, "1-1000000 per second"
+	"init-rate", "rate", SEEN_INIT_RATE,         1,
+	1000000,     false,  "1-1000000 per second", CONF_FIELD(init_rate)
 };
-static const struct conf_number num_init_rate_source = {
-	"init-rate-per-source", "rate", SEEN_INIT_RATE_SOURCE, 1, 1000000, false,
-	"1-1000000 per second"
+static const struct conf_number num_init_rate_source = { "init-rate-per-source",
+							 "rate",
+							 SEEN_INIT_RATE_SOURCE,
+							 1,
+							 1000000,
+							 false,
+							 "1-1000000 per second",
+							 CONF_FIELD(init_rate_source) };
+static const struct conf_number num_keepalive = {
+	"keepalive", "keepalive interval",      SEEN_KEEPALIVE,       0, CONF_MAX_KEEPALIVE,
+	false,       "0-3600 seconds, 0 = off", CONF_FIELD(keepalive)
 };
 static const struct conf_number num_timeout[] = {
-	{ "timeout init", "timeout", SEEN_TIMEOUT_INIT, 1, 86400, false, "1-86400 seconds" },
+	{ "timeout init", "timeout", SEEN_TIMEOUT_INIT, 1, 86400, false, "1-86400 seconds",
+	  CONF_FIELD(timeout_init) },
 	{ "timeout established", "timeout", SEEN_TIMEOUT_ESTABLISHED, 1, 86400, false,
-	  "1-86400 seconds" },
-	{ "timeout shutdown", "timeout", SEEN_TIMEOUT_SHUTDOWN, 1, 86400, false,
-	  "1-86400 seconds" },
+	  "1-86400 seconds", CONF_FIELD(timeout_established) },
+	{ "timeout shutdown", "timeout", SEEN_TIMEOUT_SHUTDOWN, 1, 86400, false, "1-86400 seconds",
+	  CONF_FIELD(timeout_shutdown) },
 };
 
-/* "NAME VALUE" where NAME takes nargs tokens (1, or 2 for "timeout KIND"). */
+/* "NAME VALUE" where NAME takes nargs tokens (1, or 2 for "timeout KIND"): the value is
+ * checked against num's range and stored in num's field. */
 static int st_number(struct conf_reader *r, const struct conf_line *l, int nargs,
-		     const struct conf_number *num, uint64_t *out)
+		     const struct conf_number *num)
 {
+	uint8_t *field = (uint8_t *)r->conf + num->offset;
 	const char *tok;
+	uint64_t v;
 
 	if (need_arg(r, l, nargs, "value", num->name) < 0)
 		return -1;
 	tok = l->tok[nargs];
-	if (parse_num(tok, num->hex, num->max, out) < 0 || *out < num->min)
+	if (parse_num(tok, num->hex, num->max, &v) < 0 || v < num->min)
 		return conf_error(r, "bad %s %s (expected %s)", num->what, q(tok).s, num->range);
-	if (no_extra(r, l, nargs + 1) < 0)
+	if (no_extra(r, l, nargs + 1) < 0 || mark_seen(r, num->seen, num->name) < 0)
 		return -1;
-	return mark_seen(r, num->seen, num->name);
-}
+	if (num->size == sizeof(uint16_t)) {
+		uint16_t v16 = (uint16_t)v;
 
-static int st_udp_port(struct conf_reader *r, const struct conf_line *l)
-{
-	uint64_t v;
+		memcpy(field, &v16, sizeof(v16));
+	} else {
+		uint32_t v32 = (uint32_t)v;
 
-	if (st_number(r, l, 1, &num_udp_port, &v) < 0)
-		return -1;
-	r->conf->udp_port = (uint16_t)v;
+		memcpy(field, &v32, sizeof(v32));
+	}
 	return 0;
 }
 
@@ -325,76 +343,20 @@ static int st_queue(struct conf_reader *r, const struct conf_line *l)
 	if (!dash)
 		hi = lo;
 	if (hi < lo)
-		return conf_error(r, "bad queue range %s (the first number must not be above "
-				  "the second)", q(tok).s);
+		return conf_error(r,
+				  "bad queue range %s (the first number must not be above "
+				  "the second)",
+				  q(tok).s);
 	if (hi - lo + 1 > CONF_MAX_WORKERS || ((hi - lo + 1) & (hi - lo)) != 0)
-		return conf_error(r, "queue range %s has %u queues; a worker per queue needs "
-				  "1, 2, 4 or 8 of them", q(tok).s, (unsigned)(hi - lo + 1));
+		return conf_error(r,
+				  "queue range %s has %u queues; a worker per queue needs "
+				  "1, 2, 4 or 8 of them",
+				  q(tok).s, (unsigned)(hi - lo + 1));
 	if (no_extra(r, l, 2) < 0)
 		return -1;
 	r->conf->queue_num = (uint16_t)lo;
 	r->conf->queue_count = (uint16_t)(hi - lo + 1);
 	return mark_seen(r, SEEN_QUEUE, "queue");
-}
-
-static int st_busy_poll(struct conf_reader *r, const struct conf_line *l)
-{
-	uint64_t v;
-
-	if (st_number(r, l, 1, &num_busy_poll, &v) < 0)
-		return -1;
-	r->conf->busy_poll_us = (uint32_t)v;
-	return 0;
-}
-
-static int st_queue_length(struct conf_reader *r, const struct conf_line *l)
-{
-	uint64_t v;
-
-	if (st_number(r, l, 1, &num_queue_length, &v) < 0)
-		return -1;
-	r->conf->queue_length = (uint32_t)v;
-	return 0;
-}
-
-static int st_init_rate(struct conf_reader *r, const struct conf_line *l)
-{
-	uint64_t v;
-
-	if (st_number(r, l, 1, &num_init_rate, &v) < 0)
-		return -1;
-	r->conf->init_rate = (uint32_t)v;
-	return 0;
-}
-
-static int st_init_rate_source(struct conf_reader *r, const struct conf_line *l)
-{
-	uint64_t v;
-
-	if (st_number(r, l, 1, &num_init_rate_source, &v) < 0)
-		return -1;
-	r->conf->init_rate_source = (uint32_t)v;
-	return 0;
-}
-
-static int st_mark(struct conf_reader *r, const struct conf_line *l)
-{
-	uint64_t v;
-
-	if (st_number(r, l, 1, &num_mark, &v) < 0)
-		return -1;
-	r->conf->mark = (uint32_t)v;
-	return 0;
-}
-
-static int st_max_assoc(struct conf_reader *r, const struct conf_line *l)
-{
-	uint64_t v;
-
-	if (st_number(r, l, 1, &num_max_assoc, &v) < 0)
-		return -1;
-	r->conf->max_assoc = (uint32_t)v;
-	return 0;
 }
 
 /* yes|no statements. */
@@ -457,19 +419,12 @@ static int st_relay_ingest(struct conf_reader *r, const struct conf_line *l)
 static int st_timeout(struct conf_reader *r, const struct conf_line *l)
 {
 	static const char *const kinds[] = { "init", "established", "shutdown" };
-	struct gw_conf *c = r->conf;
-	uint32_t *field[] = { &c->timeout_init, &c->timeout_established, &c->timeout_shutdown };
-	uint64_t v;
-
 	if (l->n < 2)
 		return conf_error(r, "missing init, established or shutdown after \"timeout\"");
 	for (unsigned i = 0; i < 3; i++) {
 		if (strcmp(l->tok[1], kinds[i]) != 0)
 			continue;
-		if (st_number(r, l, 2, &num_timeout[i], &v) < 0)
-			return -1;
-		*field[i] = (uint32_t)v;
-		return 0;
+		return st_number(r, l, 2, &num_timeout[i]);
 	}
 	return conf_error(r, "unknown timeout %s (expected init, established or shutdown)",
 			  q(l->tok[1]).s);
@@ -494,37 +449,61 @@ static int st_internal(struct conf_reader *r, const struct conf_line *l)
 	return 0;
 }
 
-/* "[port P] [remote-udp-port U]" from token first on, in any order, each at most once;
- * port at least port_min. */
-static int port_options(struct conf_reader *r, const struct conf_line *l, int first,
-			uint16_t *port, unsigned port_min, uint16_t *remote_udp_port)
+/* The options a rule takes after its fixed part, in any order, each at most once: the
+ * ones whose pointer is set. */
+struct rule_opts {
+	uint16_t *port;
+	unsigned port_min;
+	uint16_t *remote_udp_port;
+	uint16_t *keepalive;
+};
+
+static const char *rule_opts_expected(const struct rule_opts *o)
 {
-	bool have_port = false, have_rport = false;
+	if (o->remote_udp_port)
+		return "\"port\", \"remote-udp-port\" or \"keepalive\"";
+	return "\"port\" or \"keepalive\"";
+}
+
+static int rule_options(struct conf_reader *r, const struct conf_line *l, int first,
+			const struct rule_opts *o)
+{
+	bool have_port = false, have_rport = false, have_ka = false;
 
 	for (int i = first; i < l->n; i += 2) {
 		const char *opt = l->tok[i];
-		bool *have;
-		uint16_t *val;
-		unsigned min;
+		uint64_t v;
 
-		if (strcmp(opt, "port") == 0) {
-			have = &have_port;
-			val = port;
-			min = port_min;
-		} else if (strcmp(opt, "remote-udp-port") == 0) {
-			have = &have_rport;
-			val = remote_udp_port;
-			min = 1;
+		if (o->port && strcmp(opt, "port") == 0) {
+			if (have_port)
+				return conf_error(r, "\"%s\" given twice", opt);
+			if (need_arg(r, l, i + 1, "port number", opt) < 0 ||
+			    parse_port(r, l->tok[i + 1], o->port_min, o->port) < 0)
+				return -1;
+			have_port = true;
+		} else if (o->remote_udp_port && strcmp(opt, "remote-udp-port") == 0) {
+			if (have_rport)
+				return conf_error(r, "\"%s\" given twice", opt);
+			if (need_arg(r, l, i + 1, "port number", opt) < 0 ||
+			    parse_port(r, l->tok[i + 1], 1, o->remote_udp_port) < 0)
+				return -1;
+			have_rport = true;
+		} else if (o->keepalive && strcmp(opt, "keepalive") == 0) {
+			if (have_ka)
+				return conf_error(r, "\"%s\" given twice", opt);
+			if (need_arg(r, l, i + 1, "seconds", opt) < 0)
+				return -1;
+			if (parse_num(l->tok[i + 1], false, CONF_MAX_KEEPALIVE, &v) < 0)
+				return conf_error(r,
+						  "bad keepalive interval %s (expected 0-3600 "
+						  "seconds, 0 = off)",
+						  q(l->tok[i + 1]).s);
+			*o->keepalive = (uint16_t)v;
+			have_ka = true;
 		} else {
-			return conf_error(r, "unknown option %s (expected \"port\" or "
-					  "\"remote-udp-port\")", q(opt).s);
+			return conf_error(r, "unknown option %s (expected %s)", q(opt).s,
+					  rule_opts_expected(o));
 		}
-		if (*have)
-			return conf_error(r, "\"%s\" given twice", opt);
-		if (need_arg(r, l, i + 1, "port number", opt) < 0 ||
-		    parse_port(r, l->tok[i + 1], min, val) < 0)
-			return -1;
-		*have = true;
 	}
 	return 0;
 }
@@ -537,6 +516,7 @@ static int st_encapsulate(struct conf_reader *r, const struct conf_line *l)
 
 	memset(&e, 0, sizeof(e));
 	e.remote_udp_port = CONF_DEFAULT_REMOTE_UDP_PORT;
+	e.keepalive = CONF_KEEPALIVE_UNSET;
 	e.line = r->line;
 	if (expect_word(r, l, 1, "to", "encapsulate") < 0 ||
 	    need_arg(r, l, 2, "destination (a prefix or \"any\")", "encapsulate to") < 0)
@@ -545,7 +525,8 @@ static int st_encapsulate(struct conf_reader *r, const struct conf_line *l)
 		e.any = true;
 	else if (parse_prefix(r, l->tok[2], &e.dst) < 0)
 		return -1;
-	if (port_options(r, l, 3, &e.port, 0, &e.remote_udp_port) < 0)
+	if (rule_options(r, l, 3,
+			 &(struct rule_opts){ &e.port, 0, &e.remote_udp_port, &e.keepalive }) < 0)
 		return -1;
 	if (c->nencap >= CONF_MAX_ENCAP)
 		return conf_error(r, "too many \"encapsulate\" rules (at most %d)", CONF_MAX_ENCAP);
@@ -553,7 +534,7 @@ static int st_encapsulate(struct conf_reader *r, const struct conf_line *l)
 	return 0;
 }
 
-/* forward port P to ADDRESS [port Q] */
+/* forward port P to ADDRESS [port Q] [keepalive S], options in any order, once. */
 static int st_forward(struct conf_reader *r, const struct conf_line *l)
 {
 	struct gw_conf *c = r->conf;
@@ -561,24 +542,19 @@ static int st_forward(struct conf_reader *r, const struct conf_line *l)
 	char after[32];
 
 	memset(&f, 0, sizeof(f));
+	f.keepalive = CONF_KEEPALIVE_UNSET;
 	f.line = r->line;
 	if (expect_word(r, l, 1, "port", "forward") < 0 ||
 	    need_arg(r, l, 2, "port number", "forward port") < 0 ||
 	    parse_port(r, l->tok[2], 1, &f.port) < 0)
 		return -1;
 	snprintf(after, sizeof(after), "forward port %u", f.port);
-	if (expect_word(r, l, 3, "to", after) < 0 ||
-	    need_arg(r, l, 4, "address", "to") < 0 || parse_addr(r, l->tok[4], &f.to) < 0)
+	if (expect_word(r, l, 3, "to", after) < 0 || need_arg(r, l, 4, "address", "to") < 0 ||
+	    parse_addr(r, l->tok[4], &f.to) < 0)
 		return -1;
 	f.to_port = f.port;
-	if (l->n > 5) {
-		if (strcmp(l->tok[5], "port") != 0)
-			return conf_error(r, "unexpected %s after \"%s\" (expected \"port\")",
-					  q(l->tok[5]).s, l->tok[4]);
-		if (need_arg(r, l, 6, "port number", "port") < 0 ||
-		    parse_port(r, l->tok[6], 1, &f.to_port) < 0 || no_extra(r, l, 7) < 0)
-			return -1;
-	}
+	if (rule_options(r, l, 5, &(struct rule_opts){ &f.to_port, 1, NULL, &f.keepalive }) < 0)
+		return -1;
 	for (unsigned i = 0; i < c->nforward; i++) {
 		if (c->forward[i].port == f.port)
 			return conf_error(r, "port %u already forwarded on line %u", f.port,
@@ -590,7 +566,8 @@ static int st_forward(struct conf_reader *r, const struct conf_line *l)
 	return 0;
 }
 
-/* relay port P to ADDRESS [port Q] [remote-udp-port U], options in any order, once. */
+/* relay port P to ADDRESS [port Q] [remote-udp-port U] [keepalive S], options in any
+ * order, once. */
 static int st_relay(struct conf_reader *r, const struct conf_line *l)
 {
 	struct gw_conf *c = r->conf;
@@ -600,16 +577,19 @@ static int st_relay(struct conf_reader *r, const struct conf_line *l)
 	memset(&rl, 0, sizeof(rl));
 	rl.line = r->line;
 	rl.remote_udp_port = CONF_DEFAULT_REMOTE_UDP_PORT;
+	rl.keepalive = CONF_KEEPALIVE_UNSET;
 	if (expect_word(r, l, 1, "port", "relay") < 0 ||
 	    need_arg(r, l, 2, "port number", "relay port") < 0 ||
 	    parse_port(r, l->tok[2], 1, &rl.port) < 0)
 		return -1;
 	snprintf(after, sizeof(after), "relay port %u", rl.port);
-	if (expect_word(r, l, 3, "to", after) < 0 ||
-	    need_arg(r, l, 4, "address", "to") < 0 || parse_addr(r, l->tok[4], &rl.to) < 0)
+	if (expect_word(r, l, 3, "to", after) < 0 || need_arg(r, l, 4, "address", "to") < 0 ||
+	    parse_addr(r, l->tok[4], &rl.to) < 0)
 		return -1;
 	rl.to_port = rl.port;
-	if (port_options(r, l, 5, &rl.to_port, 1, &rl.remote_udp_port) < 0)
+	if (rule_options(
+		    r, l, 5,
+		    &(struct rule_opts){ &rl.to_port, 1, &rl.remote_udp_port, &rl.keepalive }) < 0)
 		return -1;
 	for (unsigned i = 0; i < c->nrelay; i++) {
 		if (c->relay[i].port == rl.port)
@@ -622,26 +602,29 @@ static int st_relay(struct conf_reader *r, const struct conf_line *l)
 	return 0;
 }
 
+/* A statement is parsed by fn, or when it is a plain number by st_number with num. */
 static const struct {
 	const char *name;
 	int (*fn)(struct conf_reader *r, const struct conf_line *l);
+	const struct conf_number *num;
 } statements[] = {
-	{ "udp-port", st_udp_port },
-	{ "queue", st_queue },
-	{ "queue-length", st_queue_length },
-	{ "busy-poll", st_busy_poll },
-	{ "queue-bypass", st_queue_bypass },
-	{ "mark", st_mark },
-	{ "max-associations", st_max_assoc },
-	{ "init-rate", st_init_rate },
-	{ "init-rate-per-source", st_init_rate_source },
-	{ "timeout", st_timeout },
-	{ "internal", st_internal },
-	{ "encapsulate", st_encapsulate },
-	{ "forward", st_forward },
-	{ "host-mode", st_host_mode },
-	{ "relay", st_relay },
-	{ "relay-ingest", st_relay_ingest },
+	{ "udp-port", NULL, &num_udp_port },
+	{ "queue", st_queue, NULL },
+	{ "queue-length", NULL, &num_queue_length },
+	{ "busy-poll", NULL, &num_busy_poll },
+	{ "queue-bypass", st_queue_bypass, NULL },
+	{ "mark", NULL, &num_mark },
+	{ "max-associations", NULL, &num_max_assoc },
+	{ "init-rate", NULL, &num_init_rate },
+	{ "init-rate-per-source", NULL, &num_init_rate_source },
+	{ "timeout", st_timeout, NULL },
+	{ "keepalive", NULL, &num_keepalive },
+	{ "internal", st_internal, NULL },
+	{ "encapsulate", st_encapsulate, NULL },
+	{ "forward", st_forward, NULL },
+	{ "host-mode", st_host_mode, NULL },
+	{ "relay", st_relay, NULL },
+	{ "relay-ingest", st_relay_ingest, NULL },
 };
 
 void conf_defaults(struct gw_conf *c)
@@ -659,6 +642,7 @@ void conf_defaults(struct gw_conf *c)
 	c->max_assoc = CONF_DEFAULT_MAX_ASSOC;
 	c->init_rate = CONF_DEFAULT_INIT_RATE;
 	c->init_rate_source = CONF_DEFAULT_INIT_RATE_SOURCE;
+	c->keepalive = CONF_DEFAULT_KEEPALIVE;
 }
 
 void conf_read_init(struct conf_reader *r, struct gw_conf *c, const char *file)
@@ -695,8 +679,11 @@ int conf_read_line(struct conf_reader *r, const char *line)
 	if (l.n == 0)
 		return 0;
 	for (size_t i = 0; i < sizeof(statements) / sizeof(statements[0]); i++) {
-		if (strcmp(l.tok[0], statements[i].name) == 0)
-			return statements[i].fn(r, &l);
+		if (strcmp(l.tok[0], statements[i].name) != 0)
+			continue;
+		if (statements[i].num)
+			return st_number(r, &l, 1, statements[i].num);
+		return statements[i].fn(r, &l);
 	}
 	return conf_error(r, "unknown statement %s", q(l.tok[0]).s);
 }
@@ -706,15 +693,18 @@ int conf_read_finish(struct conf_reader *r)
 	const struct gw_conf *c = r->conf;
 
 	if (c->ninternal == 0 && !c->host_mode && c->nrelay == 0) {
-		snprintf(r->err, sizeof(r->err), "%s: nothing to carry: no \"internal\" network, "
-			 "no \"host-mode yes\" and no \"relay\" rule", conf_file_name(r));
+		snprintf(r->err, sizeof(r->err),
+			 "%s: nothing to carry: no \"internal\" network, "
+			 "no \"host-mode yes\" and no \"relay\" rule",
+			 conf_file_name(r));
 		return -1;
 	}
 	/* With relay rules, internal networks may only say who may use them. */
 	if (c->nencap == 0 && ((c->ninternal && !c->nrelay) || c->host_mode)) {
-		snprintf(r->err, sizeof(r->err), "%s: no \"encapsulate\" rule configured (%s "
-			 "needs one)", conf_file_name(r), c->ninternal ? "\"internal\"" :
-			 "\"host-mode yes\"");
+		snprintf(r->err, sizeof(r->err),
+			 "%s: no \"encapsulate\" rule configured (%s "
+			 "needs one)",
+			 conf_file_name(r), c->ninternal ? "\"internal\"" : "\"host-mode yes\"");
 		return -1;
 	}
 	for (unsigned i = 0; i < c->nforward; i++) {
@@ -791,6 +781,14 @@ static void dump_prefix(const struct conf_prefix *p, FILE *out)
 	fprintf(out, "%s/%u", addr_format(&p->addr, buf, sizeof(buf)), p->len);
 }
 
+/* A rule's own keepalive, if it has one, and the end of its line. */
+static void dump_keepalive(uint16_t keepalive, FILE *out)
+{
+	if (keepalive != CONF_KEEPALIVE_UNSET)
+		fprintf(out, " keepalive %u", keepalive);
+	fputc('\n', out);
+}
+
 void conf_dump(const struct gw_conf *c, FILE *out)
 {
 	char buf[GW_ADDRSTRLEN];
@@ -812,6 +810,7 @@ void conf_dump(const struct gw_conf *c, FILE *out)
 	fprintf(out, "timeout init %u\n", c->timeout_init);
 	fprintf(out, "timeout established %u\n", c->timeout_established);
 	fprintf(out, "timeout shutdown %u\n", c->timeout_shutdown);
+	fprintf(out, "keepalive %u\n", c->keepalive);
 	for (unsigned i = 0; i < c->ninternal; i++) {
 		fputs("internal ", out);
 		dump_prefix(&c->internal[i], out);
@@ -825,19 +824,22 @@ void conf_dump(const struct gw_conf *c, FILE *out)
 			fputs("any", out);
 		else
 			dump_prefix(&e->dst, out);
-		fprintf(out, " port %u remote-udp-port %u\n", e->port, e->remote_udp_port);
+		fprintf(out, " port %u remote-udp-port %u", e->port, e->remote_udp_port);
+		dump_keepalive(e->keepalive, out);
 	}
 	for (unsigned i = 0; i < c->nforward; i++) {
 		const struct conf_forward *f = &c->forward[i];
 
-		fprintf(out, "forward port %u to %s port %u\n", f->port,
+		fprintf(out, "forward port %u to %s port %u", f->port,
 			addr_format(&f->to, buf, sizeof(buf)), f->to_port);
+		dump_keepalive(f->keepalive, out);
 	}
 	for (unsigned i = 0; i < c->nrelay; i++) {
 		const struct conf_relay *rl = &c->relay[i];
 
-		fprintf(out, "relay port %u to %s port %u remote-udp-port %u\n", rl->port,
+		fprintf(out, "relay port %u to %s port %u remote-udp-port %u", rl->port,
 			addr_format(&rl->to, buf, sizeof(buf)), rl->to_port, rl->remote_udp_port);
+		dump_keepalive(rl->keepalive, out);
 	}
 }
 

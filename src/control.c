@@ -24,6 +24,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "compiler.h"
 #include "control.h"
 #include "ctlcheck.h"
 #include "ctlproto.h"
@@ -71,9 +72,9 @@ static struct ctl_state {
 	int lfd, tfd;
 	bool bound;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	gid_t gid;                 /* the socket's group: may change things */
+	gid_t gid; /* the socket's group: may change things */
 	char group[PRIVS_NAME_LEN];
-	uint64_t refused;          /* state-changing requests refused */
+	uint64_t refused; /* state-changing requests refused */
 	struct ratelimit rl_refused;
 	struct ctl_client *clients[CTL_MAX_CLIENTS];
 } ctl = { .lfd = -1, .tfd = -1, .rl_refused = RATELIMIT_INIT(10000, 5) };
@@ -136,8 +137,11 @@ static int ctl_put(struct ctl_client *c, uint16_t type, int32_t status, const vo
 		   size_t len)
 {
 	struct ctl_hdr h = {
-		.magic = CTL_MAGIC, .version = CTL_VERSION, .type = type,
-		.len = (uint32_t)len, .status = status,
+		.magic = CTL_MAGIC,
+		.version = CTL_VERSION,
+		.type = type,
+		.len = (uint32_t)len,
+		.status = status,
 	};
 	uint8_t *p = ctl_out_reserve(c, sizeof(h) + len);
 
@@ -319,9 +323,10 @@ static int ctl_refuse_change(struct ctl_client *c, uint16_t type)
 	ctl.refused++;
 	if (ratelimit_ok(&ctl.rl_refused, now_monotonic_ms(), &supp))
 		log_warnx("control: %s refused to uid %u gid %u (pid %d): not root, the daemon's "
-			  "user or group %s (%llu refused so far%s)", ctlcheck_request_name(type),
-			  (unsigned)c->cred.uid, (unsigned)c->cred.gid, (int)c->cred.pid, ctl.group,
-			  (unsigned long long)ctl.refused, supp ? ", some not logged" : "");
+			  "user or group %s (%llu refused so far%s)",
+			  ctlcheck_request_name(type), (unsigned)c->cred.uid, (unsigned)c->cred.gid,
+			  (int)c->cred.pid, ctl.group, (unsigned long long)ctl.refused,
+			  supp ? ", some not logged" : "");
 	return ctl_put_error(c, EPERM, "permission denied: %s needs root or group %s",
 			     ctlcheck_request_name(type), ctl.group);
 }
@@ -365,7 +370,7 @@ static int ctl_dispatch(struct ctl_client *c)
 	return ctl_put_error(c, EOPNOTSUPP, "unknown request type %u", h->type);
 }
 
-static void ctl_on_client(int fd, uint32_t events, void *arg);
+static void ctl_on_client(int fd GW_UNUSED, uint32_t events GW_UNUSED, void *arg);
 
 /* Switch a client from reading to writing: watch for EPOLLOUT and try at once, since
  * small replies usually fit the socket buffer. */
@@ -446,8 +451,8 @@ static void ctl_read(struct ctl_client *c)
 			}
 			want = sizeof(*h) + (size_t)plen;
 			if (c->inlen >= want) {
-				err = ctlcheck_request(h, c->in.bytes + sizeof(*h),
-						       (size_t)plen, msg, sizeof(msg));
+				err = ctlcheck_request(h, c->in.bytes + sizeof(*h), (size_t)plen,
+						       msg, sizeof(msg));
 				if (err < 0)
 					err = ctl_put_error(c, -err, "%s", msg);
 				else
@@ -481,7 +486,7 @@ reply:
 	ctl_start_reply(c);
 }
 
-static void ctl_on_client(int fd, uint32_t events, void *arg)
+static void ctl_on_client(int fd GW_UNUSED, uint32_t events GW_UNUSED, void *arg)
 {
 	struct ctl_client *c = arg;
 
@@ -527,10 +532,10 @@ static void ctl_identify(struct ctl_client *c)
 		c->cred.gid = (gid_t)-1;
 		return;
 	}
-	c->may_change = c->cred.uid == 0 || c->cred.uid == geteuid() ||
-			c->cred.gid == ctl.gid || ctl_peer_in_group(c->fd, ctl.gid);
-	log_debug("control: client pid %d uid %u gid %u%s", (int)c->cred.pid,
-		  (unsigned)c->cred.uid, (unsigned)c->cred.gid, c->may_change ? "" : ", read-only");
+	c->may_change = c->cred.uid == 0 || c->cred.uid == geteuid() || c->cred.gid == ctl.gid ||
+			ctl_peer_in_group(c->fd, ctl.gid);
+	log_debug("control: client pid %d uid %u gid %u%s", (int)c->cred.pid, (unsigned)c->cred.uid,
+		  (unsigned)c->cred.gid, c->may_change ? "" : ", read-only");
 }
 
 /* Tell a client we cannot serve why, rather than a bare close; a fresh socket's buffer
@@ -540,7 +545,9 @@ static void ctl_refuse(int fd, const char *why)
 	struct {
 		struct ctl_hdr h;
 		char msg[64];
-	} m = { .h = { .magic = CTL_MAGIC, .version = CTL_VERSION, .type = CTL_REP_ERROR,
+	} m = { .h = { .magic = CTL_MAGIC,
+		       .version = CTL_VERSION,
+		       .type = CTL_REP_ERROR,
 		       .status = -EBUSY } };
 	int n = snprintf(m.msg, sizeof(m.msg), "%s", why);
 
@@ -551,7 +558,7 @@ static void ctl_refuse(int fd, const char *why)
 	close(fd);
 }
 
-static void ctl_on_listen(int fd, uint32_t events, void *arg)
+static void ctl_on_listen(int fd, uint32_t events GW_UNUSED, void *arg GW_UNUSED)
 {
 	for (int round = 0; round < CTL_MAX_CLIENTS; round++) {
 		struct ctl_client *c;
@@ -587,7 +594,7 @@ static void ctl_on_listen(int fd, uint32_t events, void *arg)
 	ctl_arm_timer();
 }
 
-static void ctl_on_timer(int fd, uint32_t events, void *arg)
+static void ctl_on_timer(int fd, uint32_t events GW_UNUSED, void *arg GW_UNUSED)
 {
 	uint64_t ticks, now = now_monotonic_ms();
 
@@ -598,7 +605,8 @@ static void ctl_on_timer(int fd, uint32_t events, void *arg)
 
 		if (c && c->deadline_ms <= now) {
 			log_debug("control: client %s; dropped",
-				  c->writing ? "stopped reading its reply" : "sent no request in time");
+				  c->writing ? "stopped reading its reply"
+					     : "sent no request in time");
 			ctl_drop(c);
 		}
 	}
@@ -670,8 +678,7 @@ static int ctl_clear_stale(const struct sockaddr_un *sun)
 	}
 	close(fd);
 	if (rc == 0 || errno == EAGAIN || errno == EINPROGRESS) {
-		log_err("control socket %s is in use by another running instance",
-			sun->sun_path);
+		log_err("control socket %s is in use by another running instance", sun->sun_path);
 		return -1;
 	}
 	log_warn("control_open: cannot probe %s", sun->sun_path);
@@ -706,7 +713,8 @@ static int ctl_set_owner(const char *path, bool dir_created)
 		if (!dir_created && stat(dir, &st) == 0 && st.st_uid != t->uid &&
 		    !(st.st_mode & S_IXOTH) && !(st.st_gid == t->gid && (st.st_mode & S_IXGRP)))
 			log_warnx("control_open: %s, made by someone else, does not let group %s "
-				  "reach the control socket", dir, t->group);
+				  "reach the control socket",
+				  dir, t->group);
 	}
 	if (stat(path, &st) < 0) {
 		log_warn("control_open: stat %s", path);

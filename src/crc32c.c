@@ -390,7 +390,7 @@ static inline uint32_t load_le32(const uint8_t *p)
 uint32_t crc32c_portable(uint32_t crc, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
-	const uint32_t (*t)[256] = crc32c_table;
+	const uint32_t(*t)[256] = crc32c_table;
 
 	crc = ~crc;
 	/* Bytes one by one up to an 8-byte boundary, so the main loop reads aligned words

@@ -78,8 +78,8 @@ long ctlcheck_request_hdr(const struct ctl_hdr *h, char *err, size_t errlen)
 	return want;
 }
 
-int ctlcheck_request(const struct ctl_hdr *h, const void *payload, size_t payload_len,
-		     char *err, size_t errlen)
+int ctlcheck_request(const struct ctl_hdr *h, const void *payload, size_t payload_len, char *err,
+		     size_t errlen)
 {
 	long want = ctlcheck_request_hdr(h, err, errlen);
 	struct ctl_set_port sp;
@@ -87,8 +87,8 @@ int ctlcheck_request(const struct ctl_hdr *h, const void *payload, size_t payloa
 	if (want < 0)
 		return (int)want;
 	if (payload_len != (size_t)want) {
-		snprintf(err, errlen, "request type %u: %zu payload bytes, header says %u",
-			 h->type, payload_len, h->len);
+		snprintf(err, errlen, "request type %u: %zu payload bytes, header says %u", h->type,
+			 payload_len, h->len);
 		return -EINVAL;
 	}
 	if (h->type == CTL_REQ_SET_PORT) {
@@ -185,8 +185,10 @@ static int reply_fields_check(const struct ctlcheck_reply *st, const struct ctl_
 	case CTL_REP_ASSOC:
 		memcpy(&r.a, payload, sizeof(r.a));
 		if (r.a.npaths > ASSOC_MAX_PATHS) {
-			snprintf(err, errlen, "the daemon sent association %u with %u remote "
-				 "addresses (at most %u)", r.a.id, r.a.npaths, ASSOC_MAX_PATHS);
+			snprintf(err, errlen,
+				 "the daemon sent association %u with %u remote "
+				 "addresses (at most %u)",
+				 r.a.id, r.a.npaths, ASSOC_MAX_PATHS);
 			return -EPROTO;
 		}
 		if (st->assoc_id && r.a.id != st->assoc_id) {
@@ -195,8 +197,10 @@ static int reply_fields_check(const struct ctlcheck_reply *st, const struct ctl_
 			return -EPROTO;
 		}
 		if (st->assoc_id && st->records) {
-			snprintf(err, errlen, "the daemon sent more than one record for "
-				 "association %u", st->assoc_id);
+			snprintf(err, errlen,
+				 "the daemon sent more than one record for "
+				 "association %u",
+				 st->assoc_id);
 			return -EPROTO;
 		}
 		break;
@@ -243,14 +247,14 @@ static int reply_record_check(const struct ctlcheck_reply *st, const struct ctl_
 }
 
 /* DONE or ERROR: whether the reply is whole; 0 or -EPROTO. */
-static int reply_end_check(const struct ctlcheck_reply *st, const struct ctl_hdr *h,
-			   char *err, size_t errlen)
+static int reply_end_check(const struct ctlcheck_reply *st, const struct ctl_hdr *h, char *err,
+			   size_t errlen)
 {
 	if (h->type == CTL_REP_ERROR)
 		return 0;
 	if (st->assoc_id && st->records != 1) {
-		snprintf(err, errlen, "the daemon sent %u records for association %u",
-			 st->records, st->assoc_id);
+		snprintf(err, errlen, "the daemon sent %u records for association %u", st->records,
+			 st->assoc_id);
 		return -EPROTO;
 	}
 	if (st->request == CTL_REQ_SHOW_RULES && !st->rules_hdr) {

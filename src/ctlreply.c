@@ -41,7 +41,8 @@ void ctlreply_assoc(struct ctl_assoc_rec *r, const struct assoc *a, uint64_t now
 
 		ctl_addr_from_gw_addr(&pr->addr, &p->addr);
 		pr->udp_port = p->udp_port;
-		pr->idle_ms = p->last_seen_ms ? ctlreply_since(now_ms, p->last_seen_ms) : UINT64_MAX;
+		pr->idle_ms =
+			p->last_seen_ms ? ctlreply_since(now_ms, p->last_seen_ms) : UINT64_MAX;
 		pr->pkts_in = p->pkts_in;
 		pr->pkts_out = p->pkts_out;
 	}
@@ -52,7 +53,8 @@ static const struct ctlreply_stat {
 	const char *name; /* NULL: every drop reason here */
 	size_t off;
 } ctlreply_stat_list[] = {
-#define CTLREPLY_STAT(field, name, type, help) { name, offsetof(struct ctlreply_view, stats.field) },
+#define CTLREPLY_STAT(field, name, type, help) \
+	{ name, offsetof(struct ctlreply_view, stats.field) },
 #define CTLREPLY_DROPS() { NULL, 0 },
 #define CTLREPLY_VALUE(field, name, type, help) { name, offsetof(struct ctlreply_view, field) },
 	GW_COUNTERS(CTLREPLY_STAT, CTLREPLY_DROPS, CTLREPLY_VALUE)

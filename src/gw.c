@@ -26,6 +26,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "build-config.h"
+#include "compiler.h"
 #include "control.h"
 #include "crc32c.h"
 #include "ctlreply.h"
@@ -35,19 +36,20 @@
 #include "loop.h"
 #include "nft.h"
 #include "privs.h"
+#include "steer.h"
 #include "worker.h"
 
 struct gw {
 	struct gw_opts opts;
-	struct gw_conf *conf;       /* the live configuration */
-	struct worker_group group;  /* one worker per queue; each with its table and counters */
-	unsigned ninit;             /* workers set up so far: freed at the end */
+	struct gw_conf *conf;      /* the live configuration */
+	struct worker_group group; /* one worker per queue; each with its table and counters */
+	unsigned ninit;            /* workers set up so far: freed at the end */
 	struct loop *loop;
 	int sigfd, timerfd;
 	enum nft_queue_kind queue_kind;
-	uint8_t relay_ingest;       /* in use: CONF_INGEST_RAW / _QUEUE; _AUTO: no relay rule */
-	bool rules_installed;       /* removed on the way out */
-	bool running;               /* set up: the workers start (or started) */
+	uint8_t relay_ingest; /* in use: CONF_INGEST_RAW / _QUEUE; _AUTO: no relay rule */
+	bool rules_installed; /* removed on the way out */
+	bool running;         /* set up: the workers start (or started) */
 	uint64_t started_ms;
 	uint64_t watchdog_usec;
 };
@@ -80,12 +82,11 @@ static unsigned gw_table_of(void *ctx, uint32_t assoc_id)
 {
 	const struct gw *gw = ctx;
 
-	return assoc_id ? (assoc_id - 1) % gw->group.n : 0;
+	return steer_worker_of_id(gw->group.n, assoc_id);
 }
 
 /* Every worker's counters added up, and the associations in use and possible. */
-static void gw_stats_total(struct gw *gw, struct gw_stats *out, uint32_t *count,
-			   uint32_t *capacity)
+static void gw_stats_total(struct gw *gw, struct gw_stats *out, uint32_t *count, uint32_t *capacity)
 {
 	memset(out, 0, sizeof(*out));
 	*count = *capacity = 0;
@@ -152,7 +153,7 @@ static void gw_status(struct gw *gw)
 		   nft_queue_kind_name(gw->queue_kind), workers);
 }
 
-static void gw_on_timer(int fd, uint32_t events, void *arg)
+static void gw_on_timer(int fd, uint32_t events GW_UNUSED, void *arg)
 {
 	struct gw *gw = arg;
 	struct assoc_timeouts to = gw_timeouts(gw->conf);
@@ -166,6 +167,8 @@ static void gw_on_timer(int fd, uint32_t events, void *arg)
 
 		worker_lock(w);
 		n += worker_expire(w, &to, now);
+		worker_send_keepalives(w, now);
+		worker_refresh_queue_stats(w);
 		worker_unlock(w);
 	}
 	if (n)
@@ -177,7 +180,7 @@ static void gw_on_timer(int fd, uint32_t events, void *arg)
 
 static int gw_reload(struct gw *gw, char *err, size_t errlen);
 
-static void gw_on_signal(int fd, uint32_t events, void *arg)
+static void gw_on_signal(int fd, uint32_t events GW_UNUSED, void *arg)
 {
 	struct gw *gw = arg;
 	struct signalfd_siginfo si;
@@ -203,7 +206,7 @@ static void gw_on_signal(int fd, uint32_t events, void *arg)
 }
 
 /* A worker's queue failed (worker_group_request_stop). */
-static void gw_on_stop_request(int fd, uint32_t events, void *arg)
+static void gw_on_stop_request(int fd, uint32_t events GW_UNUSED, void *arg)
 {
 	struct gw *gw = arg;
 	uint64_t v;
@@ -238,10 +241,12 @@ static void gw_log_modes(const struct gw_conf *c, enum conf_relay_ingest mode, c
 			 "associations' packets are delivered to the local stack");
 	if (mode == CONF_INGEST_RAW)
 		log_info("relay: %u rule(s); native SCTP to this host is read from a raw SCTP "
-			 "socket: %s", c->nrelay, why);
+			 "socket: %s",
+			 c->nrelay, why);
 	else if (mode == CONF_INGEST_QUEUE)
 		log_info("relay: %u rule(s); native SCTP to the relay ports is taken in the input "
-			 "hook: %s", c->nrelay, why);
+			 "hook: %s",
+			 c->nrelay, why);
 }
 
 /* Open or close every worker's raw ingest sockets so that they are open exactly in raw
@@ -339,17 +344,15 @@ static int gw_reload(struct gw *gw, char *err, size_t errlen)
 	count = gw_workers_set_conf(gw, next, err, errlen);
 	free(gw->conf);
 	gw->conf = next;
-	log_info("configuration reloaded from %s; %u associations kept", gw->opts.conf_path,
-		 count);
+	log_info("configuration reloaded from %s; %u associations kept", gw->opts.conf_path, count);
 	sd_notify(0, "READY=1");
 	return 0;
-fail_ingest:
-	{
-		char err2[256] = "";
+fail_ingest : {
+	char err2[256] = "";
 
-		if (gw_ingest_apply(gw, old_mode, gw->conf, err2, sizeof(err2)) < 0)
-			log_warnx("reload: %s", err2);
-	}
+	if (gw_ingest_apply(gw, old_mode, gw->conf, err2, sizeof(err2)) < 0)
+		log_warnx("reload: %s", err2);
+}
 fail:
 	log_warnx("reload failed, keeping the running configuration: %s", err);
 	sd_notify(0, "READY=1");
@@ -407,7 +410,8 @@ static int gw_set_remote_port(void *ctx, uint32_t assoc_id, const struct gw_addr
 			if (!p)
 				continue;
 			log_info("association %u: remote %s UDP port set to %u (was %u) by control "
-				 "request", a->id, abuf, udp_port, p->udp_port);
+				 "request",
+				 a->id, abuf, udp_port, p->udp_port);
 			p->udp_port = udp_port;
 			n++;
 		}
@@ -481,11 +485,12 @@ static struct gw *gw_new(const struct gw_opts *opts)
 		log_err("%s", gw->conf ? err : "out of memory");
 		goto fail;
 	}
-	gw->group.n = gw->conf->queue_count ? gw->conf->queue_count : 1;
+	gw->group.n = steer_workers(gw->conf);
 	gw->group.workers = calloc(gw->group.n, sizeof(*gw->group.workers));
 	gw->group.request_stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	gw->loop = loop_new();
-	if (!gw->group.workers || gw->group.request_stop_fd < 0 || !gw->loop) {
+	if (!gw->group.workers || gw->group.request_stop_fd < 0 || !gw->loop ||
+	    worker_group_init(&gw->group) < 0) {
 		log_err("gw_new: %s", strerror(errno));
 		goto fail;
 	}
@@ -503,7 +508,8 @@ static void gw_log_started(const struct gw *gw)
 
 	if (gw->group.n == 1) {
 		log_info("sctp-udp-gw %s started: UDP port %u, queue %u (%s), CRC32c %s, "
-			 "up to %u associations", PACKAGE_VERSION, c->udp_port, c->queue_num,
+			 "up to %u associations",
+			 PACKAGE_VERSION, c->udp_port, c->queue_num,
 			 nft_queue_kind_name(gw->queue_kind), crc32c_impl_name(), c->max_assoc);
 		return;
 	}
@@ -511,9 +517,10 @@ static void gw_log_started(const struct gw *gw)
 		off += (size_t)snprintf(cpus + off, sizeof(cpus) - off, "%s%d", i ? "," : "",
 					gw->group.workers[i].cpu);
 	log_info("sctp-udp-gw %s started: UDP port %u, queues %u-%u (%s), %u workers "
-		 "(on CPUs %s), CRC32c %s, up to %u associations", PACKAGE_VERSION, c->udp_port,
-		 c->queue_num, c->queue_num + gw->group.n - 1, nft_queue_kind_name(gw->queue_kind),
-		 gw->group.n, cpus, crc32c_impl_name(), c->max_assoc);
+		 "(on CPUs %s), CRC32c %s, up to %u associations",
+		 PACKAGE_VERSION, c->udp_port, c->queue_num, c->queue_num + gw->group.n - 1,
+		 nft_queue_kind_name(gw->queue_kind), gw->group.n, cpus, crc32c_impl_name(),
+		 c->max_assoc);
 }
 
 static int gw_start_workers(struct gw *gw)
@@ -535,10 +542,16 @@ static int gw_start_workers(struct gw *gw)
 static int gw_start(struct gw *gw)
 {
 	const struct control_ops ops = {
-		.ctx = gw, .reload = gw_ctl_reload, .flush = gw_flush,
-		.set_remote_port = gw_set_remote_port, .conf = gw_conf, .view = gw_view,
-		.ntables = gw_ntables, .lock_table = gw_lock_table,
-		.unlock_table = gw_unlock_table, .table_of = gw_table_of,
+		.ctx = gw,
+		.reload = gw_ctl_reload,
+		.flush = gw_flush,
+		.set_remote_port = gw_set_remote_port,
+		.conf = gw_conf,
+		.view = gw_view,
+		.ntables = gw_ntables,
+		.lock_table = gw_lock_table,
+		.unlock_table = gw_unlock_table,
+		.table_of = gw_table_of,
 	};
 	char err[CONF_ERR_LEN + 128];
 	enum conf_relay_ingest mode;
@@ -548,8 +561,8 @@ static int gw_start(struct gw *gw)
 		return -1;
 	for (; gw->ninit < gw->group.n; gw->ninit++) {
 		err[0] = '\0';
-		if (worker_init(&gw->group.workers[gw->ninit], &gw->group, gw->ninit, gw->conf,
-				err, sizeof(err)) < 0) {
+		if (worker_init(&gw->group.workers[gw->ninit], &gw->group, gw->ninit, gw->conf, err,
+				sizeof(err)) < 0) {
 			gw->ninit++; /* partly set up: freed by gw_free */
 			goto fail;
 		}
@@ -559,8 +572,7 @@ static int gw_start(struct gw *gw)
 	mode = gw_ingest_mode(gw->conf, &why);
 	gw->relay_ingest = (uint8_t)mode;
 	if (gw_ingest_apply(gw, mode, gw->conf, err, sizeof(err)) < 0 ||
-	    nft_install(gw->conf, mode == CONF_INGEST_QUEUE, &gw->queue_kind, err,
-			sizeof(err)) < 0)
+	    nft_install(gw->conf, mode == CONF_INGEST_QUEUE, &gw->queue_kind, err, sizeof(err)) < 0)
 		goto fail;
 	gw->rules_installed = true;
 	if (gw->opts.privs && gw_drop_privileges(gw, err, sizeof(err)) < 0)

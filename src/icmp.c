@@ -92,11 +92,15 @@ int icmp_parse_quote(const uint8_t *sctp, size_t len, struct icmp_quote *q)
 	return 0;
 }
 
-struct assoc *icmp_find_assoc(struct assoc_table *t, const struct icmp_quote *q)
+/* The association one of our quoted packets belongs to, verified by its tag: outbound
+ * packets carry the peer's tag (rtag); T-bit ABORT / SHUTDOWN-COMPLETE and INIT carry
+ * the internal host's (itag; an INIT's is its initiate tag). NULL when none matches. */
+static struct assoc *icmp_find_assoc(struct assoc_table *t, const struct icmp_quote *q)
 {
-	bool t_bit = q->has_chunk && (q->chunk_type == SCTP_CT_ABORT ||
-				      q->chunk_type == SCTP_CT_SHUTDOWN_COMPLETE) &&
-		     (q->chunk_flags & ABORT_FLAG_T);
+	bool t_bit =
+		q->has_chunk &&
+		(q->chunk_type == SCTP_CT_ABORT || q->chunk_type == SCTP_CT_SHUTDOWN_COMPLETE) &&
+		(q->chunk_flags & ABORT_FLAG_T);
 
 	/* RFC 9260 8.5.1 / appendix C: an INIT has tag 0 and is verified by its
 	 * initiate tag instead, which needs the chunk quoted. */
@@ -118,9 +122,9 @@ uint32_t icmp_inner_mtu(int family, uint32_t path_mtu, size_t inner_hdr_len)
 	return path_mtu < IPV4_MIN_MTU ? 0 : path_mtu;
 }
 
-size_t icmp_build_error(uint8_t *buf, size_t cap, int family, enum icmp_kind kind,
-			uint32_t mtu, const struct gw_addr *src, const struct gw_addr *dst,
-			const uint8_t *quote, size_t qlen)
+size_t icmp_build_error(uint8_t *buf, size_t cap, int family, enum icmp_kind kind, uint32_t mtu,
+			const struct gw_addr *src, const struct gw_addr *dst, const uint8_t *quote,
+			size_t qlen)
 {
 	size_t max = family == AF_INET6 ? ICMP_MAX_MSG6 : ICMP_MAX_MSG4;
 	size_t len;
@@ -196,8 +200,8 @@ size_t icmp_build_quote(uint8_t *buf, size_t cap, const struct gw_addr *iaddr,
 }
 
 int icmp_translate(struct assoc_table *t, enum icmp_kind kind, uint32_t path_mtu,
-		   const struct gw_addr *raddr, const uint8_t *payload, size_t len,
-		   uint8_t *buf, size_t cap, struct assoc **ap, struct gw_addr *to)
+		   const struct gw_addr *raddr, const uint8_t *payload, size_t len, uint8_t *buf,
+		   size_t cap, struct assoc **ap, struct gw_addr *to)
 {
 	uint8_t quote[ICMP_MAX_MSG];
 	const struct gw_addr *qdst;
@@ -226,8 +230,7 @@ int icmp_translate(struct assoc_table *t, enum icmp_kind kind, uint32_t path_mtu
 	}
 	/* The quoted length is all we know of the packet's: the UDP header that had the
 	 * full length is not handed to us. */
-	ql = icmp_build_quote(quote, sizeof(quote), &a->iaddr, qdst, a->iport, payload, len,
-			      len);
+	ql = icmp_build_quote(quote, sizeof(quote), &a->iaddr, qdst, a->iport, payload, len, len);
 	if (!ql)
 		return ICMP_ERR_SPACE;
 	if (a->relay_port)
@@ -240,8 +243,8 @@ int icmp_translate(struct assoc_table *t, enum icmp_kind kind, uint32_t path_mtu
 	return (int)n;
 }
 
-int icmp_too_big_reply(const struct assoc *a, const uint8_t *ip, size_t len,
-		       uint32_t path_mtu, uint8_t *buf, size_t cap)
+int icmp_too_big_reply(const struct assoc *a, const uint8_t *ip, size_t len, uint32_t path_mtu,
+		       uint8_t *buf, size_t cap)
 {
 	uint8_t quote[ICMP_MAX_MSG];
 	struct pkt_ip iph;
@@ -265,7 +268,7 @@ int icmp_too_big_reply(const struct assoc *a, const uint8_t *ip, size_t len,
 	/* A relay association's packet had its destination port rewritten (P -> Q). */
 	if (a->relay_port)
 		put16(quote + iph.hdr_len + 2, a->relay_port);
-	n = icmp_build_error(buf, cap, iph.src.family, ICMP_KIND_TOO_BIG, mtu, NULL, NULL,
-			     quote, ql);
+	n = icmp_build_error(buf, cap, iph.src.family, ICMP_KIND_TOO_BIG, mtu, NULL, NULL, quote,
+			     ql);
 	return n ? (int)n : ICMP_ERR_SPACE;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ingest.h"
+#include "log.h"
 #include "pkt.h"
 
 #ifndef SO_RCVMARK
@@ -30,6 +31,14 @@ bool ingest_kernel_has_sctp(void)
 
 static int ingest_open_one(int family, char *err, size_t errlen)
 {
+	static const struct {
+		int name;
+		const char *what;
+	} opts6[] = {
+		{ IPV6_RECVPKTINFO, "IPV6_RECVPKTINFO" },
+		{ IPV6_RECVTCLASS, "IPV6_RECVTCLASS" },
+		{ IPV6_RECVHOPLIMIT, "IPV6_RECVHOPLIMIT" },
+	};
 	int fd, one = 1, big = 4 << 20;
 
 	fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_SCTP);
@@ -38,13 +47,22 @@ static int ingest_open_one(int family, char *err, size_t errlen)
 			 family == AF_INET ? "IPv4" : "IPv6", strerror(errno));
 		return -1;
 	}
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-	setsockopt(fd, SOL_SOCKET, SO_RCVMARK, &one, sizeof(one)); /* best effort */
-	if (family == AF_INET6) {
-		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
-		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof(one));
-		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof(one));
+	/* Optional: a big buffer (the kernel may clamp it), and SO_RCVMARK, which kernels
+	 * before 5.19 lack (the daemon's own packets are then told by nothing else). */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big)) < 0)
+		log_warn("ingest: setsockopt SO_RCVBUF");
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVMARK, &one, sizeof(one)) < 0)
+		log_warn("ingest: setsockopt SO_RCVMARK");
+	/* Required for IPv6, whose raw sockets strip the header: ingest_recv rebuilds it
+	 * from the local address, traffic class and hop limit. */
+	for (size_t i = 0; family == AF_INET6 && i < sizeof(opts6) / sizeof(opts6[0]); i++) {
+		if (setsockopt(fd, IPPROTO_IPV6, opts6[i].name, &one, sizeof(one)) < 0) {
+			snprintf(err, errlen, "ingest: setsockopt %s: %s", opts6[i].what,
+				 strerror(errno));
+			close(fd);
+			return -1;
+		}
 	}
 	return fd;
 }
@@ -81,12 +99,15 @@ int ingest_recv(const struct ingest_sock *s, int fd, uint8_t *buf, size_t cap, s
 		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + 3 * CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} cb;
-	struct sockaddr_in6 from;
+	union gw_sockaddr from;
 	struct iovec iov = { .iov_base = buf + off, .iov_len = cap - off };
 	struct msghdr mh = {
-		.msg_name = &from, .msg_namelen = sizeof(from),
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cb.buf, .msg_controllen = sizeof(cb.buf),
+		.msg_name = &from,
+		.msg_namelen = sizeof(from),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cb.buf,
+		.msg_controllen = sizeof(cb.buf),
 	};
 	struct gw_addr src, dst = { .family = 0 };
 	uint32_t mark = 0;
@@ -121,13 +142,10 @@ int ingest_recv(const struct ingest_sock *s, int fd, uint8_t *buf, size_t cap, s
 		*len = (size_t)n;
 		return 1;
 	}
-	if (dst.family != AF_INET6 || from.sin6_family != AF_INET6)
+	addr_from_sockaddr(&from, &src, NULL);
+	if (dst.family != AF_INET6 || src.family != AF_INET6)
 		return -EPROTO;
-	memset(&src, 0, sizeof(src));
-	src.family = AF_INET6;
-	memcpy(src.bytes, &from.sin6_addr, 16);
-	pkt_build_ipv6(buf, &src, &dst, (uint8_t)tclass, (uint8_t)hops, IPPROTO_SCTP,
-		       (size_t)n);
+	pkt_build_ipv6(buf, &src, &dst, (uint8_t)tclass, (uint8_t)hops, IPPROTO_SCTP, (size_t)n);
 	*len = (size_t)n + IPV6_HDR_LEN;
 	return 1;
 }

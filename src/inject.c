@@ -15,6 +15,7 @@
 #include <linux/icmp.h>
 
 #include "inject.h"
+#include "log.h"
 #include "pkt.h"
 
 static int raw_open(int family, uint32_t mark, char *err, size_t errlen)
@@ -27,10 +28,18 @@ static int raw_open(int family, uint32_t mark, char *err, size_t errlen)
 			 family == AF_INET ? "IPv4" : "IPv6", strerror(errno));
 		return -1;
 	}
-	if (family == AF_INET)
-		setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one));
+	/* Required: the daemon writes the IPv4 header (the source is the peer as seen);
+	 * IPPROTO_RAW implies it, but the design must not rest on an implication. The mark
+	 * keeps the daemon's own rules from queueing its packets again. */
+	if (family == AF_INET && setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)) < 0) {
+		snprintf(err, errlen, "inject: setsockopt IP_HDRINCL: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
 	if (mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
-		snprintf(err, errlen, "SO_MARK on raw socket: %s (needs CAP_NET_ADMIN)",
+		snprintf(err, errlen,
+			 "inject: setsockopt SO_MARK on raw socket: %s (needs "
+			 "CAP_NET_ADMIN)",
 			 strerror(errno));
 		close(fd);
 		return -1;
@@ -42,7 +51,7 @@ static int raw_open(int family, uint32_t mark, char *err, size_t errlen)
  * copied to it and sit unread, so all types are filtered out. */
 static int icmp_open(int family, uint32_t mark, char *err, size_t errlen)
 {
-	int fd, small = 1;
+	int fd, rc, small = 1;
 
 	fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
@@ -51,19 +60,31 @@ static int icmp_open(int family, uint32_t mark, char *err, size_t errlen)
 			 family == AF_INET ? "ICMP" : "ICMPv6", strerror(errno));
 		return -1;
 	}
+	/* Required: the filter (without it the socket queues every ICMP message the host
+	 * gets) and the mark. Optional: the smallest receive buffer, a second line of
+	 * defence behind the filter. */
 	if (family == AF_INET) {
 		struct icmp_filter f = { .data = ~0u };
 
-		setsockopt(fd, SOL_RAW, ICMP_FILTER, &f, sizeof(f));
+		rc = setsockopt(fd, SOL_RAW, ICMP_FILTER, &f, sizeof(f));
 	} else {
 		struct icmp6_filter f;
 
 		ICMP6_FILTER_SETBLOCKALL(&f);
-		setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof(f));
+		rc = setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof(f));
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	if (rc < 0) {
+		snprintf(err, errlen, "inject: setsockopt %s: %s",
+			 family == AF_INET ? "ICMP_FILTER" : "ICMP6_FILTER", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)) < 0)
+		log_warn("inject: setsockopt SO_RCVBUF on ICMP socket");
 	if (mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
-		snprintf(err, errlen, "SO_MARK on ICMP socket: %s (needs CAP_NET_ADMIN)",
+		snprintf(err, errlen,
+			 "inject: setsockopt SO_MARK on ICMP socket: %s (needs "
+			 "CAP_NET_ADMIN)",
 			 strerror(errno));
 		close(fd);
 		return -1;
@@ -108,38 +129,27 @@ void inject_close(struct inject_sock *s)
 	s->fd4 = s->fd6 = s->icmp4 = s->icmp6 = -1;
 }
 
-union inject_sa {
-	struct sockaddr_in v4;
-	struct sockaddr_in6 v6;
-};
-
 /* Write the IP header in front of the SCTP packet at sctp and say how to send it: the
  * whole packet in iov, to sa (salen). Returns the raw socket of dst's family, or -errno
  * when there is nothing to send. inject_send and inject_send_batch share it. */
 static int inject_prepare(const struct inject_sock *s, const struct gw_addr *src,
 			  const struct gw_addr *dst, uint8_t tos, uint8_t *sctp, size_t len,
-			  union inject_sa *sa, socklen_t *salen, struct iovec *iov)
+			  union gw_sockaddr *sa, socklen_t *salen, struct iovec *iov)
 {
 	uint8_t *hdr;
 	size_t hl;
 	int fd;
 
-	memset(sa, 0, sizeof(*sa));
 	if (dst->family == AF_INET) {
 		hdr = sctp - 20;
 		hl = pkt_build_ipv4(hdr, src, dst, tos, 64, IPPROTO_SCTP_NUM, len);
 		fd = s->fd4;
-		sa->v4.sin_family = AF_INET;
-		sa->v4.sin_addr = dst->v4;
-		*salen = sizeof(sa->v4);
 	} else {
 		hdr = sctp - 40;
 		hl = pkt_build_ipv6(hdr, src, dst, tos, 64, IPPROTO_SCTP_NUM, len);
 		fd = s->fd6;
-		sa->v6.sin6_family = AF_INET6;
-		sa->v6.sin6_addr = dst->v6;
-		*salen = sizeof(sa->v6);
 	}
+	*salen = addr_to_sockaddr(dst, 0, sa);
 	if (!hl)
 		return -EMSGSIZE;
 	if (fd < 0)
@@ -152,7 +162,7 @@ static int inject_prepare(const struct inject_sock *s, const struct gw_addr *src
 int inject_send(struct inject_sock *s, const struct gw_addr *src, const struct gw_addr *dst,
 		uint8_t tos, uint8_t *sctp, size_t len)
 {
-	union inject_sa sa;
+	union gw_sockaddr sa;
 	socklen_t salen;
 	struct iovec iov;
 	int fd;
@@ -160,8 +170,7 @@ int inject_send(struct inject_sock *s, const struct gw_addr *src, const struct g
 	fd = inject_prepare(s, src, dst, tos, sctp, len, &sa, &salen, &iov);
 	if (fd < 0)
 		return fd;
-	if (sendto(fd, iov.iov_base, iov.iov_len, MSG_DONTWAIT, (struct sockaddr *)&sa,
-		   salen) < 0)
+	if (sendto(fd, iov.iov_base, iov.iov_len, MSG_DONTWAIT, &sa.sa, salen) < 0)
 		return -errno;
 	return 0;
 }
@@ -193,7 +202,7 @@ unsigned inject_send_batch(struct inject_sock *s, struct inject_out *o, unsigned
 {
 	struct mmsghdr mm[INJECT_BATCH_MAX];
 	struct iovec iov[INJECT_BATCH_MAX];
-	union inject_sa sa[INJECT_BATCH_MAX];
+	union gw_sockaddr sa[INJECT_BATCH_MAX];
 	unsigned idx[INJECT_BATCH_MAX];
 	unsigned i = 0, m, sent = 0;
 	bool v4;
@@ -231,28 +240,13 @@ unsigned inject_send_batch(struct inject_sock *s, struct inject_out *o, unsigned
 
 int inject_icmp(struct inject_sock *s, const struct gw_addr *dst, const void *msg, size_t len)
 {
-	union {
-		struct sockaddr_in v4;
-		struct sockaddr_in6 v6;
-	} sa;
-	socklen_t salen;
-	int fd;
+	union gw_sockaddr sa;
+	socklen_t salen = addr_to_sockaddr(dst, 0, &sa);
+	int fd = dst->family == AF_INET ? s->icmp4 : s->icmp6;
 
-	memset(&sa, 0, sizeof(sa));
-	if (dst->family == AF_INET) {
-		fd = s->icmp4;
-		sa.v4.sin_family = AF_INET;
-		sa.v4.sin_addr = dst->v4;
-		salen = sizeof(sa.v4);
-	} else {
-		fd = s->icmp6;
-		sa.v6.sin6_family = AF_INET6;
-		sa.v6.sin6_addr = dst->v6;
-		salen = sizeof(sa.v6);
-	}
 	if (fd < 0)
 		return -EAFNOSUPPORT;
-	if (sendto(fd, msg, len, MSG_DONTWAIT, (struct sockaddr *)&sa, salen) < 0)
+	if (sendto(fd, msg, len, MSG_DONTWAIT, &sa.sa, salen) < 0)
 		return -errno;
 	return 0;
 }

@@ -19,11 +19,6 @@ void log_init(bool debug, bool to_journal)
 	log_journal = to_journal;
 }
 
-void log_set_debug(bool debug)
-{
-	log_debug_on = debug;
-}
-
 static void log_vemit(int prio, const char *errstr, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 
@@ -46,23 +41,22 @@ static void log_vemit(int prio, const char *errstr, const char *fmt, va_list ap)
 	}
 }
 
-#define LOG_FN(name, prio, with_errno)                                      \
-	void name(const char *fmt, ...)                                     \
-	{                                                                   \
-		int saved = errno;                                          \
-		va_list ap;                                                 \
-		if ((prio) == LOG_DEBUG && !log_debug_on)                   \
-			return;                                             \
-		va_start(ap, fmt);                                          \
+#define LOG_FN(name, prio, with_errno)                                             \
+	void name(const char *fmt, ...)                                            \
+	{                                                                          \
+		int saved = errno;                                                 \
+		va_list ap;                                                        \
+		if ((prio) == LOG_DEBUG && !log_debug_on)                          \
+			return;                                                    \
+		va_start(ap, fmt);                                                 \
 		log_vemit((prio), (with_errno) ? strerror(saved) : NULL, fmt, ap); \
-		va_end(ap);                                                 \
-		errno = saved;                                              \
+		va_end(ap);                                                        \
+		errno = saved;                                                     \
 	}
 
 LOG_FN(log_warn, LOG_WARNING, 1)
 LOG_FN(log_warnx, LOG_WARNING, 0)
 LOG_FN(log_info, LOG_INFO, 0)
-LOG_FN(log_notice, LOG_NOTICE, 0)
 LOG_FN(log_debug, LOG_DEBUG, 0)
 LOG_FN(log_err, LOG_ERR, 0)
 

@@ -21,12 +21,12 @@
 
 #include "nfq.h"
 
-#define NFQ_BATCH 64                 /* packets per nfqueue_process call */
-#define NFQ_COPY_RANGE 0xffff        /* the kernel's maximum: whole packets */
+#define NFQ_BATCH 64          /* packets per nfqueue_process call */
+#define NFQ_COPY_RANGE 0xffff /* the kernel's maximum: whole packets */
 /* payload + attributes, rounded up: each of the recvmmsg buffers starts aligned */
 #define NFQ_RBUF_LEN ((NFQ_COPY_RANGE + 8192 + 63) & ~63)
-#define NFQ_VERDICT_MSG_MAX 64       /* one NFQNL_MSG_VERDICT(_BATCH) is 32 bytes */
-#define NFQ_PEND_MAX NFQ_BATCH       /* verdicts decided before they are sent */
+#define NFQ_VERDICT_MSG_MAX 64 /* one NFQNL_MSG_VERDICT(_BATCH) is 32 bytes */
+#define NFQ_PEND_MAX NFQ_BATCH /* verdicts decided before they are sent */
 /* every pending verdict alone, or the accepts alone plus one batch message */
 #define NFQ_VBUF_LEN ((NFQ_PEND_MAX + 1) * NFQ_VERDICT_MSG_MAX)
 #define NFQ_PROC_PATH "/proc/net/netfilter/nfnetlink_queue"
@@ -44,19 +44,18 @@ struct nfqueue {
 	struct mnl_socket *nl;
 	uint16_t num;
 	uint32_t portid;
-	uint32_t cfg_seq;        /* sequence of the last config message */
-	int proc_fd;             /* NFQ_PROC_PATH, opened while we may (root-only file) */
-	bool batching;           /* NFQNL_MSG_VERDICT_BATCH for the drops */
+	uint32_t cfg_seq; /* sequence of the last config message */
+	int proc_fd;      /* NFQ_PROC_PATH, opened while we may (root-only file) */
 	uint64_t enobufs;
 	struct nfqueue_vstats vs;
-	unsigned npend;          /* verdicts decided, not yet sent */
+	unsigned npend; /* verdicts decided, not yet sent */
 	struct nfq_pending pend[NFQ_PEND_MAX];
 	char vbuf[NFQ_VBUF_LEN];
 	char rbuf[NFQ_RBUF_LEN]; /* config answers */
 	/* One recvmmsg fills up to NFQ_BATCH of these; the packets handed to the callback
 	 * live here (writable) until the next nfqueue_process. Pages are touched only as
 	 * deep as packets reach, so the resident size follows the packet sizes. */
-	char *rbufs;             /* NFQ_BATCH * NFQ_RBUF_LEN */
+	char *rbufs; /* NFQ_BATCH * NFQ_RBUF_LEN */
 	struct mmsghdr msgs[NFQ_BATCH];
 	struct iovec iovs[NFQ_BATCH];
 };
@@ -89,7 +88,7 @@ static void nfq_verdict_flush(struct nfqueue *q, int *fatal)
 		wrapped |= i && p[i].id <= p[i - 1].id;
 	}
 	/* a batch covering nothing would be refused with ENOENT */
-	batch = q->batching && drops;
+	batch = drops != 0;
 	if (batch && wrapped) {
 		batch = false;
 		q->vs.wrap_fallbacks++;
@@ -271,25 +270,18 @@ static int nfq_wait_ack(struct nfqueue *q, uint32_t seq)
 	}
 }
 
-struct nfqueue *nfqueue_open(uint16_t num, uint32_t maxlen, char *err, size_t errlen)
+/* The queue and its receive buffers; the recvmmsg headers point into them once. */
+static struct nfqueue *nfq_alloc(uint16_t num)
 {
 	struct nfqueue *q = calloc(1, sizeof(*q));
-	struct nlmsghdr *nlh;
-	const char *what;
-	uint64_t want;
-	int fd, rc, rcvbuf, on = 1;
-	uint32_t seq;
 
-	if (!q) {
-		snprintf(err, errlen, "nfqueue_open: queue %u: %s", num, strerror(ENOMEM));
+	if (!q)
 		return NULL;
-	}
 	q->num = num;
-	q->batching = true;
+	q->proc_fd = -1;
 	q->rbufs = malloc((size_t)NFQ_BATCH * NFQ_RBUF_LEN);
 	if (!q->rbufs) {
 		free(q);
-		snprintf(err, errlen, "nfqueue_open: queue %u: %s", num, strerror(ENOMEM));
 		return NULL;
 	}
 	for (int i = 0; i < NFQ_BATCH; i++) {
@@ -297,48 +289,44 @@ struct nfqueue *nfqueue_open(uint16_t num, uint32_t maxlen, char *err, size_t er
 					     .iov_len = NFQ_RBUF_LEN };
 		q->msgs[i].msg_hdr = (struct msghdr){ .msg_iov = &q->iovs[i], .msg_iovlen = 1 };
 	}
-	/* best effort: without it, nfqueue_kstats says why */
-	q->proc_fd = open(NFQ_PROC_PATH, O_RDONLY | O_CLOEXEC);
-	if (q->proc_fd < 0)
-		q->proc_fd = -errno;
-	what = "netlink socket";
+	return q;
+}
+
+/* The netlink socket, bound, with its options; both are required. The queue holds up to
+ * maxlen packets in our socket: the buffer makes room for all of them. An overrun drops
+ * packets in the kernel (fail closed, counted there); it must not turn into a socket
+ * error for us (NETLINK_NO_ENOBUFS). 0, or -errno with *what naming the step. */
+static int nfq_socket(struct nfqueue *q, uint32_t maxlen, const char **what)
+{
+	uint64_t want = (uint64_t)maxlen * NFQ_RCVBUF_PER_PKT;
+	int fd, on = 1, rcvbuf = want > NFQ_RCVBUF_MAX ? NFQ_RCVBUF_MAX : (int)want;
+
+	*what = "netlink socket";
 	q->nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!q->nl) {
-		rc = -errno;
-		goto fail;
-	}
-	if (mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		rc = -errno;
-		goto fail;
-	}
+	if (!q->nl || mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		return -errno;
 	q->portid = mnl_socket_get_portid(q->nl);
 	fd = mnl_socket_get_fd(q->nl);
-
-	/* the queue holds up to maxlen packets in our socket: make room for all of them */
-	want = (uint64_t)maxlen * NFQ_RCVBUF_PER_PKT;
-	rcvbuf = want > NFQ_RCVBUF_MAX ? NFQ_RCVBUF_MAX : (int)want;
-	what = "receive buffer";
+	*what = "setsockopt SO_RCVBUF";
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0 &&
-	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0) {
-		rc = -errno;
-		goto fail;
-	}
-	/* an overrun drops packets in the kernel (fail closed, counted there); it must not
-	 * turn into a socket error for us */
-	what = "NETLINK_NO_ENOBUFS";
-	if (setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &on, sizeof(on)) < 0) {
-		rc = -errno;
-		goto fail;
-	}
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0)
+		return -errno;
+	*what = "setsockopt NETLINK_NO_ENOBUFS";
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &on, sizeof(on)) < 0)
+		return -errno;
+	return 0;
+}
 
-	/* Bind, copy mode, length and flags in one message: the kernel applies them together,
-	 * so no packet reaches us with a half-configured queue. Flags: no FAIL_OPEN (with no
-	 * room, packets are dropped, never passed unseen; nfqueue_set_fail_open changes it);
-	 * no GSO (the kernel segments and completes checksums before queueing, so every
-	 * payload is a whole, final packet). */
-	what = "bind";
-	seq = nfq_next_seq(q);
-	nlh = nfq_nlmsg_put(q->rbuf, NFQNL_MSG_CONFIG, num);
+/* Bind, copy mode, length and flags in one message: the kernel applies them together,
+ * so no packet reaches us with a half-configured queue. Flags: no FAIL_OPEN (with no
+ * room, packets are dropped, never passed unseen; nfqueue_set_fail_open changes it); no
+ * GSO (the kernel segments and completes checksums before queueing, so every payload is
+ * a whole, final packet). 0, or -errno. */
+static int nfq_bind(struct nfqueue *q, uint32_t maxlen)
+{
+	uint32_t seq = nfq_next_seq(q);
+	struct nlmsghdr *nlh = nfq_nlmsg_put(q->rbuf, NFQNL_MSG_CONFIG, q->num);
+
 	nlh->nlmsg_flags |= NLM_F_ACK;
 	nlh->nlmsg_seq = seq;
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
@@ -346,15 +334,34 @@ struct nfqueue *nfqueue_open(uint16_t num, uint32_t maxlen, char *err, size_t er
 	nfq_nlmsg_cfg_put_qmaxlen(nlh, maxlen);
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(0));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO));
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0) {
-		rc = -errno;
-		goto fail;
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	return nfq_wait_ack(q, seq);
+}
+
+struct nfqueue *nfqueue_open(uint16_t num, uint32_t maxlen, char *err, size_t errlen)
+{
+	struct nfqueue *q = nfq_alloc(num);
+	const char *what;
+	int fd, rc;
+
+	if (!q) {
+		snprintf(err, errlen, "nfqueue_open: queue %u: %s", num, strerror(ENOMEM));
+		return NULL;
 	}
-	rc = nfq_wait_ack(q, seq);
+	/* best effort: without it, nfqueue_kstats says why */
+	q->proc_fd = open(NFQ_PROC_PATH, O_RDONLY | O_CLOEXEC);
+	if (q->proc_fd < 0)
+		q->proc_fd = -errno;
+	rc = nfq_socket(q, maxlen, &what);
 	if (rc < 0)
 		goto fail;
-
+	what = "bind";
+	rc = nfq_bind(q, maxlen);
+	if (rc < 0)
+		goto fail;
 	what = "O_NONBLOCK";
+	fd = mnl_socket_get_fd(q->nl);
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
 		rc = -errno;
 		goto fail;
@@ -362,8 +369,9 @@ struct nfqueue *nfqueue_open(uint16_t num, uint32_t maxlen, char *err, size_t er
 	return q;
 fail:
 	snprintf(err, errlen, "nfqueue_open: queue %u: %s: %s%s", num, what, strerror(-rc),
-		 rc == -EPERM && !strcmp(what, "bind") ?
-			 " (bound by another process, or no CAP_NET_ADMIN)" : "");
+		 rc == -EPERM && !strcmp(what, "bind")
+			 ? " (bound by another process, or no CAP_NET_ADMIN)"
+			 : "");
 	nfqueue_close(q);
 	return NULL;
 }
@@ -407,11 +415,6 @@ int nfqueue_set_fail_open(struct nfqueue *q, bool on)
 	/* the kernel handles the message inside our sendto, so its ACK is queued already:
 	 * the socket being non-blocking now does not matter */
 	return nfq_wait_ack(q, seq);
-}
-
-void nfqueue_set_verdict_batching(struct nfqueue *q, bool on)
-{
-	q->batching = on;
 }
 
 void nfqueue_verdict_stats(const struct nfqueue *q, struct nfqueue_vstats *vs)

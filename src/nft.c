@@ -28,6 +28,7 @@
 #include <linux/netfilter/xt_NFQUEUE.h>
 
 #include "nft.h"
+#include "steer.h"
 
 #define NFT_FAMILY NFPROTO_INET
 #define NFT_FAMILY_NAME "inet"
@@ -49,15 +50,16 @@
 /* Begin, end, table create / delete / create, three chains, one rule per internal prefix,
  * one for host mode, one per relay port; with workers the dispatch chains and their
  * rules (workers^2 + workers^2). */
-#define NFT_MAX_MSGS (CONF_MAX_INTERNAL + CONF_MAX_RELAY + 12 + \
-		      2 * CONF_MAX_WORKERS * CONF_MAX_WORKERS + 3 * CONF_MAX_WORKERS + 2)
+#define NFT_MAX_MSGS                                                                         \
+	(CONF_MAX_INTERNAL + CONF_MAX_RELAY + 12 + 2 * CONF_MAX_WORKERS * CONF_MAX_WORKERS + \
+	 3 * CONF_MAX_WORKERS + 2)
 #define NFT_BATCH_LIMIT (256 * 1024)
 #define NFT_WHAT_LEN 80
 
 struct nft_batch {
 	struct mnl_nlmsg_batch *b;
-	uint32_t seq0;   /* sequence number of the BATCH_BEGIN message */
-	unsigned nmsgs;  /* messages so far, begin and end included */
+	uint32_t seq0;  /* sequence number of the BATCH_BEGIN message */
+	unsigned nmsgs; /* messages so far, begin and end included */
 	bool overflow;
 	unsigned nqueue; /* rules with a queue verdict */
 	bool acked[NFT_MAX_MSGS];
@@ -155,8 +157,8 @@ static int nft_batch_table(struct nft_batch *nb, uint16_t type, uint16_t flags, 
 	if (comment) {
 		/* nft shows it, so whoever lists the ruleset knows who owns the table */
 		ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
-		if (!ud || !nftnl_udata_put_strz(ud, NFTNL_UDATA_TABLE_COMMENT,
-						 NFT_TABLE_COMMENT)) {
+		if (!ud ||
+		    !nftnl_udata_put_strz(ud, NFTNL_UDATA_TABLE_COMMENT, NFT_TABLE_COMMENT)) {
 			nftnl_udata_buf_free(ud);
 			nftnl_table_free(t);
 			return -ENOMEM;
@@ -195,8 +197,7 @@ static int nft_batch_chain(struct nft_batch *nb, const char *name, uint32_t hook
 	}
 	snprintf(what, sizeof(what), "chain %s %s %s", NFT_FAMILY_NAME, NFT_TABLE_NAME, name);
 	p = nft_batch_cur(nb, &seq, what);
-	nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWCHAIN, NFT_FAMILY, NLM_F_CREATE | NLM_F_ACK,
-				    seq);
+	nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWCHAIN, NFT_FAMILY, NLM_F_CREATE | NLM_F_ACK, seq);
 	nftnl_chain_nlmsg_build_payload(nlh, c);
 	nft_batch_next(nb);
 	nftnl_chain_free(c);
@@ -370,14 +371,13 @@ static bool nft_expr_jump(struct nftnl_rule *r, const char *chain)
 static bool nft_expr_take(struct nftnl_rule *r, const struct gw_conf *conf,
 			  enum nft_queue_kind kind, const char *dispatch)
 {
-	if (conf->queue_count > 1)
+	if (steer_workers(conf) > 1)
 		return nft_expr_jump(r, dispatch ? dispatch : NFT_CHAIN_DISPATCH);
 	return nft_expr_queue(r, kind, conf->queue_num, conf->queue_bypass);
 }
 
 /* [payload th OFFSET, 2 bytes] [& mask] [== value]: the low bits of an SCTP port. */
-static bool nft_expr_port_bits(struct nftnl_rule *r, uint32_t offset, uint16_t mask,
-			       uint16_t value)
+static bool nft_expr_port_bits(struct nftnl_rule *r, uint32_t offset, uint16_t mask, uint16_t value)
 {
 	uint16_t m = htons(mask), v = htons(value);
 
@@ -389,15 +389,15 @@ static bool nft_expr_port_bits(struct nftnl_rule *r, uint32_t offset, uint16_t m
  * Several workers. An association must stay on one worker, whose table alone knows it,
  * in both directions. Outbound packets are dispatched here by the low bits of their
  * source and destination ports, key (sport ^ dport) & (workers - 1); inbound datagrams
- * by the same key of the SCTP ports they carry (a reuseport program in udp.c; see
- * xlate_steer). Rules enumerate (sport bits, dport bits), workers^2 of them, since nft
+ * by the same key of the SCTP ports they carry (a reuseport program; see
+ * steer_worker_of). Rules enumerate (sport bits, dport bits), workers^2 of them, since nft
  * cannot XOR two fields. A relay rule knows the remote port Q its packets will carry,
  * so its chain relay_dispatch_K (K = Q's bits) needs only the source port.
  */
 static int nft_batch_dispatch(struct nft_batch *nb, const struct gw_conf *conf,
 			      enum nft_queue_kind kind, int relay_bits)
 {
-	uint16_t mask = (uint16_t)(conf->queue_count - 1);
+	uint16_t mask = (uint16_t)steer_mask(conf);
 	char chain[32], what[NFT_WHAT_LEN];
 	int rc;
 
@@ -409,7 +409,9 @@ static int nft_batch_dispatch(struct nft_batch *nb, const struct gw_conf *conf,
 	for (unsigned a = 0; !rc && a <= mask; a++) {
 		for (unsigned b = 0; !rc && b <= mask; b++) {
 			struct nftnl_rule *r = nft_rule_new(chain);
-			unsigned key = relay_bits < 0 ? a ^ b : a ^ (unsigned)relay_bits;
+			unsigned key =
+				steer_key(conf, (uint16_t)a,
+					  (uint16_t)(relay_bits < 0 ? b : (unsigned)relay_bits));
 			bool ok;
 
 			if (!r)
@@ -496,14 +498,14 @@ static int nft_batch_rule(struct nft_batch *nb, const struct gw_conf *conf,
 	ok = ok && nft_expr_meta(r, NFT_META_L4PROTO) &&
 	     nft_expr_cmp(r, NFT_CMP_EQ, &l4proto, sizeof(l4proto)) &&
 	     nft_expr_meta(r, NFT_META_MARK) &&
-	     nft_expr_cmp(r, NFT_CMP_NEQ, &conf->mark, sizeof(conf->mark)) &&
-	     nft_expr_ct_any(r) && nft_expr_take(r, conf, kind, NULL);
+	     nft_expr_cmp(r, NFT_CMP_NEQ, &conf->mark, sizeof(conf->mark)) && nft_expr_ct_any(r) &&
+	     nft_expr_take(r, conf, kind, NULL);
 	if (!ok) {
 		nftnl_rule_free(r);
 		return -ENOMEM;
 	}
-	snprintf(what, sizeof(what), "rule for %s/%u (%s)",
-		 addr_format(&pfx->addr, a, sizeof(a)), plen, nft_queue_kind_name(kind));
+	snprintf(what, sizeof(what), "rule for %s/%u (%s)", addr_format(&pfx->addr, a, sizeof(a)),
+		 plen, nft_queue_kind_name(kind));
 	nft_batch_add_rule(nb, r, what);
 	nb->nqueue++;
 	return 0;
@@ -559,7 +561,7 @@ static int nft_batch_relay_rule(struct nft_batch *nb, const struct gw_conf *conf
 	bool ok;
 
 	snprintf(dispatch, sizeof(dispatch), "%s%u", NFT_CHAIN_RELAY_DISPATCH,
-		 rl->to_port & (conf->queue_count - 1u));
+		 steer_key(conf, rl->to_port, 0));
 	r = nft_rule_new(NFT_CHAIN_INPUT);
 	if (!r)
 		return -ENOMEM;
@@ -629,16 +631,14 @@ static int nft_batch_run(struct nft_batch *nb, int *failed)
 	}
 	/* one ACK per message must fit before we read any: be generous */
 	rcvbuf = (int)(nb->nmsgs * 1024 + 65536);
-	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
-		       sizeof(rcvbuf)) < 0)
-		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF, &rcvbuf,
-			   sizeof(rcvbuf));
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) <
+	    0)
+		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	/* A batch is one message: the socket must be able to send it whole. */
 	sndbuf = (int)mnl_nlmsg_batch_size(nb->b) + 65536;
-	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
-		       sizeof(sndbuf)) < 0)
-		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUF, &sndbuf,
-			   sizeof(sndbuf));
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) <
+	    0)
+		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	rbuf = malloc(rlen);
 	if (!rbuf) {
 		rc = -ENOMEM;
@@ -683,22 +683,15 @@ static void nft_format_err(char *err, size_t errlen, const char *fn, const struc
 			 strerror(-rc));
 }
 
-/* One try with one queue kind. *queue_rejected says the failure was a rule refused with
- * ENOENT / EOPNOTSUPP, i.e. the kernel lacks this kind of queue expression. */
-static int nft_install_kind(const struct gw_conf *conf, bool relay_queue,
-			    enum nft_queue_kind kind, bool *queue_rejected, unsigned *nqueue,
-			    char *err, size_t errlen)
+/* The whole table in one batch: the table replaced, the dispatch chains of several
+ * workers, and the chains and rules of the internal networks, host mode and relay
+ * queueing. 0 or -errno. */
+static int nft_batch_fill(struct nft_batch *nb, const struct gw_conf *conf, bool relay_queue,
+			  enum nft_queue_kind kind)
 {
-	struct nft_batch *nb = nft_batch_new();
-	int rc, failed = -1;
 	unsigned i;
+	int rc;
 
-	*queue_rejected = false;
-	if (!nb) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	nft_batch_begin(nb);
 	/* create-if-missing, delete, create: replaces an old table in the same transaction
 	 * without a separate lookup that could race */
 	rc = nft_batch_table(nb, NFT_MSG_NEWTABLE, NLM_F_CREATE, false);
@@ -706,13 +699,13 @@ static int nft_install_kind(const struct gw_conf *conf, bool relay_queue,
 		rc = nft_batch_table(nb, NFT_MSG_DELTABLE, 0, false);
 	if (!rc)
 		rc = nft_batch_table(nb, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, true);
-	if (!rc && conf->queue_count > 1 && (conf->ninternal || conf->host_mode))
+	if (!rc && steer_workers(conf) > 1 && (conf->ninternal || conf->host_mode))
 		rc = nft_batch_dispatch(nb, conf, kind, -1);
-	if (!rc && conf->queue_count > 1 && relay_queue) {
+	if (!rc && steer_workers(conf) > 1 && relay_queue) {
 		bool done[CONF_MAX_WORKERS] = { false };
 
 		for (i = 0; !rc && i < conf->nrelay; i++) {
-			unsigned k = conf->relay[i].to_port & (conf->queue_count - 1u);
+			unsigned k = steer_key(conf, conf->relay[i].to_port, 0);
 
 			if (!done[k])
 				rc = nft_batch_dispatch(nb, conf, kind, (int)k);
@@ -733,6 +726,24 @@ static int nft_install_kind(const struct gw_conf *conf, bool relay_queue,
 		for (i = 0; !rc && i < conf->nrelay && i < CONF_MAX_RELAY; i++)
 			rc = nft_batch_relay_rule(nb, conf, &conf->relay[i], kind);
 	}
+	return rc;
+}
+
+/* One try with one queue kind. *queue_rejected says the failure was a rule refused with
+ * ENOENT / EOPNOTSUPP, i.e. the kernel lacks this kind of queue expression. */
+static int nft_install_kind(const struct gw_conf *conf, bool relay_queue, enum nft_queue_kind kind,
+			    bool *queue_rejected, unsigned *nqueue, char *err, size_t errlen)
+{
+	struct nft_batch *nb = nft_batch_new();
+	int rc, failed = -1;
+
+	*queue_rejected = false;
+	if (!nb) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	nft_batch_begin(nb);
+	rc = nft_batch_fill(nb, conf, relay_queue, kind);
 	if (rc)
 		goto fail;
 	nft_batch_end(nb);
@@ -742,23 +753,23 @@ static int nft_install_kind(const struct gw_conf *conf, bool relay_queue,
 		nft_batch_free(nb);
 		return 0;
 	}
-	*queue_rejected = failed >= 0 && nb->is_rule[failed] &&
-			  (rc == -ENOENT || rc == -EOPNOTSUPP);
+	*queue_rejected =
+		failed >= 0 && nb->is_rule[failed] && (rc == -ENOENT || rc == -EOPNOTSUPP);
 fail:
 	nft_format_err(err, errlen, "nft_install", nb, failed, rc);
 	nft_batch_free(nb);
 	return -1;
 }
 
-int nft_install(const struct gw_conf *conf, bool relay_queue, enum nft_queue_kind *used,
-		char *err, size_t errlen)
+int nft_install(const struct gw_conf *conf, bool relay_queue, enum nft_queue_kind *used, char *err,
+		size_t errlen)
 {
 	char native_err[256];
 	unsigned nqueue = 0;
 	bool rejected;
 
-	if (nft_install_kind(conf, relay_queue, NFT_QUEUE_NATIVE, &rejected, &nqueue,
-			     native_err, sizeof(native_err)) == 0) {
+	if (nft_install_kind(conf, relay_queue, NFT_QUEUE_NATIVE, &rejected, &nqueue, native_err,
+			     sizeof(native_err)) == 0) {
 		/* A table without a queue rule says nothing about the kernel's queue. */
 		*used = nqueue ? NFT_QUEUE_NATIVE : NFT_QUEUE_NONE;
 		return 0;

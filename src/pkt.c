@@ -180,6 +180,60 @@ static int parse_init_params(const uint8_t *c, size_t clen, uint16_t *naddr)
 	return PKT_OK;
 }
 
+/* One chunk of the walk in pkt_parse_sctp, c at offset off, clen long (checked). */
+static int parse_chunk(struct pkt_sctp *s, const uint8_t *c, size_t off, size_t clen,
+		       bool *init_seen)
+{
+	uint8_t type = c[0], flags = c[1];
+
+	if (s->nchunks == 0) {
+		s->first_chunk = type;
+		s->first_flags = flags;
+	}
+	s->nchunks++;
+	if (type < 32)
+		s->chunk_mask |= 1u << type;
+	switch (type) {
+	case SCTP_CT_INIT:
+	case SCTP_CT_INIT_ACK:
+		if (*init_seen || s->nchunks > 1)
+			return PKT_ERR_INIT_BUNDLED;
+		*init_seen = true;
+		if (clen < INIT_FIXED_LEN)
+			return PKT_ERR_INIT_LEN;
+		s->init_tag = get32(c + 4);
+		s->init_off = (uint16_t)off;
+		s->init_len = (uint16_t)clen;
+		return parse_init_params(c, clen, &s->addr_params);
+	case SCTP_CT_ABORT:
+	case SCTP_CT_SHUTDOWN_COMPLETE:
+		if (flags & ABORT_FLAG_T)
+			s->t_bit = true;
+		break;
+	default:
+		break;
+	}
+	return PKT_OK;
+}
+
+/* The rules on a whole packet's chunks and tags, once the walk is done. */
+static int check_chunks(const struct pkt_sctp *s, bool init_seen)
+{
+	/* RFC 9260 6.10: INIT and INIT-ACK travel alone. */
+	if (init_seen && s->nchunks > 1)
+		return PKT_ERR_INIT_BUNDLED;
+	if (s->first_chunk == SCTP_CT_INIT) {
+		if (s->vtag != 0)
+			return PKT_ERR_INIT_VTAG;
+	} else if (s->vtag == 0) {
+		/* Only an INIT may carry tag 0; even a T-bit ABORT reflects a real tag. */
+		return PKT_ERR_ZERO_VTAG;
+	}
+	if (init_seen && s->init_tag == 0)
+		return PKT_ERR_INIT_TAG0;
+	return PKT_OK;
+}
+
 int pkt_parse_sctp(const uint8_t *buf, size_t len, struct pkt_sctp *s)
 {
 	size_t off = SCTP_COMMON_HDR_LEN;
@@ -201,67 +255,21 @@ int pkt_parse_sctp(const uint8_t *buf, size_t len, struct pkt_sctp *s)
 		return PKT_ERR_CHUNK_LEN;
 
 	while (off < len) {
-		const uint8_t *c = buf + off;
 		size_t clen;
-		uint8_t type, flags;
 
 		if (off + CHUNK_HDR_LEN > len)
 			return PKT_ERR_CHUNK_LEN;
-		type = c[0];
-		flags = c[1];
-		clen = get16(c + 2);
+		clen = get16(buf + off + 2);
 		if (clen < CHUNK_HDR_LEN || off + clen > len)
 			return PKT_ERR_CHUNK_LEN;
-
-		if (s->nchunks == 0) {
-			s->first_chunk = type;
-			s->first_flags = flags;
-		}
-		s->nchunks++;
-		if (type < 32)
-			s->chunk_mask |= 1u << type;
-
-		switch (type) {
-		case SCTP_CT_INIT:
-		case SCTP_CT_INIT_ACK:
-			if (init_seen || s->nchunks > 1)
-				return PKT_ERR_INIT_BUNDLED;
-			init_seen = true;
-			if (clen < INIT_FIXED_LEN)
-				return PKT_ERR_INIT_LEN;
-			s->init_tag = get32(c + 4);
-			s->init_off = (uint16_t)off;
-			s->init_len = (uint16_t)clen;
-			err = parse_init_params(c, clen, &s->addr_params);
-			if (err)
-				return err;
-			break;
-		case SCTP_CT_ABORT:
-		case SCTP_CT_SHUTDOWN_COMPLETE:
-			if (flags & ABORT_FLAG_T)
-				s->t_bit = true;
-			break;
-		default:
-			break;
-		}
+		err = parse_chunk(s, buf + off, off, clen, &init_seen);
+		if (err)
+			return err;
 		/* Every chunk but the last is padded to 4 bytes; a last chunk without its
 		 * padding is tolerated, as receivers do. */
 		off += pad4(clen);
 	}
-
-	/* RFC 9260 6.10: INIT and INIT-ACK travel alone. */
-	if (init_seen && s->nchunks > 1)
-		return PKT_ERR_INIT_BUNDLED;
-	if (s->first_chunk == SCTP_CT_INIT) {
-		if (s->vtag != 0)
-			return PKT_ERR_INIT_VTAG;
-	} else if (s->vtag == 0) {
-		/* Only an INIT may carry tag 0; even a T-bit ABORT reflects a real tag. */
-		return PKT_ERR_ZERO_VTAG;
-	}
-	if (init_seen && s->init_tag == 0)
-		return PKT_ERR_INIT_TAG0;
-	return PKT_OK;
+	return check_chunks(s, init_seen);
 }
 
 uint32_t pkt_sctp_checksum(const uint8_t *buf, size_t len)
@@ -427,4 +435,36 @@ int pkt_sctp_strip_addr_params(uint8_t *buf, size_t len, unsigned *removed)
 	if (removed)
 		*removed = n;
 	return (int)(new_end + tail);
+}
+
+unsigned pkt_sctp_init_addrs(const uint8_t *buf, const struct pkt_sctp *s, struct gw_addr *out,
+			     unsigned max)
+{
+	const uint8_t *c = buf + s->init_off;
+	size_t off = INIT_FIXED_LEN;
+	unsigned n = 0;
+
+	if (!s->init_off || !s->addr_params)
+		return 0;
+	/* pkt_parse_sctp checked every parameter length against the chunk. */
+	while (off + PARAM_HDR_LEN <= s->init_len && n < max) {
+		uint16_t type = get16(c + off);
+		size_t plen = get16(c + off + 2);
+
+		if (plen < PARAM_HDR_LEN)
+			break;
+		if (type == SCTP_PARAM_IPV4 && plen == PARAM_HDR_LEN + 4) {
+			memset(&out[n], 0, sizeof(out[n]));
+			out[n].family = AF_INET;
+			memcpy(out[n].bytes, c + off + PARAM_HDR_LEN, 4);
+			n++;
+		} else if (type == SCTP_PARAM_IPV6 && plen == PARAM_HDR_LEN + 16) {
+			memset(&out[n], 0, sizeof(out[n]));
+			out[n].family = AF_INET6;
+			memcpy(out[n].bytes, c + off + PARAM_HDR_LEN, 16);
+			n++;
+		}
+		off += pad4(plen);
+	}
+	return n;
 }

@@ -125,12 +125,36 @@ static int privs_bound(void)
 	return 0;
 }
 
-int privs_drop(const struct privs_target *t, char *err, size_t errlen)
+/* Trust, but verify: a half-dropped daemon must not run. */
+static int privs_verify(const struct privs_target *t, char *err, size_t errlen)
 {
 	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
-	const char *step;
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
+
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 || ru != t->uid ||
+	    eu != t->uid || su != t->uid || rg != t->gid || eg != t->gid || sg != t->gid) {
+		snprintf(err, errlen, "switching to %s:%s: ids not changed", t->user, t->group);
+		return -1;
+	}
+	if (privs_capget(d) < 0 || d[0].permitted != PRIVS_KEEP || d[0].effective != PRIVS_KEEP ||
+	    d[0].inheritable || d[1].permitted || d[1].effective || d[1].inheritable) {
+		snprintf(err, errlen,
+			 "switching to %s: capabilities not reduced to "
+			 "CAP_NET_ADMIN, CAP_NET_RAW",
+			 t->user);
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		snprintf(err, errlen, "switching to %s: root could be regained", t->user);
+		return -1;
+	}
+	return 0;
+}
+
+int privs_drop(const struct privs_target *t, char *err, size_t errlen)
+{
+	const char *step;
 
 	step = "prctl(PR_SET_KEEPCAPS)";
 	if (prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) < 0)
@@ -162,28 +186,13 @@ int privs_drop(const struct privs_target *t, char *err, size_t errlen)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) < 0)
 		goto fail;
 
-	/* Trust, but verify: a half-dropped daemon must not run. */
-	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 ||
-	    ru != t->uid || eu != t->uid || su != t->uid || rg != t->gid || eg != t->gid ||
-	    sg != t->gid) {
-		snprintf(err, errlen, "switching to %s:%s: ids not changed", t->user, t->group);
-		return -1;
-	}
-	if (privs_capget(d) < 0 || d[0].permitted != PRIVS_KEEP ||
-	    d[0].effective != PRIVS_KEEP || d[0].inheritable || d[1].permitted ||
-	    d[1].effective || d[1].inheritable) {
-		snprintf(err, errlen, "switching to %s: capabilities not reduced to "
-			 "CAP_NET_ADMIN, CAP_NET_RAW", t->user);
-		return -1;
-	}
-	if (setuid(0) == 0) {
-		snprintf(err, errlen, "switching to %s: root could be regained", t->user);
-		return -1;
-	}
-	return 0;
+	return privs_verify(t, err, errlen);
 fail:
 	snprintf(err, errlen, "switching to %s:%s: %s: %s%s", t->user, t->group, step,
-		 strerror(errno), errno == EPERM ? " (needs root with CAP_SETUID, CAP_SETGID; "
-		 "under systemd use User=, Group= and AmbientCapabilities= instead of -u)" : "");
+		 strerror(errno),
+		 errno == EPERM
+			 ? " (needs root with CAP_SETUID, CAP_SETGID; "
+			   "under systemd use User=, Group= and AmbientCapabilities= instead of -u)"
+			 : "");
 	return -1;
 }

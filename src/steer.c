@@ -8,11 +8,6 @@
 #define INSN(c, jt, jf, k) ((struct sock_filter){ (c), (jt), (jf), (k) })
 #define ACCEPT 0xffffffffu
 
-static unsigned steer_mask(const struct gw_conf *c)
-{
-	return c->queue_count > 1 ? c->queue_count - 1u : 0;
-}
-
 size_t steer_udp_prog(const struct gw_conf *c, struct sock_filter *out)
 {
 	unsigned mask = steer_mask(c);

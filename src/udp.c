@@ -17,72 +17,117 @@
 
 #include <linux/errqueue.h>
 
+#include "log.h"
 #include "udp.h"
 
 #define UDP_SOCKBUF (4 * 1024 * 1024)
 
+/* An integer socket option. */
+struct udp_opt {
+	int level, name;
+	const char *what;
+	int val;
+};
+
+/*
+ * Required: the design depends on them, so setup fails naming the option. PKTINFO and
+ * TOS / TCLASS give every datagram its local address and ECN bits (RFC 6951 5.8);
+ * RECVERR puts ICMP errors and the path MTU in the error queue (RFC 6951 5.5);
+ * MTU_DISCOVER DO keeps DF on and the gateway from fragmenting; V6ONLY lets the IPv4
+ * socket have the port's IPv4 side.
+ */
+static const struct udp_opt udp_opts4[] = {
+	{ IPPROTO_IP, IP_PKTINFO, "IP_PKTINFO", 1 },
+	{ IPPROTO_IP, IP_RECVTOS, "IP_RECVTOS", 1 },
+	{ IPPROTO_IP, IP_RECVERR, "IP_RECVERR", 1 },
+	{ IPPROTO_IP, IP_MTU_DISCOVER, "IP_MTU_DISCOVER", IP_PMTUDISC_DO },
+};
+static const struct udp_opt udp_opts6[] = {
+	{ IPPROTO_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY", 1 },
+	{ IPPROTO_IPV6, IPV6_RECVPKTINFO, "IPV6_RECVPKTINFO", 1 },
+	{ IPPROTO_IPV6, IPV6_RECVTCLASS, "IPV6_RECVTCLASS", 1 },
+	{ IPPROTO_IPV6, IPV6_RECVERR, "IPV6_RECVERR", 1 },
+	{ IPPROTO_IPV6, IPV6_MTU_DISCOVER, "IPV6_MTU_DISCOVER", IPV6_PMTUDISC_DO },
+};
+
+static int udp_setopt(int fd, const struct udp_opt *o, char *err, size_t errlen)
+{
+	if (setsockopt(fd, o->level, o->name, &o->val, sizeof(o->val)) == 0)
+		return 0;
+	snprintf(err, errlen, "udp: setsockopt %s: %s", o->what, strerror(errno));
+	return -1;
+}
+
+/* Optional: big buffers absorb bursts from many associations between two loop turns;
+ * without CAP_NET_ADMIN the kernel clamps them to its maximum, worth a warning only. */
+static void udp_set_bufs(int fd)
+{
+	int bufsz = UDP_SOCKBUF;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsz, sizeof(bufsz)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz)) < 0)
+		log_warn("udp: setsockopt SO_RCVBUF");
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsz, sizeof(bufsz)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz)) < 0)
+		log_warn("udp: setsockopt SO_SNDBUF");
+}
+
+/* Every option of a new socket; the mark (required when set) routes the datagrams as
+ * the daemon's own, and with several workers the port is shared (SO_REUSEPORT). */
+static int udp_set_opts(int fd, int family, uint32_t mark, bool reuseport, char *err, size_t errlen)
+{
+	const struct udp_opt *opts = family == AF_INET ? udp_opts4 : udp_opts6;
+	size_t n = family == AF_INET ? sizeof(udp_opts4) / sizeof(udp_opts4[0])
+				     : sizeof(udp_opts6) / sizeof(udp_opts6[0]);
+	struct udp_opt o;
+
+	for (size_t i = 0; i < n; i++)
+		if (udp_setopt(fd, &opts[i], err, errlen) < 0)
+			return -1;
+	udp_set_bufs(fd);
+	o = (struct udp_opt){ SOL_SOCKET, SO_MARK, "SO_MARK", (int)mark };
+	if (mark && udp_setopt(fd, &o, err, errlen) < 0)
+		return -1;
+	o = (struct udp_opt){ SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT", 1 };
+	if (reuseport && udp_setopt(fd, &o, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
 static int udp_open_family(int family, uint16_t port, uint32_t mark, bool reuseport, char *err,
 			   size_t errlen)
 {
-	union {
-		struct sockaddr_in v4;
-		struct sockaddr_in6 v6;
-	} sa;
-	socklen_t salen;
-	int fd, one = 1, bufsz = UDP_SOCKBUF, pmtu4 = IP_PMTUDISC_DO, pmtu6 = IPV6_PMTUDISC_DO;
+	struct gw_addr any = { .family = (uint8_t)family };
+	const char *fam = family == AF_INET ? "IPv4" : "IPv6";
+	union gw_sockaddr sa;
+	socklen_t salen = addr_to_sockaddr(&any, port, &sa);
+	int fd, e;
 
 	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
 	if (fd < 0) {
-		snprintf(err, errlen, "udp socket: %s", strerror(errno));
+		e = errno;
+		snprintf(err, errlen, "udp socket: %s", strerror(e));
+		errno = e; /* udp_open tells a host without IPv6 by it */
 		return -1;
 	}
-	memset(&sa, 0, sizeof(sa));
-	if (family == AF_INET) {
-		sa.v4.sin_family = AF_INET;
-		sa.v4.sin_port = htons(port);
-		salen = sizeof(sa.v4);
-		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
-		setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one));
-		setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
-		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu4, sizeof(pmtu4));
-	} else {
-		sa.v6.sin6_family = AF_INET6;
-		sa.v6.sin6_port = htons(port);
-		salen = sizeof(sa.v6);
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
-		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof(one));
-		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
-		setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtu6, sizeof(pmtu6));
-	}
-	/* Big buffers: bursts from many associations arrive between two loop turns. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsz, sizeof(bufsz)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsz, sizeof(bufsz)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
-	if (mark)
-		setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark));
-	/* Several workers: one socket each, the kernel steering datagrams among them. */
-	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
-		snprintf(err, errlen, "SO_REUSEPORT: %s", strerror(errno));
+	if (udp_set_opts(fd, family, mark, reuseport, err, errlen) < 0) {
 		close(fd);
 		return -1;
 	}
-	if (bind(fd, (struct sockaddr *)&sa, salen) < 0) {
-		int e = errno;
-
-		if (e == EADDRINUSE)
-			snprintf(err, errlen,
-				 "UDP port %u (%s) is already in use by another program; if it is "
-				 "the kernel's SCTP (sysctl net.sctp.udp_port), set that to 0 or "
-				 "choose another udp-port", port, family == AF_INET ? "IPv4" : "IPv6");
-		else
-			snprintf(err, errlen, "bind UDP port %u (%s): %s", port,
-				 family == AF_INET ? "IPv4" : "IPv6", strerror(e));
-		close(fd);
-		return -1;
-	}
-	return fd;
+	if (bind(fd, &sa.sa, salen) == 0)
+		return fd;
+	e = errno;
+	if (e == EADDRINUSE)
+		snprintf(err, errlen,
+			 "UDP port %u (%s) is already in use by another program; if it is the "
+			 "kernel's SCTP (sysctl net.sctp.udp_port), set that to 0 or choose "
+			 "another udp-port",
+			 port, fam);
+	else
+		snprintf(err, errlen, "bind UDP port %u (%s): %s", port, fam, strerror(e));
+	close(fd);
+	errno = e;
+	return -1;
 }
 
 int udp_open(struct udp_sock *u, uint16_t port, uint32_t mark, bool reuseport, char *err,
@@ -131,19 +176,16 @@ static bool udp_icmp_errno(int e)
 	return false;
 }
 
-union udp_sa {
-	struct sockaddr_in v4;
-	struct sockaddr_in6 v6;
-};
-
+/* Aligned as struct cmsghdr (its first member is a size_t), which cannot itself be the
+ * member of an array element: it ends in a flexible array. */
 union udp_cbuf {
 	char buf[CMSG_SPACE(sizeof(int))];
-	struct cmsghdr align;
+	size_t align;
 };
 
 /* Fill in mh, with its address, iovec and control buffer, for one datagram; udp_send and
  * udp_send_batch build the same message. Returns the socket of dst's family (-1: none). */
-static int udp_msg_fill(const struct udp_sock *u, struct msghdr *mh, union udp_sa *sa,
+static int udp_msg_fill(const struct udp_sock *u, struct msghdr *mh, union gw_sockaddr *sa,
 			struct iovec *iov, union udp_cbuf *cbuf, const struct gw_addr *dst,
 			uint16_t port, uint8_t tos, const void *buf, size_t len)
 {
@@ -151,25 +193,13 @@ static int udp_msg_fill(const struct udp_sock *u, struct msghdr *mh, union udp_s
 	int fd, ecn = tos & 0x3;
 
 	memset(mh, 0, sizeof(*mh));
-	memset(sa, 0, sizeof(*sa));
 	iov->iov_base = (void *)buf;
 	iov->iov_len = len;
 	mh->msg_name = sa;
+	mh->msg_namelen = addr_to_sockaddr(dst, port, sa);
 	mh->msg_iov = iov;
 	mh->msg_iovlen = 1;
-	if (dst->family == AF_INET) {
-		fd = u->fd4;
-		sa->v4.sin_family = AF_INET;
-		sa->v4.sin_port = htons(port);
-		sa->v4.sin_addr = dst->v4;
-		mh->msg_namelen = sizeof(sa->v4);
-	} else {
-		fd = u->fd6;
-		sa->v6.sin6_family = AF_INET6;
-		sa->v6.sin6_port = htons(port);
-		sa->v6.sin6_addr = dst->v6;
-		mh->msg_namelen = sizeof(sa->v6);
-	}
+	fd = dst->family == AF_INET ? u->fd4 : u->fd6;
 	/* RFC 6951 5.8: the ECN bits travel unchanged. */
 	if (ecn) {
 		memset(cbuf, 0, sizeof(*cbuf));
@@ -187,7 +217,7 @@ static int udp_msg_fill(const struct udp_sock *u, struct msghdr *mh, union udp_s
 int udp_send(struct udp_sock *u, const struct gw_addr *dst, uint16_t port, uint8_t tos,
 	     const void *buf, size_t len)
 {
-	union udp_sa sa;
+	union gw_sockaddr sa;
 	union udp_cbuf cbuf;
 	struct iovec iov;
 	struct msghdr mh;
@@ -241,7 +271,7 @@ unsigned udp_send_batch(struct udp_sock *u, struct udp_out *o, unsigned n)
 {
 	struct mmsghdr mm[UDP_BATCH_MAX];
 	struct iovec iov[UDP_BATCH_MAX];
-	union udp_sa sa[UDP_BATCH_MAX];
+	union gw_sockaddr sa[UDP_BATCH_MAX];
 	union udp_cbuf cbuf[UDP_BATCH_MAX];
 	unsigned i = 0, m, sent = 0;
 	bool v4;
@@ -249,8 +279,9 @@ unsigned udp_send_batch(struct udp_sock *u, struct udp_out *o, unsigned n)
 
 	while (i < n) {
 		v4 = o[i].dst.family == AF_INET;
-		for (m = 0; m < UDP_BATCH_MAX && i + m < n &&
-			    (o[i + m].dst.family == AF_INET) == v4; m++) {
+		for (m = 0;
+		     m < UDP_BATCH_MAX && i + m < n && (o[i + m].dst.family == AF_INET) == v4;
+		     m++) {
 			struct udp_out *d = &o[i + m];
 
 			fd = udp_msg_fill(u, &mm[m].msg_hdr, &sa[m], &iov[m], &cbuf[m], &d->dst,
@@ -293,11 +324,40 @@ int udp_send_frag(struct udp_sock *u, const struct gw_addr *dst, uint16_t port, 
 	return err;
 }
 
+/* The local address and TOS / traffic class of a received datagram, from its control
+ * messages (IP_PKTINFO, IP_TOS, IPV6_PKTINFO, IPV6_TCLASS). */
+static void udp_read_cmsgs(struct msghdr *mh, struct udp_dgram *d)
+{
+	d->tos = 0;
+	memset(&d->dst, 0, sizeof(d->dst));
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			addr_from_v4(&d->dst, pi.ipi_addr.s_addr);
+		} else if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TOS) {
+			d->tos = *(uint8_t *)CMSG_DATA(cm);
+		} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			d->dst.family = AF_INET6;
+			d->dst.v6 = pi.ipi6_addr;
+		} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_TCLASS) {
+			int tc;
+
+			memcpy(&tc, CMSG_DATA(cm), sizeof(tc));
+			d->tos = (uint8_t)tc;
+		}
+	}
+}
+
 int udp_recv_batch(int fd, struct udp_dgram *dg, unsigned n, size_t cap)
 {
 	struct mmsghdr mm[UDP_BATCH_MAX];
 	struct iovec iov[UDP_BATCH_MAX];
-	struct sockaddr_in6 from[UDP_BATCH_MAX];
+	union gw_sockaddr from[UDP_BATCH_MAX];
 	char cbuf[UDP_BATCH_MAX][CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int))];
 	int got;
 
@@ -330,75 +390,31 @@ int udp_recv_batch(int fd, struct udp_dgram *dg, unsigned n, size_t cap)
 		d->len = mm[i].msg_len;
 		if (mh->msg_flags & MSG_TRUNC)
 			d->len = cap + 1; /* the caller sees it as too long */
-		d->tos = 0;
-		memset(&d->src, 0, sizeof(d->src));
-		memset(&d->dst, 0, sizeof(d->dst));
-		if (from[i].sin6_family == AF_INET) {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&from[i];
-
-			addr_from_v4(&d->src, s4->sin_addr.s_addr);
-			d->src_port = ntohs(s4->sin_port);
-		} else {
-			d->src.family = AF_INET6;
-			d->src.v6 = from[i].sin6_addr;
-			d->src_port = ntohs(from[i].sin6_port);
-		}
-		for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
-				struct in_pktinfo pi;
-
-				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
-				addr_from_v4(&d->dst, pi.ipi_addr.s_addr);
-			} else if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TOS) {
-				d->tos = *(uint8_t *)CMSG_DATA(cm);
-			} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
-				struct in6_pktinfo pi;
-
-				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
-				d->dst.family = AF_INET6;
-				d->dst.v6 = pi.ipi6_addr;
-			} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_TCLASS) {
-				int tc;
-
-				memcpy(&tc, CMSG_DATA(cm), sizeof(tc));
-				d->tos = (uint8_t)tc;
-			}
-		}
+		addr_from_sockaddr(&from[i], &d->src, &d->src_port);
+		udp_read_cmsgs(mh, d);
 	}
 	return got;
 }
 
-static void sockaddr_to_addr(const struct sockaddr_in6 *sa, struct gw_addr *a, uint16_t *port)
-{
-	memset(a, 0, sizeof(*a));
-	if (sa->sin6_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-
-		addr_from_v4(a, s4->sin_addr.s_addr);
-		if (port)
-			*port = ntohs(s4->sin_port);
-	} else if (sa->sin6_family == AF_INET6) {
-		a->family = AF_INET6;
-		a->v6 = sa->sin6_addr;
-		if (port)
-			*port = ntohs(sa->sin6_port);
-	}
-}
-
 int udp_recv_error(int fd, struct udp_err *e, uint8_t *buf, size_t cap)
 {
-	struct sockaddr_in6 to;
+	union gw_sockaddr to;
 	/* struct sock_extended_err is followed by the offender's address; for ICMP errors
 	 * the kernel puts IP_PKTINFO / IP_TOS (we asked for them) before it. */
 	union {
-		char buf[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6)) +
+		char buf[CMSG_SPACE(sizeof(struct sock_extended_err) +
+				    sizeof(struct sockaddr_in6)) +
 			 CMSG_SPACE(sizeof(struct in6_pktinfo)) + 2 * CMSG_SPACE(sizeof(int)) + 64];
 		struct cmsghdr align;
 	} cbuf;
 	struct iovec iov = { .iov_base = buf, .iov_len = cap };
 	struct msghdr mh = {
-		.msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
+		.msg_name = &to,
+		.msg_namelen = sizeof(to),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf.buf,
+		.msg_controllen = sizeof(cbuf.buf),
 	};
 	ssize_t n;
 	bool found = false;
@@ -410,10 +426,10 @@ int udp_recv_error(int fd, struct udp_err *e, uint8_t *buf, size_t cap)
 		return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
 	e->payload = buf;
 	e->len = (size_t)n;
-	sockaddr_to_addr(&to, &e->dst, &e->dst_port);
+	addr_from_sockaddr(&to, &e->dst, &e->dst_port);
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
 		struct sock_extended_err ee;
-		struct sockaddr_in6 off;
+		union gw_sockaddr off;
 		size_t room;
 
 		if (!((cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_RECVERR) ||
@@ -430,7 +446,7 @@ int udp_recv_error(int fd, struct udp_err *e, uint8_t *buf, size_t cap)
 		room = cm->cmsg_len - CMSG_LEN(sizeof(ee));
 		memset(&off, 0, sizeof(off));
 		memcpy(&off, CMSG_DATA(cm) + sizeof(ee), room < sizeof(off) ? room : sizeof(off));
-		sockaddr_to_addr(&off, &e->offender, NULL);
+		addr_from_sockaddr(&off, &e->offender, NULL);
 		found = true;
 	}
 	if (!found)
@@ -440,32 +456,17 @@ int udp_recv_error(int fd, struct udp_err *e, uint8_t *buf, size_t cap)
 
 int udp_path_mtu(const struct gw_addr *dst, uint32_t mark)
 {
-	union {
-		struct sockaddr_in v4;
-		struct sockaddr_in6 v6;
-	} sa;
-	socklen_t salen, ol;
+	union gw_sockaddr sa;
+	/* any port: connect only looks up the route */
+	socklen_t salen = addr_to_sockaddr(dst, 9, &sa), ol = sizeof(int);
 	int fd, mtu = 0, rc;
 
-	memset(&sa, 0, sizeof(sa));
-	if (dst->family == AF_INET) {
-		sa.v4.sin_family = AF_INET;
-		sa.v4.sin_port = htons(9); /* any port: connect only looks up the route */
-		sa.v4.sin_addr = dst->v4;
-		salen = sizeof(sa.v4);
-	} else {
-		sa.v6.sin6_family = AF_INET6;
-		sa.v6.sin6_port = htons(9);
-		sa.v6.sin6_addr = dst->v6;
-		salen = sizeof(sa.v6);
-	}
 	fd = socket(dst->family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
 	if (fd < 0)
 		return -errno;
-	if (mark)
-		setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark));
-	ol = sizeof(mtu);
-	if (connect(fd, (struct sockaddr *)&sa, salen) < 0 ||
+	/* the datagrams' route is the one for the mark: without it the MTU could be another's */
+	if ((mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) ||
+	    connect(fd, &sa.sa, salen) < 0 ||
 	    getsockopt(fd, dst->family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
 		       dst->family == AF_INET ? IP_MTU : IPV6_MTU, &mtu, &ol) < 0)
 		rc = -errno;

@@ -41,36 +41,37 @@ static void log_drop(struct gw_worker *w, const struct xlate_result *r, const ch
 	char a[GW_ADDRSTRLEN];
 
 	if (r->reason == DROP_OUT_TABLE_FULL || r->reason == DROP_IN_TABLE_FULL) {
-		if (ratelimit_ok(&w->rl_full, now_monotonic_ms(), &supp))
+		if (ratelimit_ok(&w->rl_log.table_full, now_monotonic_ms(), &supp))
 			log_warnx("association table%s full (%u of %u, none evictable): new "
 				  "association refused%s; raise max-associations?",
-				  w->group->n > 1 ? " of a worker" : "",
-				  assoc_table_count(w->tab), assoc_table_capacity(w->tab),
+				  w->group->n > 1 ? " of a worker" : "", assoc_table_count(w->tab),
+				  assoc_table_capacity(w->tab),
 				  supp ? " (and earlier ones suppressed)" : "");
 		return;
 	}
-	if (!ratelimit_ok(&w->rl_drop, now_monotonic_ms(), &supp))
+	if (!ratelimit_ok(&w->rl_log.drop, now_monotonic_ms(), &supp))
 		return;
 	log_debug("%s: dropped (%s%s%s) peer %s%s", dir, stats_drop_name(r->reason),
 		  r->pkt_err ? ": " : "", r->pkt_err ? pkt_strerror(r->pkt_err) : "",
-		  addr_format(&r->peer, a, sizeof(a)), supp ? " (and earlier ones suppressed)" : "");
+		  addr_format(&r->peer, a, sizeof(a)),
+		  supp ? " (and earlier ones suppressed)" : "");
 }
 
 /* An ICMP error for an internal host, within a rate limit (RFC 4443 2.4 f asks it of
  * ICMPv6; a gateway relaying errors must not amplify a flood either). */
-static void worker_icmp_to_host(struct gw_worker *w, const struct gw_addr *to,
-				const uint8_t *msg, size_t len, uint64_t now)
+static void worker_icmp_to_host(struct gw_worker *w, const struct gw_addr *to, const uint8_t *msg,
+				size_t len, uint64_t now)
 {
 	int err;
 
-	if (!ratelimit_ok(&w->rl_icmp, now, NULL)) {
+	if (!ratelimit_ok(&w->rl_icmp_to_host, now, NULL)) {
 		w->stats.drops[DROP_ICMP_RATE]++;
 		return;
 	}
 	err = inject_icmp(&w->inj, to, msg, len);
 	if (err) {
 		w->stats.drops[DROP_ICMP_SEND]++;
-		if (ratelimit_ok(&w->rl_inject, now, NULL)) {
+		if (ratelimit_ok(&w->rl_log.inject, now, NULL)) {
 			char a[GW_ADDRSTRLEN];
 
 			log_warnx("worker_icmp_to_host: ICMP to %s: %s",
@@ -95,7 +96,7 @@ static bool worker_defer_foreign(struct gw_worker *w, const struct udp_err *e)
 	if (icmp_parse_quote(e->payload, e->len, &q) < 0)
 		return false;
 	/* The quoted datagram is ours: its SCTP source port is the seen port. */
-	owner = xlate_steer(w->x.conf, q.src_port, q.dst_port);
+	owner = steer_worker_of(w->x.conf, q.src_port, q.dst_port);
 	if (owner == w->id || w->nforeign == WORKER_FOREIGN_MAX)
 		return false;
 	f = &w->foreign[w->nforeign++];
@@ -145,21 +146,21 @@ static void worker_on_udp_error(struct gw_worker *w, const struct udp_err *e,
 	}
 	if (e->origin != SO_EE_ORIGIN_ICMP && e->origin != SO_EE_ORIGIN_ICMP6)
 		return;
-	n = icmp_translate(w->tab, kind, e->info, &e->dst, e->payload, e->len, msg, sizeof(msg),
-			   &a, &to);
+	n = icmp_translate(w->tab, kind, e->info, &e->dst, e->payload, e->len, msg, sizeof(msg), &a,
+			   &to);
 	if (n == ICMP_ERR_NO_ASSOC && w->group->n > 1 && worker_defer_foreign(w, e))
 		return; /* counted by the worker that owns it */
 	w->stats.icmp_received++;
 	if (n < 0) {
 		w->stats.drops[n == ICMP_ERR_KIND ? DROP_ICMP_IGNORED : DROP_ICMP_UNVERIFIED]++;
-		if (ratelimit_ok(&w->rl_drop, now, NULL))
+		if (ratelimit_ok(&w->rl_log.icmp, now, NULL))
 			log_debug("ICMP type %u code %u from %s about a datagram to %s: not passed "
-				  "on (%d)", e->type, e->code,
-				  addr_format(&e->offender, s1, sizeof(s1)),
+				  "on (%d)",
+				  e->type, e->code, addr_format(&e->offender, s1, sizeof(s1)),
 				  addr_format(&e->dst, s2, sizeof(s2)), n);
 		return;
 	}
-	if (ratelimit_ok(&w->rl_drop, now, NULL))
+	if (ratelimit_ok(&w->rl_log.icmp, now, NULL))
 		log_debug("ICMP type %u code %u (info %u) from %s: association %u, told %s",
 			  e->type, e->code, e->info, addr_format(&e->offender, s1, sizeof(s1)),
 			  a->id, addr_format(&to, s2, sizeof(s2)));
@@ -179,7 +180,7 @@ static uint32_t worker_udp_errors(struct gw_worker *w, int fd, const struct gw_a
 		int rc = udp_recv_error(fd, &e, buf, sizeof(buf));
 
 		if (rc <= 0) {
-			if (rc < 0 && ratelimit_ok(&w->rl_inject, now, NULL))
+			if (rc < 0 && ratelimit_ok(&w->rl_log.udp_recv, now, NULL))
 				log_warnx("worker_udp_errors: error queue: %s", strerror(-rc));
 			break;
 		}
@@ -202,8 +203,8 @@ static bool worker_inner_may_fragment(const uint8_t *ip, size_t len)
  * its packets must fit, as tunnels do. Returns 1 when the packet is dropped, else the
  * fragmenting send's 0 or -errno. */
 static int worker_too_big(struct gw_worker *w, const uint8_t *ip, size_t len,
-			  const struct udp_out *o, struct assoc *assoc,
-			  const struct gw_addr *inner, uint64_t now)
+			  const struct udp_out *o, struct assoc *assoc, const struct gw_addr *inner,
+			  uint64_t now)
 {
 	int fd = o->dst.family == AF_INET ? w->udp.fd4 : w->udp.fd6;
 	uint8_t msg[ICMP_MAX_MSG];
@@ -216,10 +217,10 @@ static int worker_too_big(struct gw_worker *w, const uint8_t *ip, size_t len,
 		 * rather than wake up for it, and learn the MTU for the log. */
 		mtu = worker_udp_errors(w, fd, &o->dst, now);
 		n = udp_send_frag(&w->udp, &o->dst, o->port, o->tos, o->data, o->len);
-		if (!n && ratelimit_ok(&w->rl_drop, now, NULL))
+		if (!n && ratelimit_ok(&w->rl_log.pmtu, now, NULL))
 			log_debug("association %u: %zu-byte packet without DF over the path MTU "
-				  "%u to %s; sent fragmented", assoc->id, len, mtu,
-				  addr_format(&o->dst, a, sizeof(a)));
+				  "%u to %s; sent fragmented",
+				  assoc->id, len, mtu, addr_format(&o->dst, a, sizeof(a)));
 		return n;
 	}
 	w->stats.drops[DROP_OUT_TOO_BIG]++;
@@ -231,14 +232,15 @@ static int worker_too_big(struct gw_worker *w, const uint8_t *ip, size_t len,
 	}
 	n = mtu ? icmp_too_big_reply(assoc, ip, len, mtu, msg, sizeof(msg)) : ICMP_ERR_MTU;
 	if (n < 0) {
-		if (ratelimit_ok(&w->rl_send, now, NULL))
+		if (ratelimit_ok(&w->rl_log.pmtu, now, NULL))
 			log_warnx("worker_too_big: no ICMP for a packet too big (path MTU %u): %d",
 				  mtu, n);
 		return 1;
 	}
-	if (ratelimit_ok(&w->rl_drop, now, NULL))
+	if (ratelimit_ok(&w->rl_log.pmtu, now, NULL))
 		log_debug("association %u: %zu-byte packet over the path MTU %u to %s; told the "
-			  "host", assoc->id, len, mtu, addr_format(&o->dst, a, sizeof(a)));
+			  "host",
+			  assoc->id, len, mtu, addr_format(&o->dst, a, sizeof(a)));
 	worker_icmp_to_host(w, inner, msg, (size_t)n, now);
 	return 1;
 }
@@ -257,7 +259,7 @@ static void worker_sent(struct gw_worker *w, const uint8_t *ip, size_t iplen,
 	}
 	if (err) {
 		w->stats.drops[DROP_OUT_SEND]++;
-		if (ratelimit_ok(&w->rl_send, now, NULL)) {
+		if (ratelimit_ok(&w->rl_log.send, now, NULL)) {
 			char a[GW_ADDRSTRLEN];
 
 			log_warnx("worker: send to %s port %u: %s",
@@ -294,10 +296,14 @@ static void worker_encap(struct gw_worker *w, const uint8_t *ip, size_t len,
 		return;
 	if (w->nout == WORKER_OUT_BATCH)
 		worker_flush_out(w, now);
-	w->outq[w->nout] = (struct udp_out){ .dst = r->peer, .port = r->udp_port, .tos = r->tos,
-					     .data = r->sctp, .len = r->sctp_len };
-	w->pend[w->nout] = (struct worker_pending){ .assoc = r->assoc, .inner = r->inner,
-						    .ip = ip, .iplen = len };
+	w->outq[w->nout] = (struct udp_out){ .dst = r->peer,
+					     .port = r->udp_port,
+					     .tos = r->tos,
+					     .data = r->sctp,
+					     .len = r->sctp_len };
+	w->pend[w->nout] = (struct worker_pending){
+		.assoc = r->assoc, .inner = r->inner, .ip = ip, .iplen = len
+	};
 	w->nout++;
 }
 
@@ -343,8 +349,8 @@ static void worker_on_ingest(struct gw_worker *w, int fd)
 		if (rc == 0)
 			break;
 		if (rc < 0) {
-			w->stats.drops[DROP_OUT_MALFORMED]++;
-			if (ratelimit_ok(&w->rl_inject, now, NULL))
+			w->stats.drops[DROP_RELAY_RECV_ERROR]++;
+			if (ratelimit_ok(&w->rl_log.ingest, now, NULL))
 				log_warnx("worker_on_ingest: raw SCTP socket: %s", strerror(-rc));
 			if (rc != -EMSGSIZE && rc != -EPROTO)
 				break;
@@ -353,11 +359,13 @@ static void worker_on_ingest(struct gw_worker *w, int fd)
 		xlate_relay(&w->x, w->ingbuf, len, now, &r);
 		/* One buffer: the datagram must leave before the next packet is read. */
 		if (r.verdict == XV_ENCAP) {
-			struct udp_out one = { .dst = r.peer, .port = r.udp_port, .tos = r.tos,
-					       .data = r.sctp, .len = r.sctp_len };
+			struct udp_out one = { .dst = r.peer,
+					       .port = r.udp_port,
+					       .tos = r.tos,
+					       .data = r.sctp,
+					       .len = r.sctp_len };
 
-			one.err = udp_send(&w->udp, &r.peer, r.udp_port, r.tos, r.sctp,
-					   r.sctp_len);
+			one.err = udp_send(&w->udp, &r.peer, r.udp_port, r.tos, r.sctp, r.sctp_len);
 			worker_sent(w, w->ingbuf, len, &one, r.assoc, &r.inner, now);
 		} else if (r.verdict == XV_DROP) {
 			log_drop(w, &r, "relay");
@@ -376,7 +384,7 @@ static void worker_flush_inject(struct gw_worker *w, uint64_t now)
 
 		if (o->err) {
 			w->stats.drops[DROP_IN_INJECT]++;
-			if (ratelimit_ok(&w->rl_inject, now, NULL)) {
+			if (ratelimit_ok(&w->rl_log.inject, now, NULL)) {
 				char a[GW_ADDRSTRLEN];
 
 				log_warnx("worker: inject to %s: %s",
@@ -395,7 +403,7 @@ static void worker_handle_dgram(struct gw_worker *w, struct udp_dgram *d, uint64
 	struct xlate_result r;
 
 	if (d->len > WORKER_DGRAM_CAP) {
-		w->stats.drops[DROP_IN_MALFORMED]++;
+		w->stats.drops[DROP_IN_TOO_BIG]++;
 		return;
 	}
 	xlate_inbound(&w->x, &d->src, d->src_port, d->tos, d->buf, d->len, now, &r);
@@ -403,10 +411,12 @@ static void worker_handle_dgram(struct gw_worker *w, struct udp_dgram *d, uint64
 	case XV_INJECT:
 		/* Each datagram has its own slot with headroom: the batch's headers never
 		 * overlap another packet. */
-		w->injq[w->ninj++] = (struct inject_out){ .src = r.from, .dst = r.inner,
-							  .tos = r.tos, .sctp = r.sctp,
+		w->injq[w->ninj++] = (struct inject_out){ .src = r.from,
+							  .dst = r.inner,
+							  .tos = r.tos,
+							  .sctp = r.sctp,
 							  .len = r.sctp_len };
-		if (r.port_changed && ratelimit_ok(&w->rl_drop, now, NULL)) {
+		if (r.port_changed && ratelimit_ok(&w->rl_log.port_change, now, NULL)) {
 			char a[GW_ADDRSTRLEN];
 
 			log_info("association %u: remote %s now uses UDP port %u", r.assoc->id,
@@ -416,13 +426,14 @@ static void worker_handle_dgram(struct gw_worker *w, struct udp_dgram *d, uint64
 	case XV_REPLY_UDP:
 		/* Out-of-the-blue answers are rate-limited: an INIT flood must not turn the
 		 * gateway into an ABORT amplifier. */
-		if (r.reply_len && ratelimit_ok(&w->rl_abort, now, NULL) &&
+		if (r.reply_len && ratelimit_ok(&w->rl_ootb_abort, now, NULL) &&
 		    udp_send(&w->udp, &r.peer, r.udp_port, 0, r.reply, r.reply_len) == 0)
 			w->stats.aborts_sent++;
 		break;
 	case XV_DROP:
 		log_drop(w, &r, "inbound");
 		break;
+	case XV_ABSORBED: /* a keepalive's answer: counted by xlate */
 	case XV_ACCEPT:
 	case XV_ENCAP:
 		break;
@@ -444,7 +455,7 @@ static void worker_on_udp(struct gw_worker *w, int fd, uint32_t events)
 				       WORKER_HEADROOM;
 		n = udp_recv_batch(fd, w->dg, WORKER_RX_BATCH, WORKER_DGRAM_CAP);
 		if (n < 0) {
-			if (ratelimit_ok(&w->rl_inject, now, NULL))
+			if (ratelimit_ok(&w->rl_log.udp_recv, now, NULL))
 				log_warnx("worker_on_udp: recvmmsg: %s", strerror(-n));
 			return;
 		}
@@ -547,8 +558,7 @@ static int worker_watch(struct gw_worker *w, int fd, enum worker_fd what)
 
 /* The UDP sockets of several workers form one reuseport group (bound in worker order,
  * so socket i is worker i's); the steering program is attached once, on the last. */
-static int worker_steer_udp(struct gw_worker *w, const struct gw_conf *c, char *err,
-			    size_t errlen)
+static int worker_steer_udp(struct gw_worker *w, const struct gw_conf *c, char *err, size_t errlen)
 {
 	struct sock_filter code[STEER_MAX_INSNS];
 	struct sock_fprog prog = { .filter = code };
@@ -565,8 +575,63 @@ static int worker_steer_udp(struct gw_worker *w, const struct gw_conf *c, char *
 	return 0;
 }
 
-int worker_init(struct gw_worker *w, struct worker_group *g, unsigned id,
-		const struct gw_conf *c, char *err, size_t errlen)
+/* The gateway's own packets are limited in total (100/s), each worker taking its share;
+ * log lines per worker. */
+static void worker_init_limits(struct gw_worker *w, unsigned workers)
+{
+	unsigned share = 100 / workers ? 100 / workers : 1;
+
+	w->rl_ootb_abort = (struct ratelimit)RATELIMIT_INIT(1000, share);
+	w->rl_icmp_to_host = (struct ratelimit)RATELIMIT_INIT(1000, share);
+	w->rl_log.drop = (struct ratelimit)RATELIMIT_INIT(1000, 10);
+	w->rl_log.icmp = (struct ratelimit)RATELIMIT_INIT(1000, 10);
+	w->rl_log.pmtu = (struct ratelimit)RATELIMIT_INIT(1000, 10);
+	w->rl_log.port_change = (struct ratelimit)RATELIMIT_INIT(1000, 10);
+	w->rl_log.table_full = (struct ratelimit)RATELIMIT_INIT(10000, 1);
+	w->rl_log.send = (struct ratelimit)RATELIMIT_INIT(1000, 5);
+	w->rl_log.inject = (struct ratelimit)RATELIMIT_INIT(1000, 5);
+	w->rl_log.udp_recv = (struct ratelimit)RATELIMIT_INIT(1000, 5);
+	w->rl_log.ingest = (struct ratelimit)RATELIMIT_INIT(1000, 5);
+	w->rl_log.keepalive = (struct ratelimit)RATELIMIT_INIT(1000, 5);
+}
+
+/* The worker's sockets and queue, watched by its epoll: the UDP socket of the shared
+ * port (the last of several attaches the steering program), the raw sockets, and the
+ * queue, fail-open when queue-bypass asks it. */
+static int worker_open_io(struct gw_worker *w, const struct gw_conf *c, unsigned n, char *err,
+			  size_t errlen)
+{
+	if (udp_open(&w->udp, c->udp_port, c->mark, n > 1, err, errlen) < 0 ||
+	    inject_open(&w->inj, c->mark, err, errlen) < 0)
+		return -1;
+	if (n > 1 && w->id == n - 1 && worker_steer_udp(w, c, err, errlen) < 0)
+		return -1;
+	w->nfq = nfqueue_open((uint16_t)(c->queue_num + w->id), c->queue_length, err, errlen);
+	if (!w->nfq)
+		return -1;
+	/* queue-bypass yes: fail open also when the queue is full (the nft rules' bypass
+	 * flag covers the daemon being gone). */
+	if (c->queue_bypass) {
+		int e = nfqueue_set_fail_open(w->nfq, true);
+
+		if (e < 0) {
+			snprintf(err, errlen, "queue %u: fail-open: %s", c->queue_num + w->id,
+				 strerror(-e));
+			return -1;
+		}
+	}
+	if (worker_watch(w, w->stopfd, WFD_STOP) < 0 ||
+	    worker_watch(w, nfqueue_fd(w->nfq), WFD_NFQ) < 0 ||
+	    worker_watch(w, w->udp.fd4, WFD_UDP4) < 0 ||
+	    (w->udp.fd6 >= 0 && worker_watch(w, w->udp.fd6, WFD_UDP6) < 0)) {
+		snprintf(err, errlen, "worker %u: epoll: %s", w->id, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int worker_init(struct gw_worker *w, struct worker_group *g, unsigned id, const struct gw_conf *c,
+		char *err, size_t errlen)
 {
 	unsigned n = g->n;
 	uint32_t cap = c->max_assoc / n ? c->max_assoc / n : 1;
@@ -579,12 +644,7 @@ int worker_init(struct gw_worker *w, struct worker_group *g, unsigned id,
 	w->inj.fd4 = w->inj.fd6 = w->inj.icmp4 = w->inj.icmp6 = -1;
 	w->ing.fd4 = w->ing.fd6 = -1;
 	pthread_mutex_init(&w->lock, NULL);
-	w->rl_drop = (struct ratelimit)RATELIMIT_INIT(1000, 10);
-	w->rl_send = (struct ratelimit)RATELIMIT_INIT(1000, 5);
-	w->rl_inject = (struct ratelimit)RATELIMIT_INIT(1000, 5);
-	w->rl_abort = (struct ratelimit)RATELIMIT_INIT(1000, 100 / n ? 100 / n : 1);
-	w->rl_full = (struct ratelimit)RATELIMIT_INIT(10000, 1);
-	w->rl_icmp = (struct ratelimit)RATELIMIT_INIT(1000, 100 / n ? 100 / n : 1);
+	worker_init_limits(w, n);
 
 	w->tab = assoc_table_new(cap);
 	w->rxmem = malloc((size_t)WORKER_RX_BATCH * (WORKER_HEADROOM + WORKER_DGRAM_CAP));
@@ -596,40 +656,19 @@ int worker_init(struct gw_worker *w, struct worker_group *g, unsigned id,
 			 strerror(errno));
 		return -1;
 	}
-	assoc_table_set_ids(w->tab, id + 1, n);
+	assoc_table_set_ids(w->tab, steer_first_id(id), n);
 	/* A secret seed: an attacker must not choose whose INIT budget it spends. */
-	if (getrandom(&w->init_rl.seed, sizeof(w->init_rl.seed), 0) < 0)
-		w->init_rl.seed = (uint32_t)now_monotonic_ms() ^ id;
-	w->x = (struct xlate_ctx){ .conf = c, .tab = w->tab, .st = &w->stats, .rl = &w->init_rl,
-				   .worker = id, .share = n };
+	if (getrandom(&w->outside_inits.seed, sizeof(w->outside_inits.seed), 0) < 0)
+		w->outside_inits.seed = (uint32_t)now_monotonic_ms() ^ id;
+	w->x = (struct xlate_ctx){ .conf = c,
+				   .tab = w->tab,
+				   .st = &w->stats,
+				   .outside_inits = &w->outside_inits,
+				   .worker = id,
+				   .share = n,
+				   .ka_key = &g->ka_key };
 
-	if (udp_open(&w->udp, c->udp_port, c->mark, n > 1, err, errlen) < 0 ||
-	    inject_open(&w->inj, c->mark, err, errlen) < 0)
-		return -1;
-	if (n > 1 && id == n - 1 && worker_steer_udp(w, c, err, errlen) < 0)
-		return -1;
-	w->nfq = nfqueue_open((uint16_t)(c->queue_num + id), c->queue_length, err, errlen);
-	if (!w->nfq)
-		return -1;
-	/* queue-bypass yes: fail open also when the queue is full (the nft rules' bypass
-	 * flag covers the daemon being gone). */
-	if (c->queue_bypass) {
-		int e = nfqueue_set_fail_open(w->nfq, true);
-
-		if (e < 0) {
-			snprintf(err, errlen, "queue %u: fail-open: %s", c->queue_num + id,
-				 strerror(-e));
-			return -1;
-		}
-	}
-	if (worker_watch(w, w->stopfd, WFD_STOP) < 0 ||
-	    worker_watch(w, nfqueue_fd(w->nfq), WFD_NFQ) < 0 ||
-	    worker_watch(w, w->udp.fd4, WFD_UDP4) < 0 ||
-	    (w->udp.fd6 >= 0 && worker_watch(w, w->udp.fd6, WFD_UDP6) < 0)) {
-		snprintf(err, errlen, "worker %u: epoll: %s", id, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return worker_open_io(w, c, n, err, errlen);
 }
 
 void worker_free(struct gw_worker *w)
@@ -724,11 +763,19 @@ void worker_unlock(struct gw_worker *w)
 	pthread_mutex_unlock(&w->lock);
 }
 
+int worker_group_init(struct worker_group *g)
+{
+	return getrandom(&g->ka_key, sizeof(g->ka_key), 0) == (ssize_t)sizeof(g->ka_key) ? 0 : -1;
+}
+
 int worker_set_conf(struct gw_worker *w, const struct gw_conf *conf, char *err, size_t errlen)
 {
-	unsigned n = conf->queue_count ? conf->queue_count : 1;
+	unsigned n = steer_workers(conf);
 
 	w->x.conf = conf;
+	/* Keepalive intervals follow the rules as they are now. */
+	for (struct assoc *a = assoc_next(w->tab, NULL); a; a = assoc_next(w->tab, a))
+		a->ka_interval_s = xlate_keepalive_of(conf, a);
 	/* The steering program knows the forward rules: the group gets the new one. */
 	if (n > 1 && w->id == n - 1)
 		return worker_steer_udp(w, conf, err, errlen);
@@ -744,7 +791,7 @@ static int worker_filter_ingest(struct gw_worker *w, const struct gw_conf *c, ch
 	struct sock_fprog prog = { .filter = code };
 	int fds[2] = { w->ing.fd4, w->ing.fd6 };
 
-	if (c->queue_count <= 1)
+	if (steer_workers(c) == 1)
 		return 0;
 	for (int i = 0; i < 2; i++) {
 		if (fds[i] < 0)
@@ -786,10 +833,57 @@ int worker_ingest_apply(struct gw_worker *w, bool raw, const struct gw_conf *con
 unsigned worker_expire(struct gw_worker *w, const struct assoc_timeouts *to, uint64_t now)
 {
 	unsigned n = assoc_expire(w->tab, to, now);
+
+	w->stats.assoc_expired += n;
+	return n;
+}
+
+#define WORKER_KA_BATCH 32
+
+unsigned worker_send_keepalives(struct gw_worker *w, uint64_t now)
+{
+	struct ka_send ks[WORKER_KA_BATCH];
+	struct udp_out o[WORKER_KA_BATCH];
+	struct assoc *cursor = NULL;
+	unsigned sent = 0;
+	bool done;
+
+	do {
+		unsigned n =
+			ka_collect(w->tab, w->x.ka_key, now, &cursor, &done, ks, WORKER_KA_BATCH);
+
+		for (unsigned i = 0; i < n; i++)
+			o[i] = (struct udp_out){ .dst = ks[i].path->addr,
+						 .port = ks[i].path->udp_port,
+						 .data = ks[i].pkt,
+						 .len = ks[i].len };
+		if (n)
+			udp_send_batch(&w->udp, o, n);
+		for (unsigned i = 0; i < n; i++) {
+			if (!o[i].err) {
+				sent++;
+				continue;
+			}
+			ks[i].path->ka_sent--;
+			w->stats.drops[DROP_OUT_SEND]++;
+			if (ratelimit_ok(&w->rl_log.keepalive, now, NULL)) {
+				char a[GW_ADDRSTRLEN];
+
+				log_warnx("association %u: keepalive to %s: %s", ks[i].assoc->id,
+					  addr_format(&o[i].dst, a, sizeof(a)),
+					  strerror(-o[i].err));
+			}
+		}
+	} while (!done);
+	w->stats.keepalives_sent += sent;
+	return sent;
+}
+
+void worker_refresh_queue_stats(struct gw_worker *w)
+{
 	struct nfqueue_kstats ks;
 	struct nfqueue_vstats vs;
 
-	w->stats.assoc_expired += n;
 	w->stats.nfq_enobufs = nfqueue_enobufs(w->nfq);
 	if (nfqueue_kstats(w->nfq, &ks) == 0) {
 		w->stats.nfq_waiting = ks.queue_total;
@@ -799,5 +893,4 @@ unsigned worker_expire(struct gw_worker *w, const struct assoc_timeouts *to, uin
 	nfqueue_verdict_stats(w->nfq, &vs);
 	w->stats.nfq_batch_verdicts = vs.batch_msgs;
 	w->stats.nfq_single_verdicts = vs.single_msgs;
-	return n;
 }

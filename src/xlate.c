@@ -11,6 +11,7 @@
 
 #include "bytes.h"
 #include "pkt.h"
+#include "steer.h"
 #include "xlate.h"
 
 static void set_drop(struct xlate_ctx *x, struct xlate_result *res, enum gw_drop why, int err)
@@ -53,23 +54,10 @@ static uint16_t default_udp_port(const struct gw_conf *c, const struct gw_addr *
 	return e ? e->remote_udp_port : CONF_DEFAULT_UDP_PORT;
 }
 
-unsigned xlate_steer(const struct gw_conf *c, uint16_t seen_port, uint16_t rport)
-{
-	const struct conf_forward *f;
-	unsigned mask = c->queue_count > 1 ? c->queue_count - 1u : 0;
-
-	if (!mask)
-		return 0;
-	f = conf_match_forward(c, seen_port);
-	if (f)
-		seen_port = f->to_port;
-	return (seen_port ^ rport) & mask;
-}
-
 /* Would the peer's packets for ports (seen, rport) reach this worker? */
 static bool steers_here(const struct xlate_ctx *x, uint16_t seen, uint16_t rport)
 {
-	return x->conf->queue_count <= 1 || xlate_steer(x->conf, seen, rport) == x->worker;
+	return steer_worker_of(x->conf, seen, rport) == x->worker;
 }
 
 /* The source port the peer will see for a new association from iaddr:iport to
@@ -128,9 +116,9 @@ static uint32_t share_of(const struct xlate_ctx *x, uint32_t rate)
 
 /* May a new association from outside be created for this peer now? Both the per-source
  * and the total budget must allow it; a refused INIT takes from neither. */
-static bool init_allowed(struct xlate_ctx *x, const struct gw_addr *peer, uint64_t now_ms)
+static bool outside_init_allowed(struct xlate_ctx *x, const struct gw_addr *peer, uint64_t now_ms)
 {
-	struct xlate_ratelimit *rl = x->rl;
+	struct xlate_outside_init_limit *rl = x->outside_inits;
 	struct xlate_bucket *src, saved;
 
 	if (!rl)
@@ -155,7 +143,7 @@ static bool init_allowed(struct xlate_ctx *x, const struct gw_addr *peer, uint64
  * configured rule does not cover, so this opens no path that an INIT would not.
  */
 static struct assoc *relearn_outbound(struct xlate_ctx *x, const struct pkt_ip *iph,
-				      const struct pkt_sctp *s, uint64_t now_ms)
+				      const struct pkt_sctp *s, uint64_t now_ms, bool *unlisted)
 {
 	const struct conf_forward *f;
 	const struct conf_encap *e;
@@ -163,7 +151,7 @@ static struct assoc *relearn_outbound(struct xlate_ctx *x, const struct pkt_ip *
 
 	/* The other half of an entry re-learned from outside: the remote tag is missing. */
 	while ((a = assoc_pair_next(x->tab, s->src_port, s->dst_port, a)) != NULL) {
-		if (a->rtag == 0 && a->iport == s->src_port && addr_equal(&a->iaddr, &iph->src)) {
+		if (a->rtag == 0 && a->iport == s->src_port && assoc_has_iaddr(a, &iph->src)) {
 			assoc_set_rtag(x->tab, a, s->vtag);
 			return a;
 		}
@@ -174,7 +162,7 @@ static struct assoc *relearn_outbound(struct xlate_ctx *x, const struct pkt_ip *
 		if (f->to_port != s->src_port || !addr_equal(&f->to, &iph->src))
 			continue;
 		while ((a = assoc_pair_next(x->tab, f->port, s->dst_port, a)) != NULL) {
-			if (a->rtag == 0 && addr_equal(&a->iaddr, &iph->src)) {
+			if (a->rtag == 0 && assoc_has_iaddr(a, &iph->src)) {
 				assoc_set_rtag(x->tab, a, s->vtag);
 				return a;
 			}
@@ -184,18 +172,23 @@ static struct assoc *relearn_outbound(struct xlate_ctx *x, const struct pkt_ip *
 	if (!e)
 		return NULL;
 	/* The same endpoints with a live association and another tag: a stale or forged
-	 * packet, not a lost association. The same tag from another address of the
-	 * internal host (a multi-homed host, e.g. dual-stack, heartbeating a peer address
-	 * the association does not use): the gateway carries one internal address per
-	 * association, so it is dropped, as before re-learning existed. */
-	while ((a = assoc_pair_next(x->tab, s->src_port, s->dst_port, a)) != NULL)
-		if (a->iport == s->src_port &&
-		    (addr_equal(&a->iaddr, &iph->src) || a->rtag == s->vtag))
+	 * packet, not a lost association. The same tag from an address the association's
+	 * host never listed: not its packet (its own addresses found it above). */
+	while ((a = assoc_pair_next(x->tab, s->src_port, s->dst_port, a)) != NULL) {
+		if (a->iport != s->src_port)
+			continue;
+		if (a->rtag == s->vtag && !assoc_has_iaddr(a, &iph->src)) {
+			*unlisted = true;
 			return NULL;
+		}
+		if (assoc_has_iaddr(a, &iph->src))
+			return NULL;
+	}
 	a = assoc_create(x->tab, &iph->src, s->src_port, s->src_port, s->dst_port, 0, s->vtag,
 			 ASSOC_FROM_INSIDE, now_ms);
 	if (a) {
 		a->state = ASSOC_ESTABLISHED;
+		a->ka_interval_s = conf_keepalive(x->conf, e->keepalive);
 		x->st->assoc_relearned++;
 		x->st->rule_hits.encap[e - x->conf->encap]++;
 	}
@@ -217,12 +210,13 @@ static struct assoc *relearn_inbound(struct xlate_ctx *x, const struct gw_addr *
 		return a;
 	}
 	f = conf_match_forward(x->conf, s->dst_port);
-	if (!f || f->to.family != peer->family || !init_allowed(x, peer, now_ms))
+	if (!f || f->to.family != peer->family || !outside_init_allowed(x, peer, now_ms))
 		return NULL;
 	a = assoc_create(x->tab, &f->to, f->to_port, s->dst_port, s->src_port, s->vtag, 0,
 			 ASSOC_FROM_OUTSIDE, now_ms);
 	if (a) {
 		a->state = ASSOC_ESTABLISHED;
+		a->ka_interval_s = conf_keepalive(x->conf, f->keepalive);
 		x->st->assoc_relearned++;
 		x->st->rule_hits.forward[f - x->conf->forward]++;
 	}
@@ -301,8 +295,94 @@ static struct assoc *create_from_inside(struct xlate_ctx *x, const struct pkt_ip
 }
 
 static void encap_finish(struct xlate_ctx *x, struct assoc *a, struct assoc_path *path,
-			 const struct pkt_ip *iph, const struct pkt_sctp *s, uint8_t *sp,
-			 size_t sl, bool verified, uint64_t now_ms, struct xlate_result *res);
+			 const struct pkt_ip *iph, const struct pkt_sctp *s, uint8_t *sp, size_t sl,
+			 bool verified, uint64_t now_ms, struct xlate_result *res);
+
+/* A multi-homed host lists its addresses in its INIT or INIT-ACK (which the gateway then
+ * strips): keep those inside the internal networks, so that its packets from any of
+ * them find the association. */
+static void learn_internal_addrs(struct xlate_ctx *x, struct assoc *a, const uint8_t *sp,
+				 const struct pkt_sctp *s)
+{
+	struct gw_addr listed[ASSOC_MAX_IADDRS], keep[ASSOC_MAX_IADDRS];
+	unsigned n = pkt_sctp_init_addrs(sp, s, listed, ASSOC_MAX_IADDRS), k = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		if (!x->conf->ninternal || conf_is_internal(x->conf, &listed[i]))
+			keep[k++] = listed[i];
+	assoc_add_iaddrs(a, keep, k);
+}
+
+/* Not a packet the gateway carries: it goes on unchanged. */
+static void accept_unchanged(struct xlate_ctx *x, struct xlate_result *res)
+{
+	res->verdict = XV_ACCEPT;
+	x->st->out_accepted++;
+}
+
+/* The INIT of a queued packet: its association (a retransmission carries the same
+ * initiate tag), else a new one if an encapsulate rule covers it. NULL when accepted
+ * or dropped (res says which). */
+static struct assoc *outbound_init(struct xlate_ctx *x, const struct pkt_ip *iph,
+				   const struct pkt_sctp *s, bool verified, uint64_t now_ms,
+				   struct xlate_result *res)
+{
+	const struct conf_encap *e;
+	struct assoc *a =
+		assoc_lookup_local(x->tab, &iph->src, s->src_port, s->dst_port, s->init_tag, true);
+
+	/* The same keys as a relay association of this host: it is that one's. */
+	if (a && a->relay_port) {
+		set_drop(x, res, DROP_OUT_NO_ASSOC, 0);
+		return NULL;
+	}
+	if (a)
+		return a;
+	e = conf_match_encap(x->conf, &iph->dst, s->dst_port);
+	if (!e) {
+		accept_unchanged(x, res);
+		return NULL;
+	}
+	a = create_from_inside(x, iph, s, &iph->dst, s->dst_port, verified, now_ms, res);
+	if (a) {
+		a->ka_interval_s = conf_keepalive(x->conf, e->keepalive);
+		x->st->rule_hits.encap[e - x->conf->encap]++;
+	}
+	return a;
+}
+
+/* Every other queued packet: the association its ports and tag name, else one
+ * re-learned from it. NULL when accepted or dropped (res says which). */
+static struct assoc *outbound_lookup(struct xlate_ctx *x, const struct pkt_ip *iph,
+				     const struct pkt_sctp *s, bool verified, uint64_t now_ms,
+				     struct xlate_result *res)
+{
+	struct assoc *a =
+		assoc_lookup_local(x->tab, &iph->src, s->src_port, s->dst_port, s->vtag, s->t_bit);
+	bool unlisted = false;
+
+	if (a && a->relay_port) {
+		set_drop(x, res, DROP_OUT_NO_ASSOC, 0);
+		return NULL;
+	}
+	if (!a && verified && !s->t_bit)
+		a = relearn_outbound(x, iph, s, now_ms, &unlisted);
+	if (!a && unlisted) {
+		set_drop(x, res, DROP_OUT_UNLISTED_ADDR, 0);
+		return NULL;
+	}
+	if (!a) {
+		/* Not an association we carry: ours to drop only if a rule claims it. */
+		if (conf_match_encap(x->conf, &iph->dst, s->dst_port))
+			set_drop(x, res, DROP_OUT_NO_ASSOC, 0);
+		else
+			accept_unchanged(x, res);
+		return NULL;
+	}
+	if (s->first_chunk == SCTP_CT_INIT_ACK && verified && a->itag != s->init_tag)
+		assoc_set_itag(x->tab, a, s->init_tag);
+	return a;
+}
 
 void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_ms,
 		    struct xlate_result *res)
@@ -319,53 +399,20 @@ void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_m
 	if (rc < 0)
 		return;
 	if (rc > 0) {
-		res->verdict = XV_ACCEPT;
-		x->st->out_accepted++;
+		accept_unchanged(x, res);
 		return;
 	}
 	verified = pkt_sctp_checksum_ok(sp, sl);
-	if (!verified && !pkt_sctp_checksum_zero(sp, sl))
-		return set_drop(x, res, DROP_OUT_BAD_CRC, 0);
-
-	if (s.first_chunk == SCTP_CT_INIT) {
-		/* A retransmitted INIT carries the same initiate tag. */
-		a = assoc_lookup_local(x->tab, &iph.src, s.src_port, s.dst_port, s.init_tag, true);
-		/* The same keys as a relay association of this host: it is that one's. */
-		if (a && a->relay_port)
-			return set_drop(x, res, DROP_OUT_NO_ASSOC, 0);
-		if (!a) {
-			const struct conf_encap *e = conf_match_encap(x->conf, &iph.dst, s.dst_port);
-
-			if (!e) {
-				res->verdict = XV_ACCEPT;
-				x->st->out_accepted++;
-				return;
-			}
-
-			a = create_from_inside(x, &iph, &s, &iph.dst, s.dst_port, verified, now_ms,
-					       res);
-			if (!a)
-				return;
-			x->st->rule_hits.encap[e - x->conf->encap]++;
-		}
-	} else {
-		a = assoc_lookup_local(x->tab, &iph.src, s.src_port, s.dst_port, s.vtag, s.t_bit);
-		if (a && a->relay_port)
-			return set_drop(x, res, DROP_OUT_NO_ASSOC, 0);
-		if (!a && verified && !s.t_bit)
-			a = relearn_outbound(x, &iph, &s, now_ms);
-		if (!a) {
-			/* Not an association we carry: ours to drop only if a rule claims it. */
-			if (conf_match_encap(x->conf, &iph.dst, s.dst_port))
-				return set_drop(x, res, DROP_OUT_NO_ASSOC, 0);
-			res->verdict = XV_ACCEPT;
-			x->st->out_accepted++;
-			return;
-		}
-		if (s.first_chunk == SCTP_CT_INIT_ACK && verified && a->itag != s.init_tag)
-			assoc_set_itag(x->tab, a, s.init_tag);
+	if (!verified && !pkt_sctp_checksum_zero(sp, sl)) {
+		set_drop(x, res, DROP_OUT_BAD_CRC, 0);
+		return;
 	}
-
+	if (s.first_chunk == SCTP_CT_INIT)
+		a = outbound_init(x, &iph, &s, verified, now_ms, res);
+	else
+		a = outbound_lookup(x, &iph, &s, verified, now_ms, res);
+	if (!a)
+		return;
 	/* The rule scan for a default port only when the address is new to the association,
 	 * not for every packet. */
 	path = assoc_path_find(a, &iph.dst);
@@ -377,13 +424,21 @@ void xlate_outbound(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_m
 /* What every packet to be encapsulated goes through once its association and path are
  * known: state, RFC 6951 5.7 address stripping, port translation, the result. */
 static void encap_finish(struct xlate_ctx *x, struct assoc *a, struct assoc_path *path,
-			 const struct pkt_ip *iph, const struct pkt_sctp *s, uint8_t *sp,
-			 size_t sl, bool verified, uint64_t now_ms, struct xlate_result *res)
+			 const struct pkt_ip *iph, const struct pkt_sctp *s, uint8_t *sp, size_t sl,
+			 bool verified, uint64_t now_ms, struct xlate_result *res)
 {
 	bool changed = false;
 
-	if (verified)
+	if (verified) {
+		struct assoc_iaddr *ia = assoc_iaddr_find(a, &iph->src);
+
 		track_state(x, a, s);
+		if (s->addr_params)
+			learn_internal_addrs(x, a, sp, s);
+		/* The host's latest source is where its inbound packets go. */
+		if (ia)
+			assoc_iaddr_used(a, ia, now_ms);
+	}
 
 	/* RFC 6951 5.7: internal addresses must not reach the peer; it then uses the
 	 * source address of the packet, which is the gateway's (or its NAT's). */
@@ -404,6 +459,7 @@ static void encap_finish(struct xlate_ctx *x, struct assoc *a, struct assoc_path
 	a->pkts_out++;
 	a->bytes_out += sl;
 	path->pkts_out++;
+	path->last_out_ms = now_ms;
 
 	res->verdict = XV_ENCAP;
 	res->assoc = a;
@@ -429,17 +485,48 @@ static struct assoc *relearn_relay(struct xlate_ctx *x, const struct pkt_ip *iph
 
 	while ((a = assoc_pair_next(x->tab, s->src_port, rl->to_port, a)) != NULL)
 		if (a->iport == s->src_port &&
-		    (addr_equal(&a->iaddr, &iph->src) || a->rtag == s->vtag))
+		    (assoc_has_iaddr(a, &iph->src) || a->rtag == s->vtag))
 			return NULL;
 	a = assoc_create(x->tab, &iph->src, s->src_port, s->src_port, rl->to_port, 0, s->vtag,
 			 ASSOC_FROM_INSIDE, now_ms);
 	if (a) {
 		a->state = ASSOC_ESTABLISHED;
+		a->ka_interval_s = conf_keepalive(x->conf, rl->keepalive);
 		a->relay_addr = iph->dst;
 		a->relay_port = s->dst_port;
 		x->st->assoc_relearned++;
 		x->st->rule_hits.relay[rl - x->conf->relay]++;
 	}
+	return a;
+}
+
+/* The relay association of a packet from the host to rule rl: found, created for an
+ * INIT, or re-learned. NULL when dropped (counted). */
+static struct assoc *relay_assoc(struct xlate_ctx *x, const struct pkt_ip *iph,
+				 const struct pkt_sctp *s, const struct conf_relay *rl,
+				 bool verified, uint64_t now_ms, struct xlate_result *res)
+{
+	struct assoc *a;
+
+	if (s->first_chunk == SCTP_CT_INIT) {
+		a = assoc_lookup_local(x->tab, &iph->src, s->src_port, rl->to_port, s->init_tag,
+				       true);
+		if (a)
+			return a;
+		a = create_from_inside(x, iph, s, &rl->to, rl->to_port, verified, now_ms, res);
+		if (!a)
+			return NULL;
+		x->st->rule_hits.relay[rl - x->conf->relay]++;
+		a->relay_addr = iph->dst;
+		a->relay_port = s->dst_port;
+		a->ka_interval_s = conf_keepalive(x->conf, rl->keepalive);
+		return a;
+	}
+	a = assoc_lookup_local(x->tab, &iph->src, s->src_port, rl->to_port, s->vtag, s->t_bit);
+	if (!a && verified && !s->t_bit)
+		a = relearn_relay(x, iph, s, rl, now_ms);
+	if (!a)
+		set_drop(x, res, DROP_OUT_NO_ASSOC, 0);
 	return a;
 }
 
@@ -466,41 +553,29 @@ void xlate_relay(struct xlate_ctx *x, uint8_t *ip, size_t len, uint64_t now_ms,
 	if (!rl) {
 		/* Not a relay port: whatever else listens on this host may take it. */
 		res->verdict = XV_ACCEPT;
-		x->st->drops[DROP_RELAY_NO_RULE]++;
+		x->st->relay_no_rule++;
 		return;
 	}
 	/* With internal networks configured, only their hosts may use the relay: the
 	 * gateway's outside is no open relay. */
-	if (x->conf->ninternal && !conf_is_internal(x->conf, &iph.src))
-		return set_drop(x, res, DROP_RELAY_NOT_INTERNAL, 0);
+	if (x->conf->ninternal && !conf_is_internal(x->conf, &iph.src)) {
+		set_drop(x, res, DROP_RELAY_NOT_INTERNAL, 0);
+		return;
+	}
 	x->st->relay_ingested++;
 	verified = pkt_sctp_checksum_ok(sp, sl);
-	if (!verified && !pkt_sctp_checksum_zero(sp, sl))
-		return set_drop(x, res, DROP_OUT_BAD_CRC, 0);
-
-	if (s.first_chunk == SCTP_CT_INIT) {
-		a = assoc_lookup_local(x->tab, &iph.src, s.src_port, rl->to_port, s.init_tag, true);
-		if (!a) {
-			a = create_from_inside(x, &iph, &s, &rl->to, rl->to_port, verified, now_ms,
-					       res);
-			if (!a)
-				return;
-			x->st->rule_hits.relay[rl - x->conf->relay]++;
-		}
-	} else {
-		a = assoc_lookup_local(x->tab, &iph.src, s.src_port, rl->to_port, s.vtag, s.t_bit);
-		if (!a && verified && !s.t_bit)
-			a = relearn_relay(x, &iph, &s, rl, now_ms);
-		if (!a)
-			return set_drop(x, res, DROP_OUT_NO_ASSOC, 0);
+	if (!verified && !pkt_sctp_checksum_zero(sp, sl)) {
+		set_drop(x, res, DROP_OUT_BAD_CRC, 0);
+		return;
 	}
-	if (res->created) {
-		a->relay_addr = iph.dst;
-		a->relay_port = s.dst_port;
-	}
+	a = relay_assoc(x, &iph, &s, rl, verified, now_ms, res);
+	if (!a)
+		return;
 	/* Same host, ports and tag as an association it has with someone else: not ours. */
-	if (a->relay_port != s.dst_port || !addr_equal(&a->relay_addr, &iph.dst))
-		return set_drop(x, res, DROP_OUT_NO_ASSOC, 0);
+	if (a->relay_port != s.dst_port || !addr_equal(&a->relay_addr, &iph.dst)) {
+		set_drop(x, res, DROP_OUT_NO_ASSOC, 0);
+		return;
+	}
 	path = assoc_path_find(a, &rl->to);
 	if (!path)
 		path = assoc_path_get(a, &rl->to, rl->remote_udp_port);
@@ -518,94 +593,144 @@ static void reply_abort(struct xlate_result *res, const struct gw_addr *peer, ui
 					 vtag, t_bit, cause);
 }
 
-void xlate_inbound(struct xlate_ctx *x, const struct gw_addr *peer, uint16_t udp_port,
-		   uint8_t tos, uint8_t *sp, size_t sl, uint64_t now_ms,
-		   struct xlate_result *res)
+/* Inbound step 1: length, chunks and CRC32c of a UDP payload. 0 with s and *verified
+ * set; -1 when dropped (counted). A zero checksum passes unverified (RFC 9653). */
+static int inbound_verify(struct xlate_ctx *x, uint8_t *sp, size_t sl, struct pkt_sctp *s,
+			  bool *verified, struct xlate_result *res)
 {
-	struct pkt_sctp s;
-	struct assoc *a;
-	struct assoc_path *path;
-	bool verified, changed;
 	int err;
 
-	memset(res, 0, sizeof(*res));
-	if (sl < SCTP_COMMON_HDR_LEN)
-		return set_drop(x, res, DROP_IN_SHORT, PKT_ERR_SCTP_SHORT);
-	err = pkt_parse_sctp(sp, sl, &s);
-	if (err)
-		return set_drop(x, res, DROP_IN_MALFORMED, err);
-	verified = pkt_sctp_checksum_ok(sp, sl);
-	if (!verified && !pkt_sctp_checksum_zero(sp, sl))
-		return set_drop(x, res, DROP_IN_BAD_CRC, 0);
-
-	if (s.first_chunk == SCTP_CT_INIT) {
-		if (!verified)
-			return set_drop(x, res, DROP_IN_UNVERIFIED, 0);
-		a = assoc_lookup_remote(x->tab, s.dst_port, s.src_port, s.init_tag, false);
-		if (a && !assoc_path_find(a, peer) && a->state != ASSOC_CLOSED) {
-			/* Another peer address with the same ports and initiate tag as a live
-			 * association: a tag collision (draft-ietf-tsvwg-natsupp). Refuse it
-			 * rather than mix two associations; the peer retries with a new tag. */
-			x->st->drops[DROP_IN_TAG_COLLISION]++;
-			reply_abort(res, peer, udp_port, &s, s.init_tag, false,
-				    SCTP_CAUSE_VTAG_COLLISION);
-			return;
-		}
-		if (a) {
-			path = assoc_path_find(a, peer);
-			/* draft-tuexen-tsvwg-sctp-udp-encaps-cons 4: an INIT must not move the
-			 * encapsulation port of a live association; refuse it as Linux does. */
-			if (path && path->udp_port != udp_port && path->last_seen_ms) {
-				x->st->drops[DROP_IN_INIT_PORT_CHANGE]++;
-				reply_abort(res, peer, udp_port, &s, s.init_tag, false,
-					    SCTP_CAUSE_PORT_UNREACH);
-				return;
-			}
-		} else {
-			const struct conf_forward *f = conf_match_forward(x->conf, s.dst_port);
-
-			if (!f) {
-				x->st->drops[DROP_IN_NO_FORWARD]++;
-				reply_abort(res, peer, udp_port, &s, s.init_tag, false, 0);
-				return;
-			}
-			if (f->to.family != peer->family)
-				return set_drop(x, res, DROP_IN_FAMILY, 0);
-			/* A flood is dropped without an answer: no amplification, and the
-			 * table keeps room (established entries are never evicted anyway). */
-			if (!init_allowed(x, peer, now_ms))
-				return set_drop(x, res, DROP_IN_INIT_RATE, 0);
-			a = assoc_create(x->tab, &f->to, f->to_port, s.dst_port, s.src_port, 0,
-					 s.init_tag, ASSOC_FROM_OUTSIDE, now_ms);
-			if (!a)
-				return set_drop(x, res, DROP_IN_TABLE_FULL, 0);
-			x->st->assoc_created++;
-			x->st->rule_hits.forward[f - x->conf->forward]++;
-			res->created = true;
-		}
-	} else {
-		a = assoc_lookup_remote(x->tab, s.dst_port, s.src_port, s.vtag, !s.t_bit);
-		if (!a && verified && !s.t_bit && s.first_chunk != SCTP_CT_INIT_ACK)
-			a = relearn_inbound(x, peer, &s, now_ms);
-		if (!a)
-			return set_drop(x, res, DROP_IN_NO_ASSOC, 0);
-		if (s.first_chunk == SCTP_CT_INIT_ACK) {
-			if (!verified)
-				return set_drop(x, res, DROP_IN_UNVERIFIED, 0);
-			if (a->rtag != s.init_tag)
-				assoc_set_rtag(x->tab, a, s.init_tag);
-		}
+	if (sl < SCTP_COMMON_HDR_LEN) {
+		set_drop(x, res, DROP_IN_SHORT, PKT_ERR_SCTP_SHORT);
+		return -1;
 	}
+	err = pkt_parse_sctp(sp, sl, s);
+	if (err) {
+		set_drop(x, res, DROP_IN_MALFORMED, err);
+		return -1;
+	}
+	*verified = pkt_sctp_checksum_ok(sp, sl);
+	if (!*verified && !pkt_sctp_checksum_zero(sp, sl)) {
+		set_drop(x, res, DROP_IN_BAD_CRC, 0);
+		return -1;
+	}
+	return 0;
+}
 
-	/* A peer address of the other family (a dual-stack peer heartbeating from it)
-	 * cannot be injected toward this internal host. A relay association's host sees
-	 * only the gateway's address, whatever the peer's family. */
-	if (!a->relay_port && a->iaddr.family != peer->family)
-		return set_drop(x, res, DROP_IN_FAMILY, 0);
+/* An INIT for an association the table has (a retransmission, or a restart): NULL when
+ * refused with an ABORT. */
+static struct assoc *inbound_init_known(struct xlate_ctx *x, struct assoc *a,
+					const struct gw_addr *peer, uint16_t udp_port,
+					const struct pkt_sctp *s, struct xlate_result *res)
+{
+	struct assoc_path *path = assoc_path_find(a, peer);
 
-	/* RFC 6951 5.4: follow the peer's UDP port, per remote address, but only for a
-	 * packet whose tag matched (above) and whose checksum verified. */
-	path = assoc_path_find(a, peer);
+	if (!path && a->state != ASSOC_CLOSED) {
+		/* Another peer address with the same ports and initiate tag as a live
+		 * association: a tag collision (draft-ietf-tsvwg-natsupp). Refuse it rather
+		 * than mix two associations; the peer retries with a new tag. */
+		x->st->drops[DROP_IN_TAG_COLLISION]++;
+		reply_abort(res, peer, udp_port, s, s->init_tag, false, SCTP_CAUSE_VTAG_COLLISION);
+		return NULL;
+	}
+	/* draft-tuexen-tsvwg-sctp-udp-encaps-cons 4: an INIT must not move the encapsulation
+	 * port of a live association; refuse it as Linux does. */
+	if (path && path->udp_port != udp_port && path->last_seen_ms) {
+		x->st->drops[DROP_IN_INIT_PORT_CHANGE]++;
+		reply_abort(res, peer, udp_port, s, s->init_tag, false,
+			    SCTP_CAUSE_RESTART_NEW_ENCAPS_PORT);
+		return NULL;
+	}
+	return a;
+}
+
+/* A new association for an INIT from outside, through the forward rule of its port:
+ * NULL when refused (answered, or dropped and counted). */
+static struct assoc *inbound_init_new(struct xlate_ctx *x, const struct gw_addr *peer,
+				      uint16_t udp_port, const struct pkt_sctp *s, uint64_t now_ms,
+				      struct xlate_result *res)
+{
+	const struct conf_forward *f = conf_match_forward(x->conf, s->dst_port);
+	struct assoc *a;
+
+	if (!f) {
+		x->st->drops[DROP_IN_NO_FORWARD]++;
+		reply_abort(res, peer, udp_port, s, s->init_tag, false, 0);
+		return NULL;
+	}
+	if (f->to.family != peer->family) {
+		set_drop(x, res, DROP_IN_FAMILY, 0);
+		return NULL;
+	}
+	/* A flood is dropped without an answer: no amplification, and the table keeps room
+	 * (established entries are never evicted anyway). */
+	if (!outside_init_allowed(x, peer, now_ms)) {
+		set_drop(x, res, DROP_IN_INIT_RATE, 0);
+		return NULL;
+	}
+	a = assoc_create(x->tab, &f->to, f->to_port, s->dst_port, s->src_port, 0, s->init_tag,
+			 ASSOC_FROM_OUTSIDE, now_ms);
+	if (!a) {
+		set_drop(x, res, DROP_IN_TABLE_FULL, 0);
+		return NULL;
+	}
+	a->ka_interval_s = conf_keepalive(x->conf, f->keepalive);
+	x->st->assoc_created++;
+	x->st->rule_hits.forward[f - x->conf->forward]++;
+	res->created = true;
+	return a;
+}
+
+/* Inbound step 2, the INIT branch: only a verified INIT creates or finds anything. */
+static struct assoc *inbound_init(struct xlate_ctx *x, const struct gw_addr *peer,
+				  uint16_t udp_port, const struct pkt_sctp *s, bool verified,
+				  uint64_t now_ms, struct xlate_result *res)
+{
+	struct assoc *a;
+
+	if (!verified) {
+		set_drop(x, res, DROP_IN_UNVERIFIED, 0);
+		return NULL;
+	}
+	a = assoc_lookup_remote(x->tab, s->dst_port, s->src_port, s->init_tag, false);
+	if (a)
+		return inbound_init_known(x, a, peer, udp_port, s, res);
+	return inbound_init_new(x, peer, udp_port, s, now_ms, res);
+}
+
+/* Inbound step 3, every other packet: the association its ports and tag name, else one
+ * re-learned from it; an INIT-ACK also teaches the peer's tag. NULL when dropped. */
+static struct assoc *inbound_lookup(struct xlate_ctx *x, const struct gw_addr *peer,
+				    const struct pkt_sctp *s, bool verified, uint64_t now_ms,
+				    struct xlate_result *res)
+{
+	struct assoc *a = assoc_lookup_remote(x->tab, s->dst_port, s->src_port, s->vtag, !s->t_bit);
+
+	if (!a && verified && !s->t_bit && s->first_chunk != SCTP_CT_INIT_ACK)
+		a = relearn_inbound(x, peer, s, now_ms);
+	if (!a) {
+		set_drop(x, res, DROP_IN_NO_ASSOC, 0);
+		return NULL;
+	}
+	if (s->first_chunk == SCTP_CT_INIT_ACK) {
+		if (!verified) {
+			set_drop(x, res, DROP_IN_UNVERIFIED, 0);
+			return NULL;
+		}
+		if (a->rtag != s->init_tag)
+			assoc_set_rtag(x->tab, a, s->init_tag);
+	}
+	return a;
+}
+
+/* Inbound step 4, RFC 6951 5.4: follow the peer's UDP port, per remote address, but only
+ * for a packet whose tag matched (the lookup) and whose checksum verified. */
+static void inbound_learn_port(struct xlate_ctx *x, struct assoc *a, const struct gw_addr *peer,
+			       uint16_t udp_port, const struct pkt_sctp *s, bool verified,
+			       uint64_t now_ms, struct xlate_result *res)
+{
+	struct assoc_path *path = assoc_path_find(a, peer);
+
 	if (verified) {
 		if (!path) {
 			path = assoc_path_get(a, peer, udp_port);
@@ -615,22 +740,31 @@ void xlate_inbound(struct xlate_ctx *x, const struct gw_addr *peer, uint16_t udp
 			res->port_changed = true;
 		}
 		path->last_seen_ms = now_ms;
-		track_state(x, a, &s);
+		track_state(x, a, s);
 	}
 	if (path)
 		path->pkts_in++;
+}
 
-	changed = false;
-	if (a->iport != s.dst_port) {
+/* Inbound step 5, the mirror of encap_finish: undo the port translation, hide the peer
+ * from a relay association's host, the result. */
+static void decap_finish(struct xlate_ctx *x, struct assoc *a, const struct gw_addr *inner,
+			 const struct gw_addr *peer, uint16_t udp_port, uint8_t tos,
+			 const struct pkt_sctp *s, uint8_t *sp, size_t sl, uint64_t now_ms,
+			 struct xlate_result *res)
+{
+	bool changed = false;
+
+	if (a->iport != s->dst_port) {
 		put16(sp + 2, a->iport);
 		changed = true;
 	}
 	if (a->relay_port) {
 		/* The host must see only the gateway: the peer's addresses listed in its INIT
 		 * or INIT-ACK are none it could reach, and the peer's port is the relay's. */
-		if (s.addr_params && strip_addr_params(x, sp, &sl))
+		if (s->addr_params && strip_addr_params(x, sp, &sl))
 			changed = true;
-		if (a->relay_port != s.src_port) {
+		if (a->relay_port != s->src_port) {
 			put16(sp, a->relay_port);
 			changed = true;
 		}
@@ -648,6 +782,121 @@ void xlate_inbound(struct xlate_ctx *x, const struct gw_addr *peer, uint16_t udp
 	res->peer = *peer;
 	res->udp_port = udp_port;
 	res->from = a->relay_port ? a->relay_addr : *peer;
-	res->inner = a->iaddr;
+	res->inner = *inner;
 	res->tos = tos;
+}
+
+/*
+ * Inbound, the answers to the gateway's own keepalives (keepalive.h): taken out of the
+ * packet before anything else, and judged. A forged, stale or replayed one drops the
+ * whole packet (nothing is learned from it); valid ones are counted on their path.
+ * Returns 0 to go on with what is left (*sl shortened, CRC32c fixed), 1 when nothing is
+ * left (absorbed), -1 when dropped.
+ */
+static int inbound_keepalive_answers(struct xlate_ctx *x, struct assoc *a, uint8_t *sp, size_t *sl,
+				     uint64_t now_ms, struct xlate_result *res)
+{
+	struct ka_binding b = { a->id, a->seen_port, a->rport, a->rtag };
+	uint64_t max_age_ms =
+		(2 * (uint64_t)(a->ka_interval_s ? a->ka_interval_s : 30) + 30) * 1000;
+	struct ka_ack acks[2];
+	unsigned left,
+		n = ka_absorb_acks(sp, sl, x->ka_key, &b, now_ms, max_age_ms, acks, 2, &left);
+	enum gw_drop bad = DROP_COUNT;
+
+	if (!n)
+		return 0;
+	for (unsigned i = 0; i < n && bad == DROP_COUNT; i++) {
+		struct assoc_path *p = i < 2 ? ka_answer_path(a, acks[i].addr_hash) : NULL;
+
+		if (i >= 2 || acks[i].result == KA_ACK_FORGED)
+			bad = DROP_IN_KEEPALIVE_FORGED;
+		else if (acks[i].result == KA_ACK_STALE)
+			bad = DROP_IN_KEEPALIVE_STALE;
+		else if (!p || acks[i].sent_ms <= p->ka_answered_sent_ms)
+			bad = DROP_IN_KEEPALIVE_REPLAYED;
+	}
+	if (bad != DROP_COUNT) {
+		set_drop(x, res, bad, 0);
+		return -1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct assoc_path *p = ka_answer_path(a, acks[i].addr_hash);
+
+		p->ka_answered++;
+		p->ka_answered_sent_ms = acks[i].sent_ms;
+		p->ka_rtt_ms = (uint32_t)(now_ms - acks[i].sent_ms);
+		x->st->keepalives_answered++;
+	}
+	if (!left)
+		return 1;
+	pkt_sctp_set_checksum(sp, *sl);
+	return 0;
+}
+
+void xlate_inbound(struct xlate_ctx *x, const struct gw_addr *peer, uint16_t udp_port, uint8_t tos,
+		   uint8_t *sp, size_t sl, uint64_t now_ms, struct xlate_result *res)
+{
+	const struct gw_addr *inner;
+	struct pkt_sctp s;
+	struct assoc *a;
+	bool verified;
+
+	memset(res, 0, sizeof(*res));
+	if (inbound_verify(x, sp, sl, &s, &verified, res) < 0)
+		return;
+	if (s.first_chunk == SCTP_CT_INIT)
+		a = inbound_init(x, peer, udp_port, &s, verified, now_ms, res);
+	else
+		a = inbound_lookup(x, peer, &s, verified, now_ms, res);
+	if (!a)
+		return;
+	/* Where it goes: the address the host uses now, or one it listed of the peer's
+	 * family (a dual-stack peer heartbeating from its other address); none: dropped. A
+	 * relay association's host sees only the gateway's address, whatever the peer's
+	 * family. */
+	inner = a->relay_port ? &a->iaddr : assoc_inject_addr(a, peer->family);
+	if (!inner) {
+		set_drop(x, res, DROP_IN_FAMILY, 0);
+		return;
+	}
+	if (x->ka_key && pkt_has_chunk(&s, SCTP_CT_HEARTBEAT_ACK)) {
+		int rc = inbound_keepalive_answers(x, a, sp, &sl, now_ms, res);
+
+		if (rc < 0)
+			return;
+		if (rc > 0) {
+			inbound_learn_port(x, a, peer, udp_port, &s, verified, now_ms, res);
+			res->verdict = XV_ABSORBED;
+			res->assoc = a;
+			return;
+		}
+		/* what is left is another packet: parse it again for the rewrite */
+		if (pkt_parse_sctp(sp, sl, &s) != PKT_OK) {
+			set_drop(x, res, DROP_IN_MALFORMED, 0);
+			return;
+		}
+	}
+	inbound_learn_port(x, a, peer, udp_port, &s, verified, now_ms, res);
+	decap_finish(x, a, inner, peer, udp_port, tos, &s, sp, sl, now_ms, res);
+}
+
+uint16_t xlate_keepalive_of(const struct gw_conf *c, const struct assoc *a)
+{
+	if (a->relay_port) {
+		const struct conf_relay *rl = conf_match_relay(c, a->relay_port);
+
+		return conf_keepalive(c, rl ? rl->keepalive : CONF_KEEPALIVE_UNSET);
+	}
+	if (a->origin == ASSOC_FROM_OUTSIDE) {
+		const struct conf_forward *f = conf_match_forward(c, a->seen_port);
+
+		return conf_keepalive(c, f ? f->keepalive : CONF_KEEPALIVE_UNSET);
+	}
+	if (a->npaths) {
+		const struct conf_encap *e = conf_match_encap(c, &a->paths[0].addr, a->rport);
+
+		return conf_keepalive(c, e ? e->keepalive : CONF_KEEPALIVE_UNSET);
+	}
+	return c->keepalive;
 }

@@ -88,8 +88,7 @@ static unsigned rec_npaths(const struct ctl_assoc_rec *r)
 
 /* ---- text ---- */
 
-enum { COL_ID, COL_STATE, COL_INTERNAL, COL_REMOTE, COL_UDP, COL_TAGS, COL_PKTS, COL_IDLE,
-       NCOL };
+enum { COL_ID, COL_STATE, COL_INTERNAL, COL_REMOTE, COL_UDP, COL_TAGS, COL_PKTS, COL_IDLE, NCOL };
 
 static const char *const col_head[NCOL] = {
 	"ID", "STATE", "INTERNAL", "REMOTE", "UDP-PORT", "TAGS(INT/REM)", "PKTS(OUT/IN)", "IDLE",
@@ -188,8 +187,12 @@ static int text_assoc_detail(FILE *f, const struct ctl_assoc_rec *r)
 {
 	char b[CELL_LEN];
 
-#define KV(key, ...) do { fprintf(f, "%-16s ", key ":"); fprintf(f, __VA_ARGS__); \
-		fputc('\n', f); } while (0)
+#define KV(key, ...)                           \
+	do {                                   \
+		fprintf(f, "%-16s ", key ":"); \
+		fprintf(f, __VA_ARGS__);       \
+		fputc('\n', f);                \
+	} while (0)
 	KV("id", "%u", r->id);
 	KV("state", "%s", state_name(r->state));
 	KV("origin", "%s", origin_name(r->origin));
@@ -198,8 +201,7 @@ static int text_assoc_detail(FILE *f, const struct ctl_assoc_rec *r)
 	KV("seen port", "%u", r->seen_port);
 	KV("remote port", "%u", r->rport);
 	if (r->relay_port)
-		KV("relayed as", "%s",
-		   fmt_addr_port(&r->relay_addr, r->relay_port, b, sizeof(b)));
+		KV("relayed as", "%s", fmt_addr_port(&r->relay_addr, r->relay_port, b, sizeof(b)));
 	KV("internal tag", "0x%08x", r->itag);
 	KV("remote tag", "0x%08x", r->rtag);
 	KV("age", "%s", fmt_duration(r->age_ms, b, sizeof(b)));
@@ -425,8 +427,9 @@ static json_t *json_assoc(const struct ctl_assoc_rec *r)
 		}
 		err |= json_object_set_new(po, "address", json_addr(&p->addr));
 		err |= json_object_set_new(po, "udp_port", json_integer(p->udp_port));
-		err |= json_object_set_new(po, "idle_ms", p->idle_ms == UINT64_MAX ?
-					   json_null() : json_u64(p->idle_ms));
+		err |= json_object_set_new(po, "idle_ms",
+					   p->idle_ms == UINT64_MAX ? json_null()
+								    : json_u64(p->idle_ms));
 		err |= json_object_set_new(po, "packets_in", json_u64(p->pkts_in));
 		err |= json_object_set_new(po, "packets_out", json_u64(p->pkts_out));
 		err |= json_array_append_new(paths, po);
@@ -497,8 +500,9 @@ static json_t *json_rule(const struct ctl_rule_rec *r)
 	if (!o)
 		return NULL;
 	if (r->kind == CTL_RULE_ENCAPSULATE) {
-		err |= json_object_set_new(o, "to", r->any ? json_string("any") :
-					   json_prefix(&r->addr, r->prefix_len));
+		err |= json_object_set_new(o, "to",
+					   r->any ? json_string("any")
+						  : json_prefix(&r->addr, r->prefix_len));
 		err |= json_object_set_new(o, "port", json_integer(r->port));
 		err |= json_object_set_new(o, "remote_udp_port", json_integer(r->remote_udp_port));
 	} else {
@@ -535,9 +539,9 @@ static int json_rules(FILE *f, const struct ctl_rules_hdr *h, const struct ctl_r
 		     json_object_set_new(rules, "mark", json_integer(h->mark)) == 0 &&
 		     json_object_set_new(rules, "host_mode", json_boolean(h->host_mode)) == 0 &&
 		     json_object_set_new(rules, "relay_ingest",
-					 h->relay_ingest ? json_string(relay_ingest_name(
-								   h->relay_ingest)) :
-							   json_null()) == 0;
+					 h->relay_ingest
+						 ? json_string(relay_ingest_name(h->relay_ingest))
+						 : json_null()) == 0;
 	}
 	for (size_t i = 0; ok && i < n; i++) {
 		const struct ctl_rule_rec *r = &recs[i];

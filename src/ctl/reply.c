@@ -100,8 +100,7 @@ static bool assoc_filter_match(const struct assoc_filter *f, const struct ctl_as
 		found = ctl_addr_same(&r->paths[i].addr, &f->remote);
 	if (f->has_remote && !found)
 		return false;
-	if (f->has_port && r->iport != f->port && r->seen_port != f->port &&
-	    r->rport != f->port)
+	if (f->has_port && r->iport != f->port && r->seen_port != f->port && r->rport != f->port)
 		return false;
 	return true;
 }
@@ -131,8 +130,8 @@ int reply_show(struct reply *r, const struct reply_view *v, FILE *out, FILE *err
 		rc = show_assoc(r, v, out);
 		break;
 	case CTL_REQ_SHOW_STATS:
-		rc = v->prometheus ? output_stats_prometheus(out, stats, nstats) :
-				     v->out->stats(out, stats, nstats);
+		rc = v->prometheus ? output_stats_prometheus(out, stats, nstats)
+				   : v->out->stats(out, stats, nstats);
 		break;
 	case CTL_REQ_SHOW_CONFIG:
 		rc = v->out->config(out, r->data ? (const char *)r->data : "", r->len);

@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "compiler.h"
 #include "addr.h"
 #include "assoc.h"
 #include "build-config.h"
@@ -86,7 +87,10 @@ static int ctl_send(struct ctl *c, uint16_t type, const void *payload, size_t le
 {
 	uint8_t msg[sizeof(struct ctl_hdr) + sizeof(struct ctl_set_port)];
 	struct ctl_hdr h = {
-		.magic = CTL_MAGIC, .version = CTL_VERSION, .type = type, .len = (uint32_t)len,
+		.magic = CTL_MAGIC,
+		.version = CTL_VERSION,
+		.type = type,
+		.len = (uint32_t)len,
 	};
 	size_t off = 0, total = sizeof(h) + len;
 
@@ -128,7 +132,8 @@ static int ctl_read_full(struct ctl *c, void *buf, size_t len)
 			return EXIT_FAILURE;
 		}
 		if (n < 0) {
-			fprintf(stderr, "sctpgwctl: reading from %s: %s\n", c->path, strerror(errno));
+			fprintf(stderr, "sctpgwctl: reading from %s: %s\n", c->path,
+				strerror(errno));
 			return EXIT_FAILURE;
 		}
 		if (n == 0) {
@@ -253,8 +258,10 @@ static int assoc_filter_set(struct assoc_filter *f, const char *key, const char 
 	switch (key[0]) {
 	case 's':
 		if (parse_state(val, &f->state) < 0) {
-			fprintf(stderr, "sctpgwctl: invalid state \"%s\" (closed, init, "
-					"cookie, established or shutdown)\n", val);
+			fprintf(stderr,
+				"sctpgwctl: invalid state \"%s\" (closed, init, "
+				"cookie, established or shutdown)\n",
+				val);
 			return EXIT_USAGE;
 		}
 		break;
@@ -282,14 +289,17 @@ static int assoc_filter_parse(struct assoc_filter *f, int argc, char **argv)
 	memset(f, 0, sizeof(*f));
 	for (int i = 0; i < argc; i += 2) {
 		const char *key = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-		bool *seen = !strcmp(key, "state")    ? &f->has_state :
-			     !strcmp(key, "internal") ? &f->has_internal :
-			     !strcmp(key, "remote")   ? &f->has_remote :
-			     !strcmp(key, "port")     ? &f->has_port : NULL;
+		bool *seen = !strcmp(key, "state")      ? &f->has_state
+			     : !strcmp(key, "internal") ? &f->has_internal
+			     : !strcmp(key, "remote")   ? &f->has_remote
+			     : !strcmp(key, "port")     ? &f->has_port
+							: NULL;
 
 		if (!seen) {
-			fprintf(stderr, "sctpgwctl: unknown filter \"%s\" "
-					"(state, internal, remote or port)\n", key);
+			fprintf(stderr,
+				"sctpgwctl: unknown filter \"%s\" "
+				"(state, internal, remote or port)\n",
+				key);
 			goto usage;
 		}
 		if (!val) {
@@ -319,7 +329,7 @@ static int cmd_show_associations(struct ctl *c, int argc, char **argv)
 	return rc ? rc : ctl_run(c, CTL_REQ_SHOW_ASSOC, NULL, 0, &v);
 }
 
-static int cmd_show_association(struct ctl *c, int argc, char **argv)
+static int cmd_show_association(struct ctl *c, int argc GW_UNUSED, char **argv)
 {
 	struct ctl_assoc_filter f;
 	const struct reply_view v = { .out = c->out };
@@ -337,7 +347,8 @@ static int cmd_show_stats(struct ctl *c, int argc, char **argv)
 
 	if (argc == 1) {
 		if (strcmp(argv[0], "--prometheus") != 0 || c->json) {
-			fprintf(stderr, "sctpgwctl: usage: show stats [--prometheus] (not with -j)\n");
+			fprintf(stderr,
+				"sctpgwctl: usage: show stats [--prometheus] (not with -j)\n");
 			return EXIT_USAGE;
 		}
 		v.prometheus = true;
@@ -379,21 +390,49 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
-	{ { "show", "associations" }, "[FILTER...]", 0, 8, cmd_show_associations, 0,
+	{ { "show", "associations" },
+	  "[FILTER...]",
+	  0,
+	  8,
+	  cmd_show_associations,
+	  0,
 	  "list associations (FILTER: state, internal, remote, port)" },
-	{ { "show", "association" }, "ID", 1, 1, cmd_show_association, 0,
+	{ { "show", "association" },
+	  "ID",
+	  1,
+	  1,
+	  cmd_show_association,
+	  0,
 	  "every detail of one association" },
-	{ { "show", "stats" }, "[--prometheus]", 0, 1, cmd_show_stats, 0,
+	{ { "show", "stats" },
+	  "[--prometheus]",
+	  0,
+	  1,
+	  cmd_show_stats,
+	  0,
 	  "counters (--prometheus: Prometheus text format)" },
-	{ { "show", "config" }, "", 0, 0, NULL, CTL_REQ_SHOW_CONFIG,
-	  "the running configuration" },
-	{ { "show", "rules" }, "", 0, 0, NULL, CTL_REQ_SHOW_RULES,
+	{ { "show", "config" }, "", 0, 0, NULL, CTL_REQ_SHOW_CONFIG, "the running configuration" },
+	{ { "show", "rules" },
+	  "",
+	  0,
+	  0,
+	  NULL,
+	  CTL_REQ_SHOW_RULES,
 	  "queueing mechanism and rules, with associations per rule" },
-	{ { "reload" }, "", 0, 0, NULL, CTL_REQ_RELOAD,
+	{ { "reload" },
+	  "",
+	  0,
+	  0,
+	  NULL,
+	  CTL_REQ_RELOAD,
 	  "re-read the configuration file; keeps it on error" },
-	{ { "flush", "associations" }, "", 0, 0, NULL, CTL_REQ_FLUSH,
-	  "remove every association" },
-	{ { "set", "remote-udp-port" }, "ADDRESS PORT [ID]", 2, 3, cmd_set_port, 0,
+	{ { "flush", "associations" }, "", 0, 0, NULL, CTL_REQ_FLUSH, "remove every association" },
+	{ { "set", "remote-udp-port" },
+	  "ADDRESS PORT [ID]",
+	  2,
+	  3,
+	  cmd_set_port,
+	  0,
 	  "set the UDP port for a remote address (in association ID, or all)" },
 };
 
@@ -420,7 +459,8 @@ static void usage(FILE *f)
 		"  -j         JSON output\n"
 		"  -h         this help\n"
 		"  -V         print the version\n"
-		"commands:\n", CTL_DEFAULT_SOCKET);
+		"commands:\n",
+		CTL_DEFAULT_SOCKET);
 	for (size_t i = 0; i < NCMDS; i++) {
 		cmd_synopsis(&cmds[i], syn, sizeof(syn));
 		fprintf(f, "  %-38s %s\n", syn, cmds[i].help);

@@ -45,8 +45,11 @@ static void put_raw(const struct ctl_hdr *h, const void *payload, size_t len)
 static void put(uint16_t type, int32_t status, const void *payload, size_t len)
 {
 	struct ctl_hdr h = {
-		.magic = CTL_MAGIC, .version = CTL_VERSION, .type = type,
-		.len = (uint32_t)len, .status = status,
+		.magic = CTL_MAGIC,
+		.version = CTL_VERSION,
+		.type = type,
+		.len = (uint32_t)len,
+		.status = status,
 	};
 
 	put_raw(&h, payload, len);
@@ -277,25 +280,67 @@ static void filter_none(struct assoc_filter *f)
 static void build_stats(void)
 {
 	static const char *const names[] = {
-		"out_packets", "out_bytes", "in_packets", "in_bytes", "out_accepted",
-		"drop_out_malformed", "drop_out_bad_checksum", "drop_out_no_association",
-		"drop_out_table_full", "drop_out_send_error", "drop_out_too_big",
-		"drop_in_short", "drop_in_malformed", "drop_in_bad_checksum",
-		"drop_in_no_association", "drop_in_no_forward_rule", "drop_in_table_full",
-		"drop_in_inject_error", "drop_in_unverified_checksum",
-		"drop_in_init_port_change", "drop_out_unverified_checksum",
-		"drop_in_family_mismatch", "drop_out_no_free_port", "drop_in_init_rate_limited",
-		"drop_in_tag_collision", "drop_icmp_unverified", "drop_icmp_not_translated",
-		"drop_icmp_rate_limited", "drop_icmp_send_error", "drop_relay_no_rule",
+		"out_packets",
+		"out_bytes",
+		"in_packets",
+		"in_bytes",
+		"out_accepted",
+		"drop_out_malformed",
+		"drop_out_bad_checksum",
+		"drop_out_no_association",
+		"drop_out_table_full",
+		"drop_out_send_error",
+		"drop_out_too_big",
+		"drop_in_short",
+		"drop_in_malformed",
+		"drop_in_bad_checksum",
+		"drop_in_no_association",
+		"drop_in_no_forward_rule",
+		"drop_in_table_full",
+		"drop_in_inject_error",
+		"drop_in_unverified_checksum",
+		"drop_in_init_port_change",
+		"drop_out_unverified_checksum",
+		"drop_in_family_mismatch",
+		"drop_out_no_free_port",
+		"drop_in_init_rate_limited",
+		"drop_in_tag_collision",
+		"drop_icmp_unverified",
+		"drop_icmp_not_translated",
+		"drop_icmp_rate_limited",
+		"drop_icmp_send_error",
 		"drop_relay_not_internal",
-		"associations_active", "associations_capacity", "associations_created",
-		"associations_expired", "associations_closed", "port_changes", "aborts_sent",
-		"addr_params_removed", "ports_translated", "control_refused",
-		"associations_relearned", "queue_enobufs", "queue_waiting",
-		"queue_kernel_dropped_full", "queue_kernel_dropped_delivery",
-		"queue_batch_verdicts", "queue_single_verdicts", "icmp_received", "icmp_sent",
-		"relay_ingested", "workers", "uptime_seconds",
-		"future_counter", "odd.name-9",
+		"drop_relay_receive_error",
+		"drop_in_too_big",
+		"drop_in_keepalive_forged",
+		"drop_in_keepalive_stale",
+		"drop_in_keepalive_replayed",
+		"drop_out_unlisted_address",
+		"associations_active",
+		"associations_capacity",
+		"associations_created",
+		"associations_expired",
+		"associations_closed",
+		"port_changes",
+		"aborts_sent",
+		"addr_params_removed",
+		"ports_translated",
+		"control_refused",
+		"associations_relearned",
+		"queue_enobufs",
+		"queue_waiting",
+		"queue_kernel_dropped_full",
+		"queue_kernel_dropped_delivery",
+		"queue_batch_verdicts",
+		"queue_single_verdicts",
+		"icmp_received",
+		"icmp_sent",
+		"relay_ingested",
+		"relay_no_rule",
+		"workers",
+		"uptime_seconds",
+		"future_counter",
+		"odd.name-9",
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -370,29 +415,28 @@ static void build_rules_minimal(void)
 
 /* ---- config ---- */
 
-static const char config_text[] =
-	"udp-port 9900\n"
-	"queue 3\n"
-	"queue-length 4096\n"
-	"busy-poll 0\n"
-	"queue-bypass no\n"
-	"host-mode no\n"
-	"relay-ingest auto\n"
-	"mark 0x1234abcd\n"
-	"max-associations 1000\n"
-	"init-rate 1000\n"
-	"init-rate-per-source 50\n"
-	"timeout init 5\n"
-	"timeout established 600\n"
-	"timeout shutdown 4\n"
-	"internal 10.10.1.0/24\n"
-	"internal fd00:10::/64\n"
-	"encapsulate to 198.51.100.0/24 port 5060 remote-udp-port 9900\n"
-	"encapsulate to 2001:db8::/32 port 2905 remote-udp-port 10000\n"
-	"encapsulate to any port 0 remote-udp-port 9899\n"
-	"forward port 7 to 10.10.1.2 port 7\n"
-	"forward port 2905 to fd00:10::20 port 2906\n"
-	"relay port 3868 to 203.0.113.9 port 3868 remote-udp-port 9899\n";
+static const char config_text[] = "udp-port 9900\n"
+				  "queue 3\n"
+				  "queue-length 4096\n"
+				  "busy-poll 0\n"
+				  "queue-bypass no\n"
+				  "host-mode no\n"
+				  "relay-ingest auto\n"
+				  "mark 0x1234abcd\n"
+				  "max-associations 1000\n"
+				  "init-rate 1000\n"
+				  "init-rate-per-source 50\n"
+				  "timeout init 5\n"
+				  "timeout established 600\n"
+				  "timeout shutdown 4\n"
+				  "internal 10.10.1.0/24\n"
+				  "internal fd00:10::/64\n"
+				  "encapsulate to 198.51.100.0/24 port 5060 remote-udp-port 9900\n"
+				  "encapsulate to 2001:db8::/32 port 2905 remote-udp-port 10000\n"
+				  "encapsulate to any port 0 remote-udp-port 9899\n"
+				  "forward port 7 to 10.10.1.2 port 7\n"
+				  "forward port 2905 to fd00:10::20 port 2906\n"
+				  "relay port 3868 to 203.0.113.9 port 3868 remote-udp-port 9899\n";
 
 /* The configuration in three messages cut mid-line: the CLI concatenates. */
 static void build_config(void)

@@ -81,9 +81,9 @@ void pktgen_add_addr(struct pktgen_chunk *c, const char *addr)
 		pg_fail("bad address");
 }
 
-static struct pktgen_chunk pg_init_common(uint8_t type, uint32_t itag, uint32_t a_rwnd,
-					  uint16_t os, uint16_t mis, uint32_t tsn,
-					  const char *const *addrs, unsigned naddrs)
+static struct pktgen_chunk pg_init_common(uint8_t type, uint32_t itag, uint32_t a_rwnd, uint16_t os,
+					  uint16_t mis, uint32_t tsn, const char *const *addrs,
+					  unsigned naddrs)
 {
 	struct pktgen_chunk c = { .type = type };
 	uint8_t b[4];
@@ -105,9 +105,9 @@ struct pktgen_chunk pktgen_init(uint32_t itag, uint32_t a_rwnd, uint16_t os, uin
 	return pg_init_common(1, itag, a_rwnd, os, mis, tsn, addrs, naddrs);
 }
 
-struct pktgen_chunk pktgen_init_ack(uint32_t itag, uint32_t a_rwnd, uint16_t os,
-				    uint16_t mis, uint32_t tsn, const char *const *addrs,
-				    unsigned naddrs, const void *cookie, size_t cookie_len)
+struct pktgen_chunk pktgen_init_ack(uint32_t itag, uint32_t a_rwnd, uint16_t os, uint16_t mis,
+				    uint32_t tsn, const char *const *addrs, unsigned naddrs,
+				    const void *cookie, size_t cookie_len)
 {
 	struct pktgen_chunk c = pg_init_common(2, itag, a_rwnd, os, mis, tsn, addrs, naddrs);
 

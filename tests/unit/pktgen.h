@@ -50,9 +50,9 @@ struct pktgen_chunk pktgen_init(uint32_t itag, uint32_t a_rwnd, uint16_t os, uin
 				uint32_t tsn, const char *const *addrs, unsigned naddrs);
 
 /* INIT-ACK: as INIT, then a State Cookie parameter (type 7) when cookie_len > 0. */
-struct pktgen_chunk pktgen_init_ack(uint32_t itag, uint32_t a_rwnd, uint16_t os,
-				    uint16_t mis, uint32_t tsn, const char *const *addrs,
-				    unsigned naddrs, const void *cookie, size_t cookie_len);
+struct pktgen_chunk pktgen_init_ack(uint32_t itag, uint32_t a_rwnd, uint16_t os, uint16_t mis,
+				    uint32_t tsn, const char *const *addrs, unsigned naddrs,
+				    const void *cookie, size_t cookie_len);
 
 /* DATA, unfragmented (B and E flags): TSN, stream id, stream sequence, PPID, payload. */
 struct pktgen_chunk pktgen_data(uint32_t tsn, uint16_t sid, uint16_t ssn, uint32_t ppid,

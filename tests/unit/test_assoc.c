@@ -365,7 +365,10 @@ END_TEST
 START_TEST(test_expire)
 {
 	const struct assoc_timeouts to = {
-		.init_ms = 3000, .established_ms = 210000, .shutdown_ms = 5000, .closed_ms = 1000,
+		.init_ms = 3000,
+		.established_ms = 210000,
+		.shutdown_ms = 5000,
+		.closed_ms = 1000,
 	};
 	struct assoc_table *t = assoc_table_new(16);
 	const uint8_t states[] = { ASSOC_INIT, ASSOC_COOKIE, ASSOC_ESTABLISHED, ASSOC_SHUTDOWN,
@@ -573,12 +576,11 @@ static void ref_check(struct assoc_table *t, const struct ref *r)
 {
 	struct assoc *want = r->live ? r->a : NULL;
 
-	ck_assert_ptr_eq(assoc_lookup_local(t, &r->iaddr, r->iport, r->rport, r->itag, true),
-			 want);
+	ck_assert_ptr_eq(assoc_lookup_local(t, &r->iaddr, r->iport, r->rport, r->itag, true), want);
 	ck_assert_ptr_eq(assoc_lookup_remote(t, r->seen_port, r->rport, r->itag, true), want);
 	if (r->rtag) {
-		ck_assert_ptr_eq(assoc_lookup_local(t, &r->iaddr, r->iport, r->rport, r->rtag,
-						    false), want);
+		ck_assert_ptr_eq(
+			assoc_lookup_local(t, &r->iaddr, r->iport, r->rport, r->rtag, false), want);
 		ck_assert_ptr_eq(assoc_lookup_remote(t, r->seen_port, r->rport, r->rtag, false),
 				 want);
 	}
@@ -663,7 +665,6 @@ START_TEST(test_stress_evict)
 }
 END_TEST
 
-
 START_TEST(test_port_pair_conflict)
 {
 	struct assoc_table *t = assoc_table_new(8);
@@ -695,6 +696,62 @@ START_TEST(test_port_pair_conflict)
 }
 END_TEST
 
+/* A multi-homed internal host: found from any address it listed, never from another;
+ * the address in use follows its latest source; injection picks one of the family. */
+START_TEST(test_internal_addresses)
+{
+	struct assoc_table *t = assoc_table_new(16);
+	struct gw_addr first = addr_of("10.0.0.1"), second = addr_of("10.0.1.1"),
+		       v6 = addr_of("fd00::1");
+	struct gw_addr other = addr_of("10.0.0.9"),
+		       list[3] = { addr_of("10.0.0.1"), addr_of("10.0.1.1"), v6 };
+	struct assoc *a = mk(t, "10.0.0.1", 0x1111, 0x2222, 1);
+	struct assoc_iaddr *ia;
+
+	ck_assert_uint_eq(a->niaddrs, 1);
+	ck_assert_ptr_null(assoc_lookup_local(t, &second, 5000, 7000, 0x2222, false));
+	assoc_add_iaddrs(a, list, 3);
+	ck_assert_uint_eq(a->niaddrs, 3); /* the first source is not listed twice */
+	ck_assert_ptr_eq(assoc_lookup_local(t, &first, 5000, 7000, 0x2222, false), a);
+	ck_assert_ptr_eq(assoc_lookup_local(t, &second, 5000, 7000, 0x2222, false), a);
+	ck_assert_ptr_eq(assoc_lookup_local(t, &v6, 5000, 7000, 0x1111, true), a);
+	ck_assert_ptr_null(assoc_lookup_local(t, &other, 5000, 7000, 0x2222, false));
+	/* the address in use */
+	ck_assert(addr_equal(assoc_inject_addr(a, AF_INET), &first));
+	ia = assoc_iaddr_find(a, &second);
+	ck_assert_ptr_nonnull(ia);
+	assoc_iaddr_used(a, ia, 5);
+	ck_assert(addr_equal(&a->iaddr, &second));
+	ck_assert(addr_equal(assoc_inject_addr(a, AF_INET), &second));
+	ck_assert(addr_equal(assoc_inject_addr(a, AF_INET6), &v6));
+	/* the same endpoint from its second address is no collision with itself */
+	{
+		struct gw_addr r = addr_of("203.0.113.2");
+
+		assoc_path_get(a, &r, 9899);
+		a->state = ASSOC_ESTABLISHED;
+		ck_assert(!assoc_port_pair_conflict(t, 6000, 7000, &r, &first, 5000));
+		ck_assert(!assoc_port_pair_conflict(t, 6000, 7000, &r, &second, 5000));
+		ck_assert(assoc_port_pair_conflict(t, 6000, 7000, &r, &other, 5000));
+	}
+	/* at most ASSOC_MAX_IADDRS */
+	{
+		struct gw_addr many[6] = { addr_of("10.9.0.1"), addr_of("10.9.0.2"),
+					   addr_of("10.9.0.3"), addr_of("10.9.0.4"),
+					   addr_of("10.9.0.5"), addr_of("10.9.0.6") };
+
+		assoc_add_iaddrs(a, many, 6);
+		ck_assert_uint_eq(a->niaddrs, ASSOC_MAX_IADDRS);
+	}
+	{
+		struct assoc *b = mk(t, "10.0.0.1", 0x3333, 0x4444, 1);
+
+		ck_assert_ptr_null(assoc_inject_addr(b, AF_INET6));
+	}
+	assoc_table_free(t);
+}
+END_TEST
+
 static Suite *assoc_suite(void)
 {
 	Suite *s = suite_create("assoc");
@@ -702,6 +759,7 @@ static Suite *assoc_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_create_lookup);
+	tcase_add_test(tc, test_internal_addresses);
 	tcase_add_test(tc, test_port_pair_conflict);
 	tcase_add_test(tc, test_key_field_mismatch);
 	tcase_add_test(tc, test_key_compare_in_chains);

@@ -237,7 +237,8 @@ START_TEST(test_number_forms)
 }
 END_TEST
 
-#define NOTHING "nothing to carry: no \"internal\" network, no \"host-mode yes\" and no " \
+#define NOTHING                                                                   \
+	"nothing to carry: no \"internal\" network, no \"host-mode yes\" and no " \
 	"\"relay\" rule"
 
 START_TEST(test_host_mode_and_relay_ingest)
@@ -261,7 +262,7 @@ START_TEST(test_host_mode_and_relay_ingest)
 	ck_assert_uint_eq(CONF_INGEST_RAW, 1);
 	ck_assert_uint_eq(CONF_INGEST_QUEUE, 2);
 	ck_assert_str_eq(conf_relay_ingest_name((enum conf_relay_ingest)3), "?");
-	ck_assert_str_eq(conf_relay_ingest_name((enum conf_relay_ingest)-1), "?");
+	ck_assert_str_eq(conf_relay_ingest_name((enum conf_relay_ingest) - 1), "?");
 	free(c);
 }
 END_TEST
@@ -326,7 +327,8 @@ START_TEST(test_finish_rules)
 	/* Host mode: no internal network, and forward targets may be anywhere (this
 	 * host's own addresses), with or without internal networks beside it. */
 	parse_ok("host-mode yes\nencapsulate to any\nforward port 7 to 100.64.0.2\n"
-		 "forward port 9 to 2001:db8::1 port 99\n", c);
+		 "forward port 9 to 2001:db8::1 port 99\n",
+		 c);
 	ck_assert(c->host_mode);
 	ck_assert_uint_eq(c->ninternal, 0);
 	ck_assert_uint_eq(c->nforward, 2);
@@ -382,12 +384,10 @@ static const struct err_case err_cases[] = {
 	  "t.conf:3: bad queue number \"1-\" (expected 0-65535, or a range N-M)" },
 	{ MIN "queue 65535-65536\n",
 	  "t.conf:3: bad queue number \"65535-65536\" (expected 0-65535, or a range N-M)" },
-	{ MIN "queue-length 0\n",
-	  "t.conf:3: bad queue length \"0\" (expected 1-1048576 packets)" },
+	{ MIN "queue-length 0\n", "t.conf:3: bad queue length \"0\" (expected 1-1048576 packets)" },
 	{ MIN "busy-poll 10001\n",
 	  "t.conf:3: bad busy-poll time \"10001\" (expected 0-10000 microseconds)" },
-	{ MIN "busy-poll 5\nbusy-poll 6\n",
-	  "t.conf:4: \"busy-poll\" already set on line 3" },
+	{ MIN "busy-poll 5\nbusy-poll 6\n", "t.conf:4: \"busy-poll\" already set on line 3" },
 	{ MIN "mark 0\n",
 	  "t.conf:3: bad mark \"0\" (expected a non-zero 32-bit number, decimal or 0x hex)" },
 	{ MIN "mark 0x\n",
@@ -400,12 +400,10 @@ static const struct err_case err_cases[] = {
 	  "0x hex)" },
 	{ MIN "mark 0xfg\n",
 	  "t.conf:3: bad mark \"0xfg\" (expected a non-zero 32-bit number, decimal or 0x hex)" },
-	{ MIN "init-rate 0\n",
-	  "t.conf:3: bad rate \"0\" (expected 1-1000000 per second)" },
+	{ MIN "init-rate 0\n", "t.conf:3: bad rate \"0\" (expected 1-1000000 per second)" },
 	{ MIN "init-rate-per-source 1000001\n",
 	  "t.conf:3: bad rate \"1000001\" (expected 1-1000000 per second)" },
-	{ MIN "init-rate 5\ninit-rate 6\n",
-	  "t.conf:4: \"init-rate\" already set on line 3" },
+	{ MIN "init-rate 5\ninit-rate 6\n", "t.conf:4: \"init-rate\" already set on line 3" },
 	{ MIN "max-associations 0\n",
 	  "t.conf:3: bad max-associations \"0\" (expected 1-16777216)" },
 	{ MIN "max-associations 16777217\n",
@@ -429,8 +427,7 @@ static const struct err_case err_cases[] = {
 	{ MIN "udp-port 1 2\n", "t.conf:3: extra argument \"2\" to \"udp-port\"" },
 	{ MIN "timeout init 3 s\n", "t.conf:3: extra argument \"s\" to \"timeout\"" },
 	{ MIN "queue-bypass\n", "t.conf:3: missing value after \"queue-bypass\"" },
-	{ MIN "queue-bypass yes no\n",
-	  "t.conf:3: extra argument \"no\" to \"queue-bypass\"" },
+	{ MIN "queue-bypass yes no\n", "t.conf:3: extra argument \"no\" to \"queue-bypass\"" },
 	{ "internal\n", "t.conf:1: missing network prefix after \"internal\"" },
 	{ "internal 10.0.0.0/8 10.1.0.0/16\n",
 	  "t.conf:1: extra argument \"10.1.0.0/16\" to \"internal\"" },
@@ -468,7 +465,8 @@ static const struct err_case err_cases[] = {
 	{ "internal 10.0.0.0/8\nencapsulate to any remote-udp-port 1 remote-udp-port 1\n",
 	  "t.conf:2: \"remote-udp-port\" given twice" },
 	{ "internal 10.0.0.0/8\nencapsulate to any udp-port 9899\n",
-	  "t.conf:2: unknown option \"udp-port\" (expected \"port\" or \"remote-udp-port\")" },
+	  "t.conf:2: unknown option \"udp-port\" (expected \"port\", \"remote-udp-port\" or "
+	  "\"keepalive\")" },
 	{ "internal 10.0.0.0/8\nencapsulate to any port\n",
 	  "t.conf:2: missing port number after \"port\"" },
 	{ "internal 10.0.0.0/8\nencapsulate to any port 65536\n",
@@ -479,7 +477,8 @@ static const struct err_case err_cases[] = {
 	  "t.conf:2: host bits set in 192.0.2.1/24 (did you mean 192.0.2.0/24?)" },
 	/* forward */
 	{ MIN "forward\n", "t.conf:3: missing \"port\" after \"forward\"" },
-	{ MIN "forward 7 to 10.10.1.2\n", "t.conf:3: expected \"port\" after \"forward\", not \"7\"" },
+	{ MIN "forward 7 to 10.10.1.2\n",
+	  "t.conf:3: expected \"port\" after \"forward\", not \"7\"" },
 	{ MIN "forward port\n", "t.conf:3: missing port number after \"forward port\"" },
 	{ MIN "forward port 0 to 10.10.1.2\n", "t.conf:3: bad port \"0\" (expected 1-65535)" },
 	{ MIN "forward port 7 10.10.1.2\n",
@@ -490,12 +489,31 @@ static const struct err_case err_cases[] = {
 	{ MIN "forward port 7 to host.example\n",
 	  "t.conf:3: bad address \"host.example\" (expected an IPv4 or IPv6 address)" },
 	{ MIN "forward port 7 to 10.10.1.2 8\n",
-	  "t.conf:3: unexpected \"8\" after \"10.10.1.2\" (expected \"port\")" },
-	{ MIN "forward port 7 to 10.10.1.2 port\n", "t.conf:3: missing port number after \"port\"" },
+	  "t.conf:3: unknown option \"8\" (expected \"port\" or \"keepalive\")" },
+	{ MIN "forward port 7 to 10.10.1.2 port\n",
+	  "t.conf:3: missing port number after \"port\"" },
 	{ MIN "forward port 7 to 10.10.1.2 port 70000\n",
 	  "t.conf:3: bad port \"70000\" (expected 1-65535)" },
 	{ MIN "forward port 7 to 10.10.1.2 port 8 x\n",
-	  "t.conf:3: extra argument \"x\" to \"forward\"" },
+	  "t.conf:3: unknown option \"x\" (expected \"port\" or \"keepalive\")" },
+	{ MIN "forward port 7 to 10.10.1.2 keepalive\n",
+	  "t.conf:3: missing seconds after \"keepalive\"" },
+	{ MIN "forward port 7 to 10.10.1.2 keepalive 3601\n",
+	  "t.conf:3: bad keepalive interval \"3601\" (expected 0-3600 seconds, 0 = off)" },
+	{ MIN "forward port 7 to 10.10.1.2 keepalive 4 keepalive 5\n",
+	  "t.conf:3: \"keepalive\" given twice" },
+	/* keepalive */
+	{ MIN "keepalive\n", "t.conf:3: missing value after \"keepalive\"" },
+	{ MIN "keepalive -1\n",
+	  "t.conf:3: bad keepalive interval \"-1\" (expected 0-3600 seconds, 0 = off)" },
+	{ MIN "keepalive 3601\n",
+	  "t.conf:3: bad keepalive interval \"3601\" (expected 0-3600 seconds, 0 = off)" },
+	{ MIN "keepalive 5 6\n", "t.conf:3: extra argument \"6\" to \"keepalive\"" },
+	{ MIN "keepalive 5\nkeepalive 6\n", "t.conf:4: \"keepalive\" already set on line 3" },
+	{ "internal 10.10.1.0/24\nencapsulate to any keepalive x\n",
+	  "t.conf:2: bad keepalive interval \"x\" (expected 0-3600 seconds, 0 = off)" },
+	{ "internal 10.10.1.0/24\nencapsulate to any keepalive 1 port 2 keepalive 3\n",
+	  "t.conf:2: \"keepalive\" given twice" },
 	{ MIN "forward port 7 to 10.10.1.2\n\nforward port 7 to 10.10.1.3\n",
 	  "t.conf:5: port 7 already forwarded on line 3" },
 	/* host-mode */
@@ -532,9 +550,11 @@ static const struct err_case err_cases[] = {
 	{ MIN "relay port 7 to any\n",
 	  "t.conf:3: bad address \"any\" (expected an IPv4 or IPv6 address)" },
 	{ MIN "relay port 7 to 203.0.113.9 8\n",
-	  "t.conf:3: unknown option \"8\" (expected \"port\" or \"remote-udp-port\")" },
+	  "t.conf:3: unknown option \"8\" (expected \"port\", \"remote-udp-port\" or "
+	  "\"keepalive\")" },
 	{ MIN "relay port 7 to 203.0.113.9 port 8 udp-port 9899\n",
-	  "t.conf:3: unknown option \"udp-port\" (expected \"port\" or \"remote-udp-port\")" },
+	  "t.conf:3: unknown option \"udp-port\" (expected \"port\", \"remote-udp-port\" or "
+	  "\"keepalive\")" },
 	{ MIN "relay port 7 to 203.0.113.9 port\n",
 	  "t.conf:3: missing port number after \"port\"" },
 	{ MIN "relay port 7 to 203.0.113.9 port 8 remote-udp-port\n",
@@ -554,7 +574,7 @@ static const struct err_case err_cases[] = {
 	  "t.conf:5: port 7 already relayed on line 3" },
 	/* the key is the gateway's port P, not the target's port */
 	{ MIN "relay port 7 to 203.0.113.9\nrelay port 8 to 203.0.113.9 port 7\n"
-	  "relay port 8 to 203.0.113.9\n",
+	      "relay port 8 to 203.0.113.9\n",
 	  "t.conf:5: port 8 already relayed on line 4" },
 	/* repeated single-valued statements name the first line */
 	{ "udp-port 1\n" MIN "udp-port 1\n", "t.conf:4: \"udp-port\" already set on line 1" },
@@ -610,10 +630,8 @@ START_TEST(test_errors)
 	struct gw_conf *c = conf_new();
 	char err[CONF_ERR_LEN];
 
-	ck_assert_msg(parse(tc->text, c, err, sizeof(err)) < 0, "case %d parsed: %s", _i,
-		      tc->text);
-	ck_assert_msg(strcmp(err, tc->err) == 0, "case %d: got '%s', want '%s'", _i, err,
-		      tc->err);
+	ck_assert_msg(parse(tc->text, c, err, sizeof(err)) < 0, "case %d parsed: %s", _i, tc->text);
+	ck_assert_msg(strcmp(err, tc->err) == 0, "case %d: got '%s', want '%s'", _i, err, tc->err);
 	free(c);
 }
 END_TEST
@@ -649,11 +667,14 @@ START_TEST(test_many_tokens)
 	char err[CONF_ERR_LEN];
 
 	ck_assert_int_eq(parse(MIN "udp-port 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20\n",
-			       c, err, sizeof(err)), -1);
-	ck_assert_str_eq(err, "t.conf:3: extra argument \"2\" to \"udp-port\"");
-	ck_assert_int_eq(parse("internal 10.0.0.0/8\nencapsulate to any port 1 port 2 port 3 port 4 "
-			       "port 5 port 6 port 7 port 8 port 9 port 10\n", c, err, sizeof(err)),
+			       c, err, sizeof(err)),
 			 -1);
+	ck_assert_str_eq(err, "t.conf:3: extra argument \"2\" to \"udp-port\"");
+	ck_assert_int_eq(
+		parse("internal 10.0.0.0/8\nencapsulate to any port 1 port 2 port 3 port 4 "
+		      "port 5 port 6 port 7 port 8 port 9 port 10\n",
+		      c, err, sizeof(err)),
+		-1);
 	ck_assert_str_eq(err, "t.conf:2: \"port\" given twice");
 	free(c);
 }
@@ -745,7 +766,8 @@ static char *dump(const struct gw_conf *c)
 
 static const char *const round_trip_inputs[] = {
 	MIN,
-	"udp-port 9900\nqueue 3\nqueue-bypass yes\nmark 0x1\nmax-associations 1\ntimeout init 86400\n"
+	"udp-port 9900\nqueue 3\nqueue-bypass yes\nmark 0x1\nmax-associations 1\ntimeout init "
+	"86400\n"
 	"timeout established 1\ntimeout shutdown 2\n"
 	"internal 10.10.1.0/24\ninternal 192.168.7.0/24\n"
 	"encapsulate to 198.51.100.0/24 port 5060 remote-udp-port 9900\n"
@@ -798,8 +820,10 @@ START_TEST(test_dump_text)
 	char *text;
 
 	parse_ok("internal 10.10.1.0/24\ninternal fd00::1\nencapsulate to any\n"
-		 "encapsulate to 192.0.2.0/24 remote-udp-port 1 port 2\n"
-		 "forward port 7 to 10.10.1.2\nmark 255\n", c);
+		 "encapsulate to 192.0.2.0/24 remote-udp-port 1 keepalive 0 port 2\n"
+		 "forward port 7 to 10.10.1.2\nmark 255\n"
+		 "forward port 8 to 10.10.1.2 keepalive 4 port 9\nkeepalive 20\n",
+		 c);
 	text = dump(c);
 	ck_assert_str_eq(text, "udp-port 9899\n"
 			       "queue 0\n"
@@ -815,11 +839,13 @@ START_TEST(test_dump_text)
 			       "timeout init 3\n"
 			       "timeout established 210\n"
 			       "timeout shutdown 3\n"
+			       "keepalive 20\n"
 			       "internal 10.10.1.0/24\n"
 			       "internal fd00::1/128\n"
 			       "encapsulate to any port 0 remote-udp-port 9899\n"
-			       "encapsulate to 192.0.2.0/24 port 2 remote-udp-port 1\n"
-			       "forward port 7 to 10.10.1.2 port 7\n");
+			       "encapsulate to 192.0.2.0/24 port 2 remote-udp-port 1 keepalive 0\n"
+			       "forward port 7 to 10.10.1.2 port 7\n"
+			       "forward port 8 to 10.10.1.2 port 9 keepalive 4\n");
 	free(text);
 	free(c);
 }
@@ -833,36 +859,41 @@ START_TEST(test_dump_text_relay)
 
 	parse_ok("relay port 36412 to 198.51.100.4 remote-udp-port 10000 port 36413\n"
 		 "host-mode yes\nrelay-ingest raw\nencapsulate to any\n"
-		 "relay port 2905 to 2001:db8::9\nforward port 7 to 100.64.0.2\n", c);
+		 "relay port 2905 to 2001:db8::9 keepalive 30\nforward port 7 to 100.64.0.2\n",
+		 c);
 	text = dump(c);
-	ck_assert_str_eq(text, "udp-port 9899\n"
-			       "queue 0\n"
-			       "queue-length 4096\n"
-			       "busy-poll 0\n"
-			       "queue-bypass no\n"
-			       "host-mode yes\n"
-			       "relay-ingest raw\n"
-			       "mark 0x5c7b0000\n"
-			       "max-associations 65536\n"
-			       "init-rate 1000\n"
-			       "init-rate-per-source 50\n"
-			       "timeout init 3\n"
-			       "timeout established 210\n"
-			       "timeout shutdown 3\n"
-			       "encapsulate to any port 0 remote-udp-port 9899\n"
-			       "forward port 7 to 100.64.0.2 port 7\n"
-			       "relay port 36412 to 198.51.100.4 port 36413 remote-udp-port 10000\n"
-			       "relay port 2905 to 2001:db8::9 port 2905 remote-udp-port 9899\n");
+	ck_assert_str_eq(
+		text,
+		"udp-port 9899\n"
+		"queue 0\n"
+		"queue-length 4096\n"
+		"busy-poll 0\n"
+		"queue-bypass no\n"
+		"host-mode yes\n"
+		"relay-ingest raw\n"
+		"mark 0x5c7b0000\n"
+		"max-associations 65536\n"
+		"init-rate 1000\n"
+		"init-rate-per-source 50\n"
+		"timeout init 3\n"
+		"timeout established 210\n"
+		"timeout shutdown 3\n"
+		"keepalive 15\n"
+		"encapsulate to any port 0 remote-udp-port 9899\n"
+		"forward port 7 to 100.64.0.2 port 7\n"
+		"relay port 36412 to 198.51.100.4 port 36413 remote-udp-port 10000\n"
+		"relay port 2905 to 2001:db8::9 port 2905 remote-udp-port 9899 keepalive 30\n");
 	free(text);
 
 	parse_ok("relay port 1 to 203.0.113.1\nrelay-ingest queue\n", c);
 	text = dump(c);
 	ck_assert_msg(strstr(text, "\nhost-mode no\nrelay-ingest queue\nmark ") != NULL, "%s",
 		      text);
-	ck_assert_msg(strstr(text, "internal") == NULL && strstr(text, "encapsulate") == NULL,
-		      "%s", text);
+	ck_assert_msg(strstr(text, "internal") == NULL && strstr(text, "encapsulate") == NULL, "%s",
+		      text);
 	ck_assert_msg(strstr(text, "\nrelay port 1 to 203.0.113.1 port 1 remote-udp-port 9899\n") !=
-			      NULL, "%s", text);
+			      NULL,
+		      "%s", text);
 	free(text);
 	free(c);
 }
@@ -998,8 +1029,10 @@ START_TEST(test_load_file)
 
 	write_file(path, "internal 10.0.0.0/8\n", strlen("internal 10.0.0.0/8\n"));
 	ck_assert_int_eq(conf_load_file(path, c, err, sizeof(err)), -1);
-	snprintf(want, sizeof(want), "%s: no \"encapsulate\" rule configured (\"internal\" "
-		 "needs one)", path);
+	snprintf(want, sizeof(want),
+		 "%s: no \"encapsulate\" rule configured (\"internal\" "
+		 "needs one)",
+		 path);
 	ck_assert_str_eq(err, want);
 
 	write_file(path, bad_nul, sizeof(bad_nul) - 1);
@@ -1032,13 +1065,16 @@ START_TEST(test_reuse_after_error)
 	char err[CONF_ERR_LEN];
 
 	ck_assert_int_eq(parse("udp-port 1\nqueue 5\n" MIN "forward port 7 to 1.2.3.4\n", a, err,
-			       sizeof(err)), -1);
+			       sizeof(err)),
+			 -1);
 	parse_ok(MIN, a);
 	parse_ok(MIN, b);
 	ck_assert_int_eq(memcmp(a, b, sizeof(*a)), 0);
 	/* Relay rules, host mode and relay-ingest from a failed parse do not survive. */
 	ck_assert_int_eq(parse("host-mode yes\nrelay-ingest raw\nrelay port 1 to 192.0.2.1\n"
-			       "relay port 1 to 192.0.2.2\n", a, err, sizeof(err)), -1);
+			       "relay port 1 to 192.0.2.2\n",
+			       a, err, sizeof(err)),
+			 -1);
 	ck_assert_uint_eq(a->nrelay, 1);
 	parse_ok(MIN, a);
 	ck_assert_int_eq(memcmp(a, b, sizeof(*a)), 0);

@@ -116,8 +116,7 @@ START_TEST(test_chaining)
 		}
 	}
 	/* "123456789" in three pieces. */
-	ck_assert_uint_eq(crc32c(crc32c(crc32c(0, "12", 2), "3456", 4), "789", 3),
-			  0xE3069283u);
+	ck_assert_uint_eq(crc32c(crc32c(crc32c(0, "12", 2), "3456", 4), "789", 3), 0xE3069283u);
 }
 END_TEST
 
@@ -132,8 +131,10 @@ START_TEST(test_hw_matches_portable)
 		mem[i] = (uint8_t)rng_next(&seed);
 	if (!crc32c_hw_available()) {
 		/* Say so: a silent pass here would hide that the fast path went untested. */
-		fprintf(stderr, "test_crc32c: SSE4.2 not available, hardware comparison "
-				"skipped (crc32c uses %s)\n", crc32c_impl_name());
+		fprintf(stderr,
+			"test_crc32c: SSE4.2 not available, hardware comparison "
+			"skipped (crc32c uses %s)\n",
+			crc32c_impl_name());
 		ck_assert_str_eq(crc32c_impl_name(), "portable");
 	}
 	for (size_t align = 0; align < MAXALIGN; align++) {

@@ -49,22 +49,66 @@ static void ck_ctl_addr(const struct ctl_addr *c, const char *want)
 
 /* The names and order operators' scripts and sctpgwctl's tests read: the wire. */
 static const char *const wire_names[] = {
-	"out_packets", "out_bytes", "in_packets", "in_bytes", "out_accepted",
-	"drop_out_malformed", "drop_out_bad_checksum", "drop_out_no_association",
-	"drop_out_table_full", "drop_out_send_error", "drop_out_too_big", "drop_in_short",
-	"drop_in_malformed", "drop_in_bad_checksum", "drop_in_no_association",
-	"drop_in_no_forward_rule", "drop_in_table_full", "drop_in_inject_error",
-	"drop_in_unverified_checksum", "drop_in_init_port_change",
-	"drop_out_unverified_checksum", "drop_in_family_mismatch", "drop_out_no_free_port",
-	"drop_in_init_rate_limited", "drop_in_tag_collision", "drop_icmp_unverified",
-	"drop_icmp_not_translated", "drop_icmp_rate_limited", "drop_icmp_send_error",
-	"drop_relay_no_rule", "drop_relay_not_internal",
-	"associations_active", "associations_capacity", "associations_created",
-	"associations_expired", "associations_closed", "port_changes", "aborts_sent",
-	"addr_params_removed", "ports_translated", "control_refused",
-	"associations_relearned", "queue_enobufs", "queue_waiting",
-	"queue_kernel_dropped_full", "queue_kernel_dropped_delivery", "queue_batch_verdicts",
-	"queue_single_verdicts", "icmp_received", "icmp_sent", "relay_ingested", "workers",
+	"out_packets",
+	"out_bytes",
+	"in_packets",
+	"in_bytes",
+	"out_accepted",
+	"drop_out_malformed",
+	"drop_out_bad_checksum",
+	"drop_out_no_association",
+	"drop_out_table_full",
+	"drop_out_send_error",
+	"drop_out_too_big",
+	"drop_in_short",
+	"drop_in_malformed",
+	"drop_in_bad_checksum",
+	"drop_in_no_association",
+	"drop_in_no_forward_rule",
+	"drop_in_table_full",
+	"drop_in_inject_error",
+	"drop_in_unverified_checksum",
+	"drop_in_init_port_change",
+	"drop_out_unverified_checksum",
+	"drop_in_family_mismatch",
+	"drop_out_no_free_port",
+	"drop_in_init_rate_limited",
+	"drop_in_tag_collision",
+	"drop_icmp_unverified",
+	"drop_icmp_not_translated",
+	"drop_icmp_rate_limited",
+	"drop_icmp_send_error",
+	"drop_relay_not_internal",
+	"drop_relay_receive_error",
+	"drop_in_too_big",
+	"drop_in_keepalive_forged",
+	"drop_in_keepalive_stale",
+	"drop_in_keepalive_replayed",
+	"drop_out_unlisted_address",
+	"associations_active",
+	"associations_capacity",
+	"associations_created",
+	"associations_expired",
+	"associations_closed",
+	"port_changes",
+	"aborts_sent",
+	"addr_params_removed",
+	"ports_translated",
+	"control_refused",
+	"associations_relearned",
+	"queue_enobufs",
+	"queue_waiting",
+	"queue_kernel_dropped_full",
+	"queue_kernel_dropped_delivery",
+	"queue_batch_verdicts",
+	"queue_single_verdicts",
+	"icmp_received",
+	"icmp_sent",
+	"relay_ingested",
+	"keepalives_sent",
+	"keepalives_answered",
+	"relay_no_rule",
+	"workers",
 	"uptime_seconds",
 };
 
@@ -302,8 +346,11 @@ START_TEST(test_assoc)
 	a.pkts_in = 3;
 	a.bytes_in = 4;
 	a.npaths = 2;
-	a.paths[0] = (struct assoc_path){ .addr = addr("192.0.2.1"), .udp_port = 9899,
-					  .last_seen_ms = 9500, .pkts_in = 5, .pkts_out = 6 };
+	a.paths[0] = (struct assoc_path){ .addr = addr("192.0.2.1"),
+					  .udp_port = 9899,
+					  .last_seen_ms = 9500,
+					  .pkts_in = 5,
+					  .pkts_out = 6 };
 	a.paths[1] = (struct assoc_path){ .addr = addr("2001:db8::1"), .udp_port = 9898 };
 
 	ctlreply_assoc(&r, &a, 10000);
@@ -347,7 +394,7 @@ START_TEST(test_assoc_relay_and_clock)
 	a.relay_port = 5000;
 	a.created_ms = 2000;
 	a.last_ms = 3000;
-	a.npaths = 200; /* more than there is room for: capped */
+	a.npaths = 200;               /* more than there is room for: capped */
 	ctlreply_assoc(&r, &a, 1000); /* a clock behind the association: 0, not a wrap */
 	ck_assert_uint_eq(r.age_ms, 0);
 	ck_assert_uint_eq(r.idle_ms, 0);

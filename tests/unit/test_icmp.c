@@ -168,7 +168,7 @@ START_TEST(test_inner_mtu)
 	/* Nonsense reports. */
 	ck_assert_uint_eq(icmp_inner_mtu(AF_INET, 0, 20), 0);
 	ck_assert_uint_eq(icmp_inner_mtu(AF_INET, 39, 20), 0);
-	ck_assert_uint_eq(icmp_inner_mtu(AF_INET, 75, 20), 0);  /* 67 < 68 */
+	ck_assert_uint_eq(icmp_inner_mtu(AF_INET, 75, 20), 0); /* 67 < 68 */
 	ck_assert_uint_eq(icmp_inner_mtu(AF_INET, 76, 20), 68);
 	ck_assert_uint_eq(icmp_inner_mtu(AF_INET6, 59, 40), 0);
 }
@@ -190,8 +190,7 @@ START_TEST(test_build_v4)
 	ck_assert(icmp4_sum_ok(m, n));
 	ck_assert_mem_eq(m + 8, quote, 28);
 
-	n = icmp_build_error(m, sizeof(m), AF_INET, ICMP_KIND_TOO_BIG, 1272, NULL, NULL, quote,
-			     29);
+	n = icmp_build_error(m, sizeof(m), AF_INET, ICMP_KIND_TOO_BIG, 1272, NULL, NULL, quote, 29);
 	ck_assert_uint_eq(n, 8 + 29); /* odd length: the checksum pads with a zero byte */
 	ck_assert_uint_eq(m[0], 3);
 	ck_assert_uint_eq(m[1], 4); /* fragmentation needed and DF set */
@@ -208,18 +207,22 @@ START_TEST(test_build_v4)
 	ck_assert_mem_eq(m + 8, quote, n - 8);
 
 	/* Refusals. */
-	ck_assert_uint_eq(icmp_build_error(m, 35, AF_INET, ICMP_KIND_UNREACH, 0, NULL, NULL,
-					   quote, 28), 0);
-	ck_assert_uint_eq(icmp_build_error(m, 36, AF_INET, ICMP_KIND_UNREACH, 0, NULL, NULL,
-					   quote, 28), 36);
-	ck_assert_uint_eq(icmp_build_error(m, sizeof(m), AF_INET, ICMP_KIND_OTHER, 0, NULL, NULL,
-					   quote, 28), 0);
-	ck_assert_uint_eq(icmp_build_error(m, sizeof(m), AF_INET, ICMP_KIND_TOO_BIG, 0, NULL,
-					   NULL, quote, 28), 0);
+	ck_assert_uint_eq(
+		icmp_build_error(m, 35, AF_INET, ICMP_KIND_UNREACH, 0, NULL, NULL, quote, 28), 0);
+	ck_assert_uint_eq(
+		icmp_build_error(m, 36, AF_INET, ICMP_KIND_UNREACH, 0, NULL, NULL, quote, 28), 36);
+	ck_assert_uint_eq(
+		icmp_build_error(m, sizeof(m), AF_INET, ICMP_KIND_OTHER, 0, NULL, NULL, quote, 28),
+		0);
+	ck_assert_uint_eq(icmp_build_error(m, sizeof(m), AF_INET, ICMP_KIND_TOO_BIG, 0, NULL, NULL,
+					   quote, 28),
+			  0);
 	ck_assert_uint_eq(icmp_build_error(m, sizeof(m), AF_INET, ICMP_KIND_TOO_BIG, 70000, NULL,
-					   NULL, quote, 28), 0);
-	ck_assert_uint_eq(icmp_build_error(m, sizeof(m), AF_UNIX, ICMP_KIND_UNREACH, 0, NULL,
-					   NULL, quote, 28), 0);
+					   NULL, quote, 28),
+			  0);
+	ck_assert_uint_eq(icmp_build_error(m, sizeof(m), AF_UNIX, ICMP_KIND_UNREACH, 0, NULL, NULL,
+					   quote, 28),
+			  0);
 }
 END_TEST
 
@@ -234,8 +237,8 @@ START_TEST(test_build_v6)
 
 	n = icmp_build_error(m, sizeof(m), AF_INET6, ICMP_KIND_UNREACH, 0, &s, &d, quote, 48);
 	ck_assert_uint_eq(n, 8 + 48);
-	ck_assert_uint_eq(m[0], 4); /* parameter problem */
-	ck_assert_uint_eq(m[1], 1); /* unrecognized next header */
+	ck_assert_uint_eq(m[0], 4);        /* parameter problem */
+	ck_assert_uint_eq(m[1], 1);        /* unrecognized next header */
 	ck_assert_uint_eq(rd32(m + 4), 6); /* points at the next header field */
 	ck_assert(icmp6_sum_ok(m, n, "fd00:10::1", "fd00:10::2"));
 	ck_assert(!icmp6_sum_ok(m, n, "fd00:10::1", "fd00:10::3"));
@@ -310,8 +313,8 @@ END_TEST
 static struct assoc *mk_assoc(struct assoc_table *t, const char *iaddr)
 {
 	struct gw_addr ia = addr_of(iaddr);
-	struct assoc *a = assoc_create(t, &ia, 5000, 6000, 7, 0x1111aaaa, 0x2222bbbb,
-				       ASSOC_FROM_INSIDE, 1);
+	struct assoc *a =
+		assoc_create(t, &ia, 5000, 6000, 7, 0x1111aaaa, 0x2222bbbb, ASSOC_FROM_INSIDE, 1);
 
 	ck_assert_ptr_nonnull(a);
 	return a;
@@ -356,21 +359,26 @@ START_TEST(test_translate)
 	ck_assert_uint_eq(rd32(m + 32), 0x2222bbbb);
 
 	/* Unverifiable: too short, another tag, other ports, the itag in a non-T packet. */
-	ck_assert_int_eq(icmp_translate(t, ICMP_KIND_UNREACH, 0, &ra, sctp, 7, m, sizeof(m),
-					&got, &to), ICMP_ERR_SHORT);
+	ck_assert_int_eq(
+		icmp_translate(t, ICMP_KIND_UNREACH, 0, &ra, sctp, 7, m, sizeof(m), &got, &to),
+		ICMP_ERR_SHORT);
 	ck_assert_ptr_null(got);
 	sl = mk_data(sctp, 6000, 7, 0x2222bbbc, 10);
-	ck_assert_int_eq(icmp_translate(t, ICMP_KIND_UNREACH, 0, &ra, sctp, sl, m, sizeof(m),
-					&got, &to), ICMP_ERR_NO_ASSOC);
+	ck_assert_int_eq(
+		icmp_translate(t, ICMP_KIND_UNREACH, 0, &ra, sctp, sl, m, sizeof(m), &got, &to),
+		ICMP_ERR_NO_ASSOC);
 	sl = mk_data(sctp, 5000, 7, 0x2222bbbb, 10); /* the internal port is not what we send */
-	ck_assert_int_eq(icmp_translate(t, ICMP_KIND_UNREACH, 0, &ra, sctp, sl, m, sizeof(m),
-					&got, &to), ICMP_ERR_NO_ASSOC);
+	ck_assert_int_eq(
+		icmp_translate(t, ICMP_KIND_UNREACH, 0, &ra, sctp, sl, m, sizeof(m), &got, &to),
+		ICMP_ERR_NO_ASSOC);
 	sl = mk_data(sctp, 6000, 8, 0x2222bbbb, 10);
-	ck_assert_int_eq(icmp_translate(t, ICMP_KIND_UNREACH, 0, &ra, sctp, sl, m, sizeof(m),
-					&got, &to), ICMP_ERR_NO_ASSOC);
+	ck_assert_int_eq(
+		icmp_translate(t, ICMP_KIND_UNREACH, 0, &ra, sctp, sl, m, sizeof(m), &got, &to),
+		ICMP_ERR_NO_ASSOC);
 	sl = mk_data(sctp, 6000, 7, 0x1111aaaa, 10);
-	ck_assert_int_eq(icmp_translate(t, ICMP_KIND_UNREACH, 0, &ra, sctp, sl, m, sizeof(m),
-					&got, &to), ICMP_ERR_NO_ASSOC);
+	ck_assert_int_eq(
+		icmp_translate(t, ICMP_KIND_UNREACH, 0, &ra, sctp, sl, m, sizeof(m), &got, &to),
+		ICMP_ERR_NO_ASSOC);
 
 	/* T-bit packets carry the itag; an INIT is verified by its initiate tag. */
 	{
@@ -378,43 +386,52 @@ START_TEST(test_translate)
 
 		sl = pktgen_sctp(sctp, sizeof(sctp), 6000, 7, 0x1111aaaa, &c, 1);
 		ck_assert_int_eq(icmp_translate(t, ICMP_KIND_UNREACH, 0, &ra, sctp, sl, m,
-						sizeof(m), &got, &to), 8 + 20 + (int)sl);
+						sizeof(m), &got, &to),
+				 8 + 20 + (int)sl);
 		ck_assert_ptr_eq(got, a);
 		c = pktgen_abort(false);
 		sl = pktgen_sctp(sctp, sizeof(sctp), 6000, 7, 0x1111aaaa, &c, 1);
 		ck_assert_int_eq(icmp_translate(t, ICMP_KIND_UNREACH, 0, &ra, sctp, sl, m,
-						sizeof(m), &got, &to), ICMP_ERR_NO_ASSOC);
+						sizeof(m), &got, &to),
+				 ICMP_ERR_NO_ASSOC);
 		c = pktgen_init(0x1111aaaa, 65536, 10, 10, 1, NULL, 0);
 		sl = pktgen_sctp(sctp, sizeof(sctp), 6000, 7, 0, &c, 1);
 		ck_assert_int_gt(icmp_translate(t, ICMP_KIND_UNREACH, 0, &ra, sctp, sl, m,
-						sizeof(m), &got, &to), 0);
+						sizeof(m), &got, &to),
+				 0);
 		ck_assert_ptr_eq(got, a);
 		/* ...but not when the router quoted too little of it. */
 		ck_assert_int_eq(icmp_translate(t, ICMP_KIND_UNREACH, 0, &ra, sctp, 19, m,
-						sizeof(m), &got, &to), ICMP_ERR_NO_ASSOC);
+						sizeof(m), &got, &to),
+				 ICMP_ERR_NO_ASSOC);
 	}
 
 	/* Not translated kinds, nonsense MTUs, families that do not match. */
 	sl = mk_data(sctp, 6000, 7, 0x2222bbbb, 10);
-	ck_assert_int_eq(icmp_translate(t, ICMP_KIND_OTHER, 0, &ra, sctp, sl, m, sizeof(m),
-					&got, &to), ICMP_ERR_KIND);
+	ck_assert_int_eq(
+		icmp_translate(t, ICMP_KIND_OTHER, 0, &ra, sctp, sl, m, sizeof(m), &got, &to),
+		ICMP_ERR_KIND);
 	ck_assert_int_eq(icmp_translate(t, ICMP_KIND_LOCAL_TOO_BIG, 1280, &ra, sctp, sl, m,
-					sizeof(m), &got, &to), ICMP_ERR_KIND);
-	ck_assert_int_eq(icmp_translate(t, ICMP_KIND_TOO_BIG, 40, &ra, sctp, sl, m, sizeof(m),
-					&got, &to), ICMP_ERR_MTU);
+					sizeof(m), &got, &to),
+			 ICMP_ERR_KIND);
+	ck_assert_int_eq(
+		icmp_translate(t, ICMP_KIND_TOO_BIG, 40, &ra, sctp, sl, m, sizeof(m), &got, &to),
+		ICMP_ERR_MTU);
 	{
 		struct gw_addr ra6 = addr_of("2001:db8::2");
 
 		ck_assert_int_eq(icmp_translate(t, ICMP_KIND_UNREACH, 0, &ra6, sctp, sl, m,
-						sizeof(m), &got, &to), ICMP_ERR_FAMILY);
+						sizeof(m), &got, &to),
+				 ICMP_ERR_FAMILY);
 	}
-	ck_assert_int_eq(icmp_translate(t, ICMP_KIND_UNREACH, 0, &ra, sctp, sl, m, 20, &got,
-					&to), ICMP_ERR_SPACE);
+	ck_assert_int_eq(icmp_translate(t, ICMP_KIND_UNREACH, 0, &ra, sctp, sl, m, 20, &got, &to),
+			 ICMP_ERR_SPACE);
 
 	/* Gone from the table: gone for ICMP too. */
 	assoc_remove(t, a);
-	ck_assert_int_eq(icmp_translate(t, ICMP_KIND_UNREACH, 0, &ra, sctp, sl, m, sizeof(m),
-					&got, &to), ICMP_ERR_NO_ASSOC);
+	ck_assert_int_eq(
+		icmp_translate(t, ICMP_KIND_UNREACH, 0, &ra, sctp, sl, m, sizeof(m), &got, &to),
+		ICMP_ERR_NO_ASSOC);
 	assoc_table_free(t);
 }
 END_TEST

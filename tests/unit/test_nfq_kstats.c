@@ -79,8 +79,10 @@ START_TEST(test_no_final_newline)
 {
 	struct nfqueue_kstats ks;
 
-	ck_assert_int_eq(nfqueue_parse_kstats("    0 1 2 2 65535 3 4 5  1\n    9 10 11 2 65535 12 13 14  1",
-					      9, &ks), 0);
+	ck_assert_int_eq(
+		nfqueue_parse_kstats("    0 1 2 2 65535 3 4 5  1\n    9 10 11 2 65535 12 13 14  1",
+				     9, &ks),
+		0);
 	ck_assert_uint_eq(ks.peer_portid, 10);
 	ck_assert_uint_eq(ks.queue_total, 11);
 	ck_assert_uint_eq(ks.queue_dropped, 12);
@@ -91,15 +93,15 @@ END_TEST
 
 /* Each of these names queue 7 but must not be believed; the good line after them must. */
 static const char *const malformed[] = {
-	"    7 1 2 2 65535 3 4 5\n",                 /* a field short */
-	"    7 1 2 2 65535 3 4 5  1  9\n",           /* a field too many */
-	"    7 1 2 2 65535 3 4 5x  1\n",             /* junk inside a number */
-	"    7 1 -2 2 65535 3 4 5  1\n",             /* negative */
-	"    7 1 2 2 65535 3 4 4294967296  1\n",     /* above 32 bits */
+	"    7 1 2 2 65535 3 4 5\n",                          /* a field short */
+	"    7 1 2 2 65535 3 4 5  1  9\n",                    /* a field too many */
+	"    7 1 2 2 65535 3 4 5x  1\n",                      /* junk inside a number */
+	"    7 1 -2 2 65535 3 4 5  1\n",                      /* negative */
+	"    7 1 2 2 65535 3 4 4294967296  1\n",              /* above 32 bits */
 	"    7 1 2 2 65535 3 4 99999999999999999999999  1\n", /* strtoull overflow */
-	"65543 1 2 2 65535 3 4 5  1\n",              /* 65543 is not queue 7 (no 16-bit cut) */
-	"queue 7 1 2 2 65535 3 4 5  1\n",            /* a word first */
-	"    7,1,2,2,65535,3,4,5,1\n",               /* other separators */
+	"65543 1 2 2 65535 3 4 5  1\n",   /* 65543 is not queue 7 (no 16-bit cut) */
+	"queue 7 1 2 2 65535 3 4 5  1\n", /* a word first */
+	"    7,1,2,2,65535,3,4,5,1\n",    /* other separators */
 };
 
 START_TEST(test_malformed_lines_skipped)
@@ -130,7 +132,8 @@ START_TEST(test_malformed_between)
 	ck_assert_int_eq(nfqueue_parse_kstats("    1 1 1 2 65535 1 1 1  1\n"
 					      "garbage\n"
 					      "    2 2 2 2 65535 2 2 2  1\n",
-					      2, &ks), 0);
+					      2, &ks),
+			 0);
 	ck_assert_uint_eq(ks.id_sequence, 2);
 }
 END_TEST

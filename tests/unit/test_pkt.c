@@ -130,8 +130,8 @@ START_TEST(test_parse_ipv6_data)
 	ck_assert_uint_eq(s.first_chunk, SCTP_CT_DATA);
 	ck_assert_uint_eq(s.first_flags, 0x03);
 	ck_assert_uint_eq(s.nchunks, 3);
-	ck_assert_uint_eq(s.chunk_mask, 1u << SCTP_CT_DATA | 1u << SCTP_CT_SACK |
-					       1u << SCTP_CT_HEARTBEAT);
+	ck_assert_uint_eq(s.chunk_mask,
+			  1u << SCTP_CT_DATA | 1u << SCTP_CT_SACK | 1u << SCTP_CT_HEARTBEAT);
 	ck_assert_uint_eq(s.init_tag, 0);
 	ck_assert_uint_eq(s.init_off, 0);
 	ck_assert_uint_eq(s.addr_params, 0);
@@ -565,9 +565,9 @@ START_TEST(test_checksum_roundtrip)
 	pkt_sctp_set_checksum(p, n);
 	ck_assert(pkt_sctp_checksum_ok(p, n));
 	/* The field is ignored in the computation, whatever it holds. */
-	ck_assert_uint_eq(pkt_sctp_checksum(p, n),
-			  (uint32_t)p[8] | (uint32_t)p[9] << 8 | (uint32_t)p[10] << 16 |
-				  (uint32_t)p[11] << 24);
+	ck_assert_uint_eq(pkt_sctp_checksum(p, n), (uint32_t)p[8] | (uint32_t)p[9] << 8 |
+							   (uint32_t)p[10] << 16 |
+							   (uint32_t)p[11] << 24);
 	memset(p + 8, 0, 4);
 	ck_assert(pkt_sctp_checksum_zero(p, n));
 	ck_assert(!pkt_sctp_checksum_ok(p, n));
@@ -772,8 +772,8 @@ END_TEST
 START_TEST(test_strip_init_ack_keeps_cookie)
 {
 	static const char cookie[] = "a state cookie of odd length";
-	struct pktgen_chunk c = pktgen_init_ack(0x99, 65536, 1, 1, 1, two_v4_one_v6, 3, cookie,
-						 sizeof(cookie));
+	struct pktgen_chunk c =
+		pktgen_init_ack(0x99, 65536, 1, 1, 1, two_v4_one_v6, 3, cookie, sizeof(cookie));
 	struct pkt_sctp s;
 	unsigned removed;
 	size_t n, off;

@@ -1,6 +1,6 @@
 /* test_steer.c - the steering programs of several workers, run in a small classic BPF
  * interpreter: every program passes the kernel's structural checks, the UDP reuseport
- * program returns exactly xlate_steer(), and each relay packet is accepted by exactly
+ * program returns exactly steer_worker_of(), and each relay packet is accepted by exactly
  * one worker's raw-socket filter, the one its peer's answers are steered to. */
 #include <check.h>
 #include <stdint.h>
@@ -37,11 +37,11 @@ static uint16_t rng_port(void)
  * only known opcodes, every jump landing inside the program, a RET last. */
 static void check_valid(const struct sock_filter *p, size_t n, const char *what)
 {
-	ck_assert_msg(n >= 1 && n <= BPF_MAXINSNS && n <= STEER_MAX_INSNS,
-		      "%s: %zu instructions", what, n);
+	ck_assert_msg(n >= 1 && n <= BPF_MAXINSNS && n <= STEER_MAX_INSNS, "%s: %zu instructions",
+		      what, n);
 	for (size_t i = n; i < PROG_ROOM; i++)
-		ck_assert_msg(p[i].code == GUARD_CODE, "%s: wrote past its %zu instructions",
-			      what, n);
+		ck_assert_msg(p[i].code == GUARD_CODE, "%s: wrote past its %zu instructions", what,
+			      n);
 	for (size_t pc = 0; pc < n; pc++) {
 		const struct sock_filter *f = &p[pc];
 
@@ -52,8 +52,8 @@ static void check_valid(const struct sock_filter *p, size_t n, const char *what)
 			break;
 		case BPF_JMP | BPF_JEQ | BPF_K:
 			ck_assert_msg(pc + 1 + f->jt < n && pc + 1 + f->jf < n,
-				      "%s: jeq at %zu (jt %u jf %u) of %zu", what, pc, f->jt,
-				      f->jf, n);
+				      "%s: jeq at %zu (jt %u jf %u) of %zu", what, pc, f->jt, f->jf,
+				      n);
 			break;
 		case BPF_LD | BPF_H | BPF_ABS:
 		case BPF_LD | BPF_H | BPF_IND:
@@ -70,8 +70,7 @@ static void check_valid(const struct sock_filter *p, size_t n, const char *what)
 			ck_abort_msg("%s: opcode %#x at %zu", what, f->code, pc);
 		}
 	}
-	ck_assert_msg(BPF_CLASS(p[n - 1].code) == BPF_RET, "%s: last is %#x", what,
-		      p[n - 1].code);
+	ck_assert_msg(BPF_CLASS(p[n - 1].code) == BPF_RET, "%s: last is %#x", what, p[n - 1].code);
 }
 
 /* Only what the programs use. A load beyond the packet ends the program with 0, as in
@@ -139,13 +138,13 @@ START_TEST(test_interpreter)
 
 	for (size_t i = 0; i < PROG_ROOM; i++)
 		p[i].code = GUARD_CODE;
-	p[n++] = (struct sock_filter){ BPF_LD | BPF_H | BPF_ABS, 0, 0, 1 };  /* 0x1234 */
+	p[n++] = (struct sock_filter){ BPF_LD | BPF_H | BPF_ABS, 0, 0, 1 }; /* 0x1234 */
 	p[n++] = (struct sock_filter){ BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 0x1234 };
 	p[n++] = (struct sock_filter){ BPF_RET | BPF_K, 0, 0, 1 };
 	p[n++] = (struct sock_filter){ BPF_LDX | BPF_B | BPF_MSH, 0, 0, 0 }; /* X = 24 */
-	p[n++] = (struct sock_filter){ BPF_MISC | BPF_TAX, 0, 0, 0 };      /* X = 0x1234 */
+	p[n++] = (struct sock_filter){ BPF_MISC | BPF_TAX, 0, 0, 0 };        /* X = 0x1234 */
 	p[n++] = (struct sock_filter){ BPF_LD | BPF_W | BPF_IMM, 0, 0, 0xff00 };
-	p[n++] = (struct sock_filter){ BPF_ALU | BPF_XOR | BPF_X, 0, 0, 0 };  /* 0xed34 */
+	p[n++] = (struct sock_filter){ BPF_ALU | BPF_XOR | BPF_X, 0, 0, 0 }; /* 0xed34 */
 	p[n++] = (struct sock_filter){ BPF_ALU | BPF_XOR | BPF_K, 0, 0, 0x0f };
 	p[n++] = (struct sock_filter){ BPF_ALU | BPF_AND | BPF_K, 0, 0, 0xfff };
 	p[n++] = (struct sock_filter){ BPF_JMP | BPF_JA, 0, 0, 1 };
@@ -264,8 +263,7 @@ static size_t build_udp(const struct gw_conf *c, struct sock_filter *p)
 	return n;
 }
 
-static size_t build_raw(const struct gw_conf *c, unsigned worker, bool v6,
-			struct sock_filter *p)
+static size_t build_raw(const struct gw_conf *c, unsigned worker, bool v6, struct sock_filter *p)
 {
 	size_t n;
 
@@ -300,14 +298,15 @@ static uint32_t run_udp(const struct sock_filter *p, size_t n, uint16_t sport, u
 static void expect_udp(const struct gw_conf *c, const struct sock_filter *p, size_t n,
 		       unsigned nfwd, uint16_t sport, uint16_t dport)
 {
-	unsigned want = xlate_steer(c, dport, sport);
+	unsigned want = steer_worker_of(c, dport, sport);
 	uint32_t got = run_udp(p, n, sport, dport);
 
 	if (got != want)
 		ck_abort_msg("udp: %u queues, %u forward rules (%s): src %u dst %u: "
-			     "xlate_steer %u, program %u", c->queue_count, nfwd,
-			     forwarded(c, dport) ? "dst forwarded" : "dst not forwarded",
-			     sport, dport, want, got);
+			     "steer_worker_of %u, program %u",
+			     c->queue_count, nfwd,
+			     forwarded(c, dport) ? "dst forwarded" : "dst not forwarded", sport,
+			     dport, want, got);
 }
 
 START_TEST(test_udp_matches_xlate)
@@ -367,7 +366,7 @@ START_TEST(test_udp_short)
 			if (len < 4)
 				ck_assert_uint_eq(got, 0);
 			else
-				ck_assert_uint_eq(got, xlate_steer(c, dport, sport));
+				ck_assert_uint_eq(got, steer_worker_of(c, dport, sport));
 		}
 	}
 	free(c);
@@ -394,8 +393,8 @@ struct raw_progs {
 };
 
 /* Bit w set when worker w's filter accepts the packet. */
-static unsigned accepted_by(const struct gw_conf *c, const struct raw_progs *rp,
-			    const uint8_t *pkt, size_t len)
+static unsigned accepted_by(const struct gw_conf *c, const struct raw_progs *rp, const uint8_t *pkt,
+			    size_t len)
 {
 	unsigned set = 0;
 
@@ -406,8 +405,8 @@ static unsigned accepted_by(const struct gw_conf *c, const struct raw_progs *rp,
 	return set;
 }
 
-static void expect_raw(const struct gw_conf *c, const struct raw_progs *rp, unsigned ihl,
-		       bool v6, uint16_t sport, uint16_t dport)
+static void expect_raw(const struct gw_conf *c, const struct raw_progs *rp, unsigned ihl, bool v6,
+		       uint16_t sport, uint16_t dport)
 {
 	const struct conf_relay *rl = conf_match_relay(c, dport);
 	unsigned want = 0, got;
@@ -427,7 +426,7 @@ static void expect_raw(const struct gw_conf *c, const struct raw_progs *rp, unsi
 			     dport, rule, want, got);
 	/* The peer's answers (from Q to S) are steered to the same worker. */
 	if (rl && !forwarded(c, sport))
-		ck_assert_uint_eq(xlate_steer(c, sport, rl->to_port), want);
+		ck_assert_uint_eq(steer_worker_of(c, sport, rl->to_port), want);
 }
 
 static void raw_case(unsigned queues, unsigned nrelay, struct raw_progs *rp)
@@ -501,8 +500,8 @@ START_TEST(test_raw_short)
 						      "%s IHL %u dst %u cut to %zu accepted",
 						      v6 ? "v6" : "v4", ihl, dport, cut);
 				/* With the ports there, one worker takes it. */
-				ck_assert_uint_eq(__builtin_popcount(accepted_by(c, rp, pkt,
-										 len - 8)), 1);
+				ck_assert_uint_eq(
+					__builtin_popcount(accepted_by(c, rp, pkt, len - 8)), 1);
 			}
 		}
 	}
@@ -522,7 +521,7 @@ static void read_lines(struct gw_conf *c, const char *const *lines)
 }
 
 /* A parsed configuration, with the expected workers worked out by hand (not through
- * xlate_steer, which the other tests trust). */
+ * steer_worker_of, which the other tests trust). */
 START_TEST(test_parsed_conf)
 {
 	static const char *const lines[] = {

@@ -90,8 +90,8 @@ static void inbound(const char *peer, uint16_t udp_port, uint16_t sport, uint16_
 
 /* A native packet from src:sport to the gateway's own dst:dport, run through
  * xlate_relay (what the raw socket or the input hook hands the daemon). */
-static void relay(const char *src, uint16_t sport, const char *dst, uint16_t dport,
-		  uint32_t vtag, const struct pktgen_chunk *c, unsigned n, uint64_t now)
+static void relay(const char *src, uint16_t sport, const char *dst, uint16_t dport, uint32_t vtag,
+		  const struct pktgen_chunk *c, unsigned n, uint64_t now)
 {
 	uint8_t *p = buf + HEAD;
 	size_t len = pktgen_sctp(p, PKTGEN_MAX, sport, dport, vtag, c, n);
@@ -360,8 +360,8 @@ START_TEST(inbound_init_forward_rule)
 	ck_assert_uint_eq(a->rtag, 0x7777);
 
 	/* The internal host answers from 13868; the peer must see 3868. */
-	c = pktgen_init_ack(0x8888, 65536, 10, 10, 1, (const char *const[]){ "10.0.0.6" }, 1,
-			    "ck", 2);
+	c = pktgen_init_ack(0x8888, 65536, 10, 10, 1, (const char *const[]){ "10.0.0.6" }, 1, "ck",
+			    2);
 	outbound("10.0.0.6", 13868, PEER, 6000, 0x7777, &c, 1, 1010);
 	ck_assert_int_eq(res.verdict, XV_ENCAP);
 	ck_assert_ptr_eq(res.assoc, a);
@@ -440,7 +440,7 @@ START_TEST(init_from_new_port_for_live_association_is_aborted)
 	ck_assert_int_eq(pkt_parse_sctp(res.reply, res.reply_len, &s), PKT_OK);
 	ck_assert(pkt_has_chunk(&s, SCTP_CT_ABORT));
 	/* The cause code follows the chunk header: 14, as Linux sends. */
-	ck_assert_uint_eq(sctp_port(res.reply, 16), SCTP_CAUSE_PORT_UNREACH);
+	ck_assert_uint_eq(sctp_port(res.reply, 16), SCTP_CAUSE_RESTART_NEW_ENCAPS_PORT);
 }
 END_TEST
 
@@ -491,14 +491,17 @@ START_TEST(malformed_inputs_are_counted)
 	ck_assert_int_eq(res.verdict, XV_DROP);
 	ck_assert_int_eq(res.reason, DROP_OUT_MALFORMED);
 	ck_assert_uint_eq(st.drops[DROP_IN_SHORT] + st.drops[DROP_IN_MALFORMED] +
-				  st.drops[DROP_OUT_MALFORMED], 3);
+				  st.drops[DROP_OUT_MALFORMED],
+			  3);
 }
 END_TEST
 
 START_TEST(table_full_is_counted_and_established_survive)
 {
 	static const char *const lines[] = {
-		"internal 10.0.0.0/24", "encapsulate to any", "max-associations 1",
+		"internal 10.0.0.0/24",
+		"encapsulate to any",
+		"max-associations 1",
 	};
 	struct pktgen_chunk c;
 
@@ -516,10 +519,11 @@ END_TEST
 START_TEST(ipv6_association)
 {
 	static const char *const lines[] = {
-		"internal fd00:1::/64", "encapsulate to 2001:db8::/32",
+		"internal fd00:1::/64",
+		"encapsulate to 2001:db8::/32",
 	};
-	struct pktgen_chunk c = pktgen_init(0x6666, 65536, 10, 10, 1,
-					    (const char *const[]){ "fd00:1::2" }, 1);
+	struct pktgen_chunk c =
+		pktgen_init(0x6666, 65536, 10, 10, 1, (const char *const[]){ "fd00:1::2" }, 1);
 	struct gw_addr peer = addr_of("2001:db8::9");
 
 	load_conf(lines, 2);
@@ -533,7 +537,6 @@ START_TEST(ipv6_association)
 	ck_assert_uint_eq(res.assoc->paths[0].udp_port, 55555);
 }
 END_TEST
-
 
 START_TEST(port_collision_translates_the_later_association)
 {
@@ -591,14 +594,13 @@ START_TEST(port_collision_translates_the_later_association)
 }
 END_TEST
 
-
 START_TEST(init_flood_is_rate_limited_per_source_and_in_total)
 {
 	static const char *const lines[] = {
-		"internal 10.0.0.0/24", "encapsulate to any", "forward port 7 to 10.0.0.5",
-		"init-rate 5", "init-rate-per-source 2",
+		"internal 10.0.0.0/24", "encapsulate to any",     "forward port 7 to 10.0.0.5",
+		"init-rate 5",          "init-rate-per-source 2",
 	};
-	static struct xlate_ratelimit rl;
+	static struct xlate_outside_init_limit rl;
 	struct pktgen_chunk c;
 	char src[32];
 	unsigned created = 0;
@@ -606,7 +608,7 @@ START_TEST(init_flood_is_rate_limited_per_source_and_in_total)
 	load_conf(lines, 5);
 	memset(&rl, 0, sizeof(rl));
 	rl.seed = 1;
-	x.rl = &rl;
+	x.outside_inits = &rl;
 	establish(); /* from inside: not limited */
 
 	/* One source: 2 per second get through, then nothing until tokens come back. */
@@ -639,10 +641,9 @@ START_TEST(init_flood_is_rate_limited_per_source_and_in_total)
 	c = pktgen_data(9, 0, 0, 0, "still", 5);
 	inbound(PEER, 40000, 7, 5000, 0x1111, &c, 1, 6001);
 	ck_assert_int_eq(res.verdict, XV_INJECT);
-	x.rl = NULL;
+	x.outside_inits = NULL;
 }
 END_TEST
-
 
 START_TEST(lost_associations_are_relearned_from_traffic)
 {
@@ -789,7 +790,7 @@ static struct assoc *relay_establish(void)
 	inbound(RPEER, 9900, 7, 5000, 0x1111, &c, 1, 1010);
 	ck_assert_int_eq(res.verdict, XV_INJECT);
 	ck_assert_ptr_eq(res.assoc, a);
-	assert_addr(&res.from, GW);   /* the host must see the address it addressed */
+	assert_addr(&res.from, GW); /* the host must see the address it addressed */
 	assert_addr(&res.inner, HOST);
 	assert_addr(&res.peer, RPEER);
 	ck_assert_uint_eq(res.udp_port, 9900);
@@ -904,19 +905,19 @@ START_TEST(relay_port_without_rule_is_accepted)
 	relay(HOST, 5000, GW, 22, 0, &c, 1, 1000);
 	ck_assert_int_eq(res.verdict, XV_ACCEPT);
 	ck_assert_ptr_null(res.assoc);
-	ck_assert_uint_eq(st.drops[DROP_RELAY_NO_RULE], 1);
+	ck_assert_uint_eq(st.relay_no_rule, 1);
 	ck_assert_uint_eq(st.relay_ingested, 0);
 	ck_assert_uint_eq(assoc_table_count(tab), 0);
 
 	/* The rule's target port (7) is not a relay port on the gateway either. */
 	relay(HOST, 5000, GW, 7, 0, &c, 1, 1000);
 	ck_assert_int_eq(res.verdict, XV_ACCEPT);
-	ck_assert_uint_eq(st.drops[DROP_RELAY_NO_RULE], 2);
+	ck_assert_uint_eq(st.relay_no_rule, 2);
 
 	/* A claimed port: counted as ingested, not as a missing rule. */
 	relay(HOST, 5000, GW, 3868, 0, &c, 1, 1000);
 	ck_assert_int_eq(res.verdict, XV_ENCAP);
-	ck_assert_uint_eq(st.drops[DROP_RELAY_NO_RULE], 2);
+	ck_assert_uint_eq(st.relay_no_rule, 2);
 	ck_assert_uint_eq(st.relay_ingested, 1);
 	ck_assert_uint_eq(assoc_table_count(tab), 1);
 }
