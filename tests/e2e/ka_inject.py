@@ -50,14 +50,15 @@ def parse(frame):
 
 
 def our_ack(pkt):
-    """The info of the first HEARTBEAT-ACK chunk carrying our magic, or None."""
+    """The Heartbeat Info parameter (header and value) of the first HEARTBEAT-ACK chunk
+    whose information starts with our magic, or None."""
     off = 12
     while off + 4 <= len(pkt):
         ctype, _flags, clen = struct.unpack("!BBH", pkt[off:off + 4])
         if clen < 4:
             return None
         if ctype == HB_ACK and pkt[off + 8:off + 16] == MAGIC:
-            return pkt[off + 8:off + clen]
+            return pkt[off + 4:off + clen]
         off += (clen + 3) & ~3
     return None
 
@@ -96,9 +97,9 @@ def send(iface, frame):
 
 def forge(iface, frame, sport, dport, vtag):
     ip, udp, pkt = parse(frame)
-    info = bytearray(our_ack(pkt))
-    info[-8:] = bytes(b ^ 0xFF for b in info[-8:])  # the MAC: never verifies
-    spkt = sctp(sport, dport, vtag, chunk(HB_ACK, 0, bytes(info)))
+    param = bytearray(our_ack(pkt))
+    param[-8:] = bytes(b ^ 0xFF for b in param[-8:])  # the MAC: never verifies
+    spkt = sctp(sport, dport, vtag, chunk(HB_ACK, 0, bytes(param)))
     ulen = 8 + len(spkt)
     iph = bytearray(ip)
     iph[2:4] = struct.pack("!H", len(ip) + ulen)

@@ -19,8 +19,8 @@
 #    genuine one (taken off the peer's link) are sent to P1's mapping:
 #    drop_in_keepalive_forged and drop_in_keepalive_replayed move by one each, and P1
 #    still works afterwards (its first-send echo above).
-# E2E_KA_OFF=1 (for a daemon without keepalives): both rules plain; then both
-# associations must lose their first-send message (the NAT's expiry alone).
+# E2E_KA_OFF=1, the control for P1 itself: both rules `keepalive 0` (plain on a daemon
+# without the option); then both associations lose their first-send message.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=vm/lib.sh
@@ -90,7 +90,11 @@ moved() { ctl_json "stats.$1.json" show stats && [ "$(stat_of "stats.$1.json" "$
 
 # ---- the gateway ----
 if [ "$KA_OFF" = 1 ]; then
-	rules=("encapsulate to any port $P1" "encapsulate to any port $P2")
+	# keepalive 0 where the daemon knows the option (its default is on).
+	off=" keepalive 0"
+	gw_write_config "$GW_CONF" "internal 10.10.1.0/24" "encapsulate to any$off" "udp-port $ENCAPS_PORT" "queue 0"
+	nsx "$NS_GW" "$GW_BIN" -n -c "$GW_CONF" >/dev/null 2>&1 || off=""
+	rules=("encapsulate to any port $P1$off" "encapsulate to any port $P2$off")
 else
 	rules=("encapsulate to any port $P1 keepalive $KA" "encapsulate to any port $P2 keepalive 0")
 fi
@@ -196,14 +200,16 @@ left=$((idle_start + IDLE + WAIT + 15 - SECONDS))
 vm_wait_line peer "$res1" "$left" || e2e_fail_dump "no first-send result for port $P1"
 vm_wait_line peer "$res2" $((idle_start + IDLE + WAIT + 15 - SECONDS)) ||
 	e2e_fail_dump "no first-send result for port $P2"
-line1=$(grep -aE "$res1" "$E2E_TMP/vm.peer.console" | head -n 1)
-line2=$(grep -aE "$res2" "$E2E_TMP/vm.peer.console" | head -n 1)
-sent1=$(grep -a "^sctpk server: first-send port $P1 .*sent after" "$E2E_TMP/vm.peer.console" | sed 's/.*after \([0-9]*\) ms.*/\1/')
+# (the serial console ends its lines with CR LF)
+line1=$(grep -aE "$res1" "$E2E_TMP/vm.peer.console" | head -n 1 | tr -d '\r')
+line2=$(grep -aE "$res2" "$E2E_TMP/vm.peer.console" | head -n 1 | tr -d '\r')
+sent1=$(grep -a "^sctpk server: first-send port $P1 .*sent after" "$E2E_TMP/vm.peer.console" | tr -d '\r' |
+	sed 's/.*after \([0-9]*\) ms.*/\1/')
 e2e_log "peer, port $P1: $line1 (after ${sent1:-?} ms of silence)"
 e2e_log "peer, port $P2: $line2"
 d1=$(sed -n 's/.*: echo in \([0-9]*\) ms$/\1/p' <<<"$line1")
-in1=$(grep -a '^sctpk client: echo-back tag p1: .* bytes after' "$E2E_TMP/vm.host.console" | head -n 1)
-in2=$(grep -a '^sctpk client: echo-back tag p2: .* bytes after' "$E2E_TMP/vm.host.console" | head -n 1)
+in1=$(grep -a '^sctpk client: echo-back tag p1: .* bytes after' "$E2E_TMP/vm.host.console" | head -n 1 | tr -d '\r')
+in2=$(grep -a '^sctpk client: echo-back tag p2: .* bytes after' "$E2E_TMP/vm.host.console" | head -n 1 | tr -d '\r')
 e2e_log "host: ${in1:-p1 got nothing}; ${in2:-p2 got nothing}"
 sleep 1 # the P2 retransmissions' last counts
 p1_unmapped=$(watch_count p1_unmapped)
