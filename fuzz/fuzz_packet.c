@@ -54,7 +54,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 	if (size < 1 || size - 1 > 65536)
 		return 0;
-	x = (struct xlate_ctx){ .conf = &conf, .tab = tab, .st = &st };
+	static const struct ka_key key = { 0x0102030405060708ULL, 0x1112131415161718ULL };
+
+	x = (struct xlate_ctx){ .conf = &conf, .tab = tab, .st = &st, .ka_key = &key };
+	/* Now and then the keepalives due, as the timer sends them. */
+	if ((data[0] & 0x1c) == 0x1c) {
+		struct ka_send ks[8];
+		struct assoc *cur = NULL;
+		bool done;
+
+		do
+			ka_collect(tab, &key, now_ms, &cur, &done, ks, 8);
+		while (!done);
+	}
 	/* Copy with headroom: the core writes in place, as the daemon's buffers allow. */
 	memcpy(buf + 64, data + 1, size - 1);
 	now_ms += 10;

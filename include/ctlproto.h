@@ -15,7 +15,7 @@
 
 #define CTL_DEFAULT_SOCKET "/run/sctp-udp-gw/control.sock"
 #define CTL_MAGIC 0x53475743u /* "SGWC" */
-#define CTL_VERSION 1
+#define CTL_VERSION 2         /* 2: internal addresses and keepalives in association records */
 #define CTL_MAX_PAYLOAD 65536
 
 struct ctl_hdr {
@@ -69,12 +69,22 @@ static inline void ctl_addr_to_gw_addr(struct gw_addr *out, const struct ctl_add
 	memcpy(out->bytes, a->bytes, sizeof(out->bytes));
 }
 
+/* Equal addresses (an IPv4 address compares its four bytes only). */
+static inline bool ctl_addr_equal(const struct ctl_addr *a, const struct ctl_addr *b)
+{
+	return a->family == b->family &&
+	       !memcmp(a->bytes, b->bytes, a->family == AF_INET ? 4 : sizeof(a->bytes));
+}
+
 struct ctl_path_rec {
 	struct ctl_addr addr;
 	uint16_t udp_port;
 	uint16_t pad[3];
 	uint64_t idle_ms; /* since the last valid packet from it; UINT64_MAX: never seen */
 	uint64_t pkts_in, pkts_out;
+	uint64_t ka_sent, ka_answered; /* the gateway's keepalives on this path */
+	uint32_t ka_rtt_ms;            /* round trip of the newest answer (0: none yet) */
+	uint32_t pad2;
 };
 
 struct ctl_assoc_rec {
@@ -91,7 +101,10 @@ struct ctl_assoc_rec {
 	struct ctl_path_rec paths[ASSOC_MAX_PATHS];
 	struct ctl_addr relay_addr; /* relay associations: the gateway address the host used */
 	uint16_t relay_port;        /* ... and its SCTP port; 0: not a relay association */
-	uint16_t pad3[3];
+	uint16_t keepalive_s;       /* keepalive interval, 0: off */
+	uint8_t niaddrs;            /* the internal host's addresses (iaddr is the one in use) */
+	uint8_t pad3[3];
+	struct ctl_addr iaddrs[ASSOC_MAX_IADDRS];
 };
 
 struct ctl_assoc_filter {

@@ -191,6 +191,13 @@ static int reply_fields_check(const struct ctlcheck_reply *st, const struct ctl_
 				 r.a.id, r.a.npaths, ASSOC_MAX_PATHS);
 			return -EPROTO;
 		}
+		if (r.a.niaddrs > ASSOC_MAX_IADDRS) {
+			snprintf(err, errlen,
+				 "the daemon sent association %u with %u internal "
+				 "addresses (at most %u)",
+				 r.a.id, r.a.niaddrs, ASSOC_MAX_IADDRS);
+			return -EPROTO;
+		}
 		if (st->assoc_id && r.a.id != st->assoc_id) {
 			snprintf(err, errlen, "the daemon sent association %u for association %u",
 				 r.a.id, st->assoc_id);

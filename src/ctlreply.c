@@ -35,6 +35,10 @@ void ctlreply_assoc(struct ctl_assoc_rec *r, const struct assoc *a, uint64_t now
 		ctl_addr_from_gw_addr(&r->relay_addr, &a->relay_addr);
 		r->relay_port = a->relay_port;
 	}
+	r->keepalive_s = a->ka_interval_s;
+	r->niaddrs = a->niaddrs < ASSOC_MAX_IADDRS ? a->niaddrs : ASSOC_MAX_IADDRS;
+	for (unsigned i = 0; i < r->niaddrs; i++)
+		ctl_addr_from_gw_addr(&r->iaddrs[i], &a->iaddrs[i].addr);
 	for (unsigned i = 0; i < n; i++) {
 		const struct assoc_path *p = &a->paths[i];
 		struct ctl_path_rec *pr = &r->paths[i];
@@ -45,6 +49,9 @@ void ctlreply_assoc(struct ctl_assoc_rec *r, const struct assoc *a, uint64_t now
 			p->last_seen_ms ? ctlreply_since(now_ms, p->last_seen_ms) : UINT64_MAX;
 		pr->pkts_in = p->pkts_in;
 		pr->pkts_out = p->pkts_out;
+		pr->ka_sent = p->ka_sent;
+		pr->ka_answered = p->ka_answered;
+		pr->ka_rtt_ms = p->ka_rtt_ms;
 	}
 }
 

@@ -86,6 +86,11 @@ static unsigned rec_npaths(const struct ctl_assoc_rec *r)
 	return r->npaths < ASSOC_MAX_PATHS ? r->npaths : ASSOC_MAX_PATHS;
 }
 
+static unsigned rec_niaddrs(const struct ctl_assoc_rec *r)
+{
+	return r->niaddrs < ASSOC_MAX_IADDRS ? r->niaddrs : ASSOC_MAX_IADDRS;
+}
+
 /* ---- text ---- */
 
 enum { COL_ID, COL_STATE, COL_INTERNAL, COL_REMOTE, COL_UDP, COL_TAGS, COL_PKTS, COL_IDLE, NCOL };
@@ -197,6 +202,10 @@ static int text_assoc_detail(FILE *f, const struct ctl_assoc_rec *r)
 	KV("state", "%s", state_name(r->state));
 	KV("origin", "%s", origin_name(r->origin));
 	KV("internal", "%s", fmt_addr(&r->iaddr, b, sizeof(b)));
+	/* A multi-homed host's other addresses, and which one is in use. */
+	for (unsigned i = 0; rec_niaddrs(r) > 1 && i < rec_niaddrs(r); i++)
+		KV("  address", "%s%s", fmt_addr(&r->iaddrs[i], b, sizeof(b)),
+		   ctl_addr_equal(&r->iaddrs[i], &r->iaddr) ? " (in use)" : "");
 	KV("internal port", "%u", r->iport);
 	KV("seen port", "%u", r->seen_port);
 	KV("remote port", "%u", r->rport);
@@ -210,6 +219,10 @@ static int text_assoc_detail(FILE *f, const struct ctl_assoc_rec *r)
 	KV("bytes out", "%" PRIu64, r->bytes_out);
 	KV("packets in", "%" PRIu64, r->pkts_in);
 	KV("bytes in", "%" PRIu64, r->bytes_in);
+	if (r->keepalive_s)
+		KV("keepalive", "%us", r->keepalive_s);
+	else
+		KV("keepalive", "off");
 	if (!rec_npaths(r))
 		KV("remote address", "none yet");
 	for (unsigned i = 0; i < rec_npaths(r); i++) {
@@ -220,6 +233,9 @@ static int text_assoc_detail(FILE *f, const struct ctl_assoc_rec *r)
 		KV("  idle", "%s", fmt_duration(p->idle_ms, b, sizeof(b)));
 		KV("  packets in", "%" PRIu64, p->pkts_in);
 		KV("  packets out", "%" PRIu64, p->pkts_out);
+		if (p->ka_sent || p->ka_answered)
+			KV("  keepalives", "%" PRIu64 " sent, %" PRIu64 " answered, rtt %u ms",
+			   p->ka_sent, p->ka_answered, p->ka_rtt_ms);
 	}
 #undef KV
 	return 0;
@@ -388,6 +404,26 @@ static int json_emit(FILE *f, json_t *root, bool ok)
 	return rc;
 }
 
+/* [{"address": A, "in_use": true}, ...]; the address in use alone when the record
+ * lists none. */
+static json_t *json_iaddrs(const struct ctl_assoc_rec *r)
+{
+	json_t *arr = json_array();
+
+	for (unsigned i = 0; arr && i < (rec_niaddrs(r) ? rec_niaddrs(r) : 1); i++) {
+		const struct ctl_addr *a = rec_niaddrs(r) ? &r->iaddrs[i] : &r->iaddr;
+		json_t *o = json_object();
+
+		if (!o || json_object_set_new(o, "address", json_addr(a)) ||
+		    json_object_set_new(o, "in_use", json_boolean(ctl_addr_equal(a, &r->iaddr))) ||
+		    json_array_append_new(arr, o)) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
 static json_t *json_assoc(const struct ctl_assoc_rec *r)
 {
 	json_t *o = json_object(), *paths = json_array();
@@ -402,6 +438,7 @@ static json_t *json_assoc(const struct ctl_assoc_rec *r)
 	err |= json_object_set_new(o, "state", json_string(state_name(r->state)));
 	err |= json_object_set_new(o, "origin", json_string(origin_name(r->origin)));
 	err |= json_object_set_new(o, "internal_address", json_addr(&r->iaddr));
+	err |= json_object_set_new(o, "internal_addresses", json_iaddrs(r));
 	err |= json_object_set_new(o, "internal_port", json_integer(r->iport));
 	err |= json_object_set_new(o, "seen_port", json_integer(r->seen_port));
 	err |= json_object_set_new(o, "remote_port", json_integer(r->rport));
@@ -417,6 +454,7 @@ static json_t *json_assoc(const struct ctl_assoc_rec *r)
 	err |= json_object_set_new(o, "bytes_out", json_u64(r->bytes_out));
 	err |= json_object_set_new(o, "packets_in", json_u64(r->pkts_in));
 	err |= json_object_set_new(o, "bytes_in", json_u64(r->bytes_in));
+	err |= json_object_set_new(o, "keepalive_interval", json_integer(r->keepalive_s));
 	for (unsigned i = 0; i < rec_npaths(r); i++) {
 		const struct ctl_path_rec *p = &r->paths[i];
 		json_t *po = json_object();
@@ -432,6 +470,9 @@ static json_t *json_assoc(const struct ctl_assoc_rec *r)
 								    : json_u64(p->idle_ms));
 		err |= json_object_set_new(po, "packets_in", json_u64(p->pkts_in));
 		err |= json_object_set_new(po, "packets_out", json_u64(p->pkts_out));
+		err |= json_object_set_new(po, "keepalives_sent", json_u64(p->ka_sent));
+		err |= json_object_set_new(po, "keepalives_answered", json_u64(p->ka_answered));
+		err |= json_object_set_new(po, "keepalive_rtt_ms", json_integer(p->ka_rtt_ms));
 		err |= json_array_append_new(paths, po);
 	}
 	err |= json_object_set_new(o, "remote_addresses", paths);

@@ -82,22 +82,16 @@ int reply_add(struct reply *r, const struct ctl_hdr *h, const void *payload, FIL
 	}
 }
 
-static bool ctl_addr_same(const struct ctl_addr *a, const struct ctl_addr *b)
-{
-	return a->family == b->family &&
-	       !memcmp(a->bytes, b->bytes, a->family == AF_INET ? 4 : sizeof(a->bytes));
-}
-
 static bool assoc_filter_match(const struct assoc_filter *f, const struct ctl_assoc_rec *r)
 {
 	bool found = false;
 
 	if (f->has_state && r->state != f->state)
 		return false;
-	if (f->has_internal && !ctl_addr_same(&r->iaddr, &f->internal))
+	if (f->has_internal && !ctl_addr_equal(&r->iaddr, &f->internal))
 		return false;
 	for (unsigned i = 0; f->has_remote && i < r->npaths && !found; i++)
-		found = ctl_addr_same(&r->paths[i].addr, &f->remote);
+		found = ctl_addr_equal(&r->paths[i].addr, &f->remote);
 	if (f->has_remote && !found)
 		return false;
 	if (f->has_port && r->iport != f->port && r->seen_port != f->port && r->rport != f->port)

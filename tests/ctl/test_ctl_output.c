@@ -130,6 +130,15 @@ static struct ctl_assoc_rec assoc_multipath(void)
 	r.paths[0] = path("203.0.113.2", 9899, 850, 18, 20);
 	r.paths[1] = path("203.0.113.3", 9911, 12345, 2, 0);
 	r.paths[2] = path("198.51.100.7", 40001, UINT64_MAX, 0, 0);
+	/* a multi-homed host, now on its second address, with keepalives */
+	r.iaddr = addr("10.10.2.2");
+	r.niaddrs = 2;
+	r.iaddrs[0] = addr("10.10.1.2");
+	r.iaddrs[1] = addr("10.10.2.2");
+	r.keepalive_s = 15;
+	r.paths[0].ka_sent = 12;
+	r.paths[0].ka_answered = 11;
+	r.paths[0].ka_rtt_ms = 23;
 	return r;
 }
 

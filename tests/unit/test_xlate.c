@@ -1070,6 +1070,258 @@ START_TEST(inject_from_is_the_peer_without_relay)
 }
 END_TEST
 
+/* ---- multi-homed internal hosts ---- */
+
+/* The host lists 10.0.0.2 and 10.0.0.3 (and one outside the internal networks, which
+ * is not kept): packets from either find the association, the latest source is where
+ * inbound packets go, and an address never listed finds nothing. */
+START_TEST(multihomed_host_any_listed_address)
+{
+	const char *addrs[] = { "10.0.0.2", "10.0.0.3", "192.0.2.9" };
+	struct gw_addr second = addr_of("10.0.0.3"), first = addr_of(INSIDE);
+	struct pktgen_chunk c;
+	struct assoc *a;
+
+	c = pktgen_init(0x1111, 65536, 10, 10, 1, addrs, 3);
+	outbound(INSIDE, 5000, PEER, 7, 0, &c, 1, 1000);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	a = res.assoc;
+	ck_assert_uint_eq(a->niaddrs, 2);
+	ck_assert_uint_eq(st.addr_params_removed, 3); /* all stripped, whatever was kept */
+	c = pktgen_init_ack(0x2222, 65536, 10, 10, 100, NULL, 0, "cookie", 6);
+	inbound(PEER, 9899, 7, 5000, 0x1111, &c, 1, 1010);
+	c = pktgen_cookie_echo("cookie", 6);
+	outbound(INSIDE, 5000, PEER, 7, 0x2222, &c, 1, 1020);
+	c = pktgen_cookie_ack();
+	inbound(PEER, 9899, 7, 5000, 0x1111, &c, 1, 1030);
+	ck_assert_int_eq(a->state, ASSOC_ESTABLISHED);
+	ck_assert(addr_equal(&res.inner, &first));
+
+	/* the host's first link fails: it sends from its second address */
+	c = pktgen_data(2, 0, 0, 0, "x", 1);
+	outbound("10.0.0.3", 5000, PEER, 7, 0x2222, &c, 1, 2000);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert_ptr_eq(res.assoc, a);
+	ck_assert(addr_equal(&a->iaddr, &second));
+	c = pktgen_sack(2, 65536);
+	inbound(PEER, 9899, 7, 5000, 0x1111, &c, 1, 2010);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	ck_assert(addr_equal(&res.inner, &second));
+
+	/* an address it never listed: dropped, counted, nothing created */
+	c = pktgen_data(3, 0, 0, 0, "y", 1);
+	outbound("10.0.0.4", 5000, PEER, 7, 0x2222, &c, 1, 2100);
+	ck_assert_int_eq(res.verdict, XV_DROP);
+	ck_assert_int_eq(res.reason, DROP_OUT_UNLISTED_ADDR);
+	ck_assert_uint_eq(st.drops[DROP_OUT_UNLISTED_ADDR], 1);
+	ck_assert_uint_eq(assoc_table_count(tab), 1);
+	/* nor does a wrong tag from a listed one move the address in use */
+	outbound(INSIDE, 5000, PEER, 7, 0x9999, &c, 1, 2200);
+	ck_assert_int_eq(res.verdict, XV_DROP);
+	ck_assert(addr_equal(&a->iaddr, &second));
+}
+END_TEST
+
+/* Opened from outside: the host's INIT-ACK lists its addresses. */
+START_TEST(multihomed_host_from_outside)
+{
+	const char *addrs[] = { "10.0.0.5", "10.0.0.15" };
+	struct gw_addr second = addr_of("10.0.0.15");
+	struct pktgen_chunk c;
+	struct assoc *a;
+
+	c = pktgen_init(0x5555, 65536, 10, 10, 1, NULL, 0);
+	inbound(PEER, 9911, 40000, 7, 0, &c, 1, 1000);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	a = res.assoc;
+	c = pktgen_init_ack(0x6666, 65536, 10, 10, 100, addrs, 2, "cookie", 6);
+	outbound("10.0.0.5", 7, PEER, 40000, 0x5555, &c, 1, 1010);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert_uint_eq(a->niaddrs, 2);
+	c = pktgen_data(1, 0, 0, 0, "z", 1);
+	outbound("10.0.0.15", 7, PEER, 40000, 0x5555, &c, 1, 1100);
+	ck_assert_int_eq(res.verdict, XV_ENCAP);
+	ck_assert_ptr_eq(res.assoc, a);
+	c = pktgen_sack(1, 65536);
+	inbound(PEER, 9911, 40000, 7, 0x6666, &c, 1, 1110);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	ck_assert(addr_equal(&res.inner, &second));
+}
+END_TEST
+
+/* ---- keepalives ---- */
+
+static const struct ka_key test_key = { 11, 22 };
+
+/* The HEARTBEAT the gateway would send on path 0 of a at now, answered by the peer:
+ * ports swapped, the host's tag. Returns the answer's length in buf + HEAD. */
+static size_t keepalive_answer(struct assoc *a, uint64_t now)
+{
+	struct ka_binding b = { a->id, a->seen_port, a->rport, a->rtag };
+	uint8_t hb[KA_HEARTBEAT_LEN];
+	struct pktgen_chunk c;
+
+	ck_assert_uint_eq(ka_build_heartbeat(hb, sizeof(hb), &test_key, &b, &a->paths[0].addr, now),
+			  KA_HEARTBEAT_LEN);
+	c = pktgen_heartbeat_ack(hb + 12 + 8, KA_INFO_LEN);
+	return pktgen_sctp(buf + HEAD, PKTGEN_MAX, a->rport, a->seen_port, a->itag, &c, 1);
+}
+
+static void inbound_raw(const char *peer, uint16_t udp_port, size_t len, uint64_t now)
+{
+	struct gw_addr pa = addr_of(peer);
+
+	xlate_inbound(&x, &pa, udp_port, 0, buf + HEAD, len, now, &res);
+}
+
+START_TEST(keepalive_answer_absorbed_and_counted)
+{
+	struct assoc *a;
+	size_t n;
+
+	x.ka_key = &test_key;
+	a = establish();
+	ck_assert_uint_eq(a->ka_interval_s, CONF_DEFAULT_KEEPALIVE);
+	ck_assert_uint_eq(a->paths[0].last_out_ms, 1020); /* the COOKIE-ECHO */
+	n = keepalive_answer(a, 20000);
+	inbound_raw(PEER, 40000, n, 20030);
+	ck_assert_int_eq(res.verdict, XV_ABSORBED);
+	ck_assert_uint_eq(st.keepalives_answered, 1);
+	ck_assert_uint_eq(a->paths[0].ka_answered, 1);
+	ck_assert_uint_eq(a->paths[0].ka_rtt_ms, 30);
+	ck_assert_uint_eq(st.in_pkts, 0);
+	/* nothing of the endpoints' state changed, and the idle clock is theirs */
+	ck_assert_int_eq(a->state, ASSOC_ESTABLISHED);
+	ck_assert_uint_eq(a->last_ms, 1030);
+	/* the same answer again: a replay */
+	n = keepalive_answer(a, 20000);
+	inbound_raw(PEER, 40000, n, 20040);
+	ck_assert_int_eq(res.verdict, XV_DROP);
+	ck_assert_int_eq(res.reason, DROP_IN_KEEPALIVE_REPLAYED);
+	/* an older one than the newest taken: a replay too */
+	n = keepalive_answer(a, 19000);
+	inbound_raw(PEER, 40000, n, 20050);
+	ck_assert_int_eq(res.reason, DROP_IN_KEEPALIVE_REPLAYED);
+	/* a newer one is taken */
+	n = keepalive_answer(a, 35000);
+	inbound_raw(PEER, 40000, n, 35010);
+	ck_assert_int_eq(res.verdict, XV_ABSORBED);
+	ck_assert_uint_eq(a->paths[0].ka_answered, 2);
+}
+END_TEST
+
+START_TEST(keepalive_forged_and_stale_dropped)
+{
+	struct assoc *a;
+	size_t n;
+
+	x.ka_key = &test_key;
+	a = establish();
+	n = keepalive_answer(a, 20000);
+	buf[HEAD + n - 1] ^= 0x40; /* the MAC */
+	pktgen_sctp_fix_crc(buf + HEAD, n);
+	inbound_raw(PEER, 40000, n, 20030);
+	ck_assert_int_eq(res.verdict, XV_DROP);
+	ck_assert_int_eq(res.reason, DROP_IN_KEEPALIVE_FORGED);
+	ck_assert_uint_eq(st.drops[DROP_IN_KEEPALIVE_FORGED], 1);
+	/* a forged answer teaches nothing: not even a UDP port */
+	n = keepalive_answer(a, 20000);
+	buf[HEAD + n - 1] ^= 0x40;
+	pktgen_sctp_fix_crc(buf + HEAD, n);
+	inbound_raw(PEER, 40001, n, 20040);
+	ck_assert_uint_eq(a->paths[0].udp_port, 40000);
+	/* older than twice the interval and 30 s */
+	n = keepalive_answer(a, 20000);
+	inbound_raw(PEER, 40000, n, 20000 + (2 * 15 + 30) * 1000 + 1);
+	ck_assert_int_eq(res.reason, DROP_IN_KEEPALIVE_STALE);
+	ck_assert_uint_eq(st.keepalives_answered, 0);
+}
+END_TEST
+
+/* Bundled with the peer's DATA: only the answer goes, the rest reaches the host. */
+START_TEST(keepalive_answer_bundled)
+{
+	struct ka_binding b;
+	uint8_t hb[KA_HEARTBEAT_LEN];
+	struct pktgen_chunk c[2];
+	struct pkt_sctp s;
+	struct assoc *a;
+	size_t n;
+
+	x.ka_key = &test_key;
+	a = establish();
+	b = (struct ka_binding){ a->id, a->seen_port, a->rport, a->rtag };
+	ka_build_heartbeat(hb, sizeof(hb), &test_key, &b, &a->paths[0].addr, 5000);
+	c[0] = pktgen_heartbeat_ack(hb + 12 + 8, KA_INFO_LEN);
+	c[1] = pktgen_data(7, 0, 0, 0, "data", 4);
+	n = pktgen_sctp(buf + HEAD, PKTGEN_MAX, 7, 5000, 0x1111, c, 2);
+	inbound_raw(PEER, 40000, n, 5010);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	ck_assert_uint_eq(st.keepalives_answered, 1);
+	assert_sctp_out_ok();
+	ck_assert_int_eq(pkt_parse_sctp(res.sctp, res.sctp_len, &s), PKT_OK);
+	ck_assert_uint_eq(s.nchunks, 1);
+	ck_assert_uint_eq(s.first_chunk, SCTP_CT_DATA);
+}
+END_TEST
+
+/* The host's own heartbeats and their answers pass untouched. */
+START_TEST(keepalive_hosts_heartbeats_pass)
+{
+	struct pktgen_chunk c = pktgen_heartbeat_ack("host's own info", 15);
+
+	x.ka_key = &test_key;
+	establish();
+	inbound(PEER, 40000, 7, 5000, 0x1111, &c, 1, 5000);
+	ck_assert_int_eq(res.verdict, XV_INJECT);
+	ck_assert_uint_eq(st.keepalives_answered, 0);
+	ck_assert_uint_eq(st.drops[DROP_IN_KEEPALIVE_FORGED], 0);
+}
+END_TEST
+
+/* Each association takes its rule's interval; a reload's rules apply again. */
+START_TEST(keepalive_interval_by_rule)
+{
+	static const char *const lines[] = {
+		"internal 10.0.0.0/24",
+		"keepalive 20",
+		"encapsulate to 203.0.113.0/24 port 7 keepalive 4",
+		"encapsulate to any",
+		"forward port 7 to 10.0.0.5 keepalive 0",
+	};
+	static const char *const lines2[] = {
+		"internal 10.0.0.0/24",
+		"encapsulate to any keepalive 9",
+		"forward port 7 to 10.0.0.5",
+	};
+	struct pktgen_chunk c;
+	struct assoc *in7, *in9, *out;
+	struct gw_conf c2;
+	struct conf_reader r;
+
+	load_conf(lines, 5);
+	c = pktgen_init(0x1111, 65536, 10, 10, 1, NULL, 0);
+	outbound(INSIDE, 5000, PEER, 7, 0, &c, 1, 1000);
+	in7 = res.assoc;
+	c = pktgen_init(0x3333, 65536, 10, 10, 1, NULL, 0);
+	outbound(INSIDE, 5001, PEER, 9, 0, &c, 1, 1000);
+	in9 = res.assoc;
+	c = pktgen_init(0x5555, 65536, 10, 10, 1, NULL, 0);
+	inbound(PEER, 9911, 40000, 7, 0, &c, 1, 1000);
+	out = res.assoc;
+	ck_assert_uint_eq(in7->ka_interval_s, 4);
+	ck_assert_uint_eq(in9->ka_interval_s, 20);
+	ck_assert_uint_eq(out->ka_interval_s, 0);
+	conf_read_init(&r, &c2, "test2.conf");
+	for (unsigned i = 0; i < 3; i++)
+		ck_assert_msg(conf_read_line(&r, lines2[i]) == 0, "%s", r.err);
+	ck_assert_int_eq(conf_read_finish(&r), 0);
+	ck_assert_uint_eq(xlate_keepalive_of(&c2, in7), 9);
+	ck_assert_uint_eq(xlate_keepalive_of(&c2, in9), 9);
+	ck_assert_uint_eq(xlate_keepalive_of(&c2, out), CONF_DEFAULT_KEEPALIVE);
+}
+END_TEST
+
 static Suite *xlate_suite(void)
 {
 	Suite *s = suite_create("xlate");
@@ -1101,6 +1353,13 @@ static Suite *xlate_suite(void)
 	tcase_add_test(tc, relay_port_collision_translates_and_restores);
 	tcase_add_test(tc, relay_association_is_relearned);
 	tcase_add_test(tc, inject_from_is_the_peer_without_relay);
+	tcase_add_test(tc, multihomed_host_any_listed_address);
+	tcase_add_test(tc, multihomed_host_from_outside);
+	tcase_add_test(tc, keepalive_answer_absorbed_and_counted);
+	tcase_add_test(tc, keepalive_forged_and_stale_dropped);
+	tcase_add_test(tc, keepalive_answer_bundled);
+	tcase_add_test(tc, keepalive_hosts_heartbeats_pass);
+	tcase_add_test(tc, keepalive_interval_by_rule);
 	suite_add_tcase(s, tc);
 	return s;
 }
