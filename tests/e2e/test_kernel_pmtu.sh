@@ -66,7 +66,7 @@ for p in "${PHASES[@]}"; do
 	dst=${p#*:}
 	port=${dst##*:}
 	dst=${dst%:*}
-	cmd+="sctpk client -t $name -n $COUNT -i 1000 -d 12 -s $MSG_SIZE $dst $port; "
+	cmd+="sctpk client -t $name -n $COUNT -i 1000 -d 12 -m $MSG_SIZE $dst $port; "
 done
 vm_start host "$NS_IN" --nic eth0 "$IN_ADDR/24 $IN_ADDR6/64" \
 	--ip "route add default via $GW_INT_ADDR" --ip "-6 route add default via $GW_INT_ADDR6" -- \

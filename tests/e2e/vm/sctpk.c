@@ -1,9 +1,9 @@
 /* sctpk - echo server and client on the Linux kernel's SCTP socket API, for the test
  * VMs (tests/e2e/vm). Built static against linux/sctp.h alone: no libsctp in the VM.
  *
- *   sctpk server [-b ADDR]... [-e UDPPORT] PORT
+ *   sctpk server [-b ADDR]... [-e UDPPORT] [-H] [-s SECONDS [-w SECONDS]] PORT
  *   sctpk client [-b ADDR]... [-e UDPPORT] [-p LPORT] [-n COUNT] [-i MS] [-d SECONDS]
- *                [-r MS] [-t TAG] [-s BYTES] ADDR PORT
+ *                [-r MS] [-t TAG] [-m BYTES] [-H] [-E] ADDR PORT
  *
  * -b binds these local addresses (sctp_bindx; more than one makes the host multi-homed
  * in INIT / INIT-ACK), -e sets the remote UDP encapsulation port (RFC 6951; needs the
@@ -14,10 +14,17 @@
  * "sctpk client:" / "sctpk server:"; the last client line is
  * "sctpk client: echoed GOT/COUNT tag TAG ...". Exit status 0 only when every token
  * came back. Before it, "sctpk client: longest gap MS ms ..." gives the longest
- * silence between two echoes (a path failover's cost). -s pads each message to BYTES
+ * silence between two echoes (a path failover's cost). -m pads each message to BYTES
  * (at most MAX_MSG_SIZE) after its token, for messages bigger than the path; each first
  * echo of a token then also prints "sctpk client: token N echoed after MS ms" (from
  * its send).
+ *
+ * For idle paths (NAT keepalive tests): -H turns the endpoint's own HEARTBEATs off
+ * (SPP_HB_DISABLE), so an idle association sends nothing at all. Server -s: once an
+ * association has carried no message for SECONDS, the server sends one first and
+ * reports "sctpk server: first-send port PORT ...: echo in MS ms" or "...: no echo
+ * within MS ms" (-w, default 10 s). Client -E: after its COUNT tokens, it echoes back
+ * every message the peer sends until the deadline.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -58,6 +65,10 @@ struct opts {
 	int msg_size;
 	struct sockaddr_storage peer;
 	int port;
+	int hb_off;
+	int first_idle_s;
+	int first_wait_s;
+	int echo_back;
 };
 
 static void say(const char *role, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -124,6 +135,38 @@ static void set_port(struct sockaddr_storage *ss, int port)
 		((struct sockaddr_in *)ss)->sin_port = htons(port);
 }
 
+/* The socket's default for new associations: no HEARTBEATs of the endpoint's own, so
+ * an idle association is really silent. */
+static int heartbeats_off(const char *role, int fd)
+{
+	struct sctp_paddrparams pp;
+
+	memset(&pp, 0, sizeof(pp));
+	pp.spp_flags = SPP_HB_DISABLE;
+	if (setsockopt(fd, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof(pp)) < 0) {
+		say(role, "SCTP_PEER_ADDR_PARAMS (heartbeats off): %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* "heartbeats off|on" as the association really has it (inherited from the socket). */
+static void print_heartbeats(const char *role, int fd)
+{
+	struct sctp_paddrparams pp;
+	socklen_t len = sizeof(pp);
+
+	memset(&pp, 0, sizeof(pp));
+	if (getsockopt(fd, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, &len) < 0) {
+		say(role, "SCTP_PEER_ADDR_PARAMS: %s", strerror(errno));
+		return;
+	}
+	if (pp.spp_flags & SPP_HB_DISABLE)
+		say(role, "heartbeats off");
+	else
+		say(role, "heartbeats on (interval %u ms)", pp.spp_hbinterval);
+}
+
 /* A one-to-one socket of the family the addresses need, bound as asked, with the
  * remote encapsulation port and the fast INIT retransmissions set. */
 static int open_socket(const struct opts *o, int family, int port)
@@ -173,6 +216,8 @@ static int open_socket(const struct opts *o, int family, int port)
 			goto fail;
 		}
 	}
+	if (o->hb_off && heartbeats_off(o->role, fd) < 0)
+		goto fail;
 	if (o->rto_ms) {
 		struct sctp_initmsg im = { .sinit_max_attempts = 100, .sinit_max_init_timeo = (__u16)o->rto_ms };
 		struct sctp_rtoinfo ri = { .srto_initial = (__u32)o->rto_ms };
@@ -215,10 +260,101 @@ static void print_peer_addrs(const char *role, int fd)
 	say(role, "peer addresses%s", line);
 }
 
+/* Server -s: per association, the silence before the server speaks first and the
+ * wait for the echo of what it sent. */
+enum fs_state { FS_ECHO, FS_WAIT, FS_DONE };
+
+struct first_send {
+	enum fs_state state;
+	int id;
+	long long last_ms; /* last message either way */
+	long long sent_ms; /* when the first-send message went */
+	char peer[INET6_ADDRSTRLEN];
+};
+
+static void first_send_init(struct first_send *f, int id, const struct sockaddr *from)
+{
+	memset(f, 0, sizeof(*f));
+	f->id = id;
+	f->last_ms = now_ms();
+	addr_str(from, f->peer, sizeof(f->peer));
+}
+
+/* Milliseconds until the next association is due to send or give up (-1: none). */
+static int first_send_timeout(const struct opts *o, const struct first_send *fs, int n)
+{
+	long long t = now_ms(), next = -1, due;
+	int i;
+
+	for (i = 1; i < n; i++) {
+		if (fs[i].state == FS_ECHO)
+			due = fs[i].last_ms + o->first_idle_s * 1000LL;
+		else if (fs[i].state == FS_WAIT)
+			due = fs[i].sent_ms + o->first_wait_s * 1000LL;
+		else
+			continue;
+		if (next < 0 || due < next)
+			next = due;
+	}
+	if (next < 0)
+		return -1;
+	return next <= t ? 0 : (int)(next - t);
+}
+
+/* Send first on every association silent long enough; give up on overdue echoes. */
+static void first_send_tick(const struct opts *o, const struct pollfd *pfd, struct first_send *fs, int n)
+{
+	long long t = now_ms();
+	int i;
+
+	for (i = 1; i < n; i++) {
+		struct first_send *f = &fs[i];
+
+		if (f->state == FS_ECHO && t - f->last_ms >= o->first_idle_s * 1000LL) {
+			char msg[64];
+			int len = snprintf(msg, sizeof(msg), "first-%d-%d\n", o->port, f->id);
+
+			if (send(pfd[i].fd, msg, (size_t)len, 0) != len) {
+				say(o->role, "first-send port %d assoc %d from %s: send: %s", o->port, f->id, f->peer,
+				    strerror(errno));
+				f->state = FS_DONE;
+				continue;
+			}
+			say(o->role, "first-send port %d assoc %d from %s: sent after %lld ms idle", o->port, f->id,
+			    f->peer, t - f->last_ms);
+			f->sent_ms = t;
+			f->state = FS_WAIT;
+		} else if (f->state == FS_WAIT && t - f->sent_ms >= o->first_wait_s * 1000LL) {
+			say(o->role, "first-send port %d assoc %d from %s: no echo within %lld ms", o->port, f->id,
+			    f->peer, t - f->sent_ms);
+			f->state = FS_DONE;
+		}
+	}
+}
+
+/* A message on an association in first-send mode: 1 if it was the echo (or a late one)
+ * and is consumed, 0 if it is to be echoed as usual. */
+static int first_send_recv(const struct opts *o, struct first_send *f, const char *buf, ssize_t r)
+{
+	long long t = now_ms();
+
+	if (f->state == FS_ECHO) {
+		f->last_ms = t;
+		return 0;
+	}
+	if (!memmem(buf, (size_t)r, "first-", 6))
+		return 1;
+	say(o->role, "first-send port %d assoc %d from %s: %secho in %lld ms", o->port, f->id, f->peer,
+	    f->state == FS_DONE ? "late " : "", t - f->sent_ms);
+	f->state = FS_DONE;
+	return 1;
+}
+
 static int run_server(const struct opts *o)
 {
 	struct pollfd pfd[MAX_CONNS + 1];
-	int lfd, n = 1, i;
+	struct first_send fs[MAX_CONNS + 1];
+	int lfd, n = 1, i, accepted = 0;
 
 	lfd = open_socket(o, AF_INET6, o->port);
 	if (lfd < 0)
@@ -231,7 +367,7 @@ static int run_server(const struct opts *o)
 	pfd[0].fd = lfd;
 	pfd[0].events = POLLIN;
 	for (;;) {
-		if (poll(pfd, n, -1) < 0) {
+		if (poll(pfd, n, o->first_idle_s ? first_send_timeout(o, fs, n) : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			say(o->role, "poll: %s", strerror(errno));
@@ -246,8 +382,12 @@ static int run_server(const struct opts *o)
 			if (c >= 0) {
 				say(o->role, "association from %s", addr_str((struct sockaddr *)&from, a, sizeof(a)));
 				print_peer_addrs(o->role, c);
+				if (o->hb_off)
+					print_heartbeats(o->role, c);
+				first_send_init(&fs[n], ++accepted, (struct sockaddr *)&from);
 				pfd[n].fd = c;
 				pfd[n].events = POLLIN;
+				pfd[n].revents = 0; /* not polled yet: no stale event from a closed one */
 				n++;
 			}
 		}
@@ -258,13 +398,18 @@ static int run_server(const struct opts *o)
 			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			r = recv(pfd[i].fd, buf, sizeof(buf), 0);
+			if (r > 0 && o->first_idle_s && first_send_recv(o, &fs[i], buf, r))
+				continue;
 			if (r > 0 && send(pfd[i].fd, buf, (size_t)r, 0) == r)
 				continue;
 			say(o->role, "association closed (%s)", r < 0 ? strerror(errno) : r == 0 ? "shutdown" : "send failed");
 			close(pfd[i].fd);
+			fs[i] = fs[n - 1];
 			pfd[i] = pfd[--n];
 			i--;
 		}
+		if (o->first_idle_s)
+			first_send_tick(o, pfd, fs, n);
 	}
 }
 
@@ -359,6 +504,41 @@ static int count_tokens_timed(const struct opts *o, const char *buf, size_t len,
 	return got;
 }
 
+/* Client -E: echo back every message the peer sends, until the deadline or the
+ * association ends; one line per message with the silence before it. */
+static void client_echo_back(const struct opts *o, int fd, long long deadline)
+{
+	long long last = now_ms();
+	int n = 0;
+
+	say(o->role, "echo-back tag %s until the deadline", o->tag);
+	while (now_ms() < deadline) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		char buf[65536];
+		ssize_t r;
+		int rc = poll(&pfd, 1, (int)(deadline - now_ms()));
+
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc <= 0)
+			break;
+		r = recv(fd, buf, sizeof(buf), 0);
+		if (r <= 0) {
+			say(o->role, "echo-back tag %s: association lost (%s)", o->tag,
+			    r < 0 ? strerror(errno) : "shutdown by peer");
+			break;
+		}
+		if (send(fd, buf, (size_t)r, 0) != r) {
+			say(o->role, "echo-back tag %s: send: %s", o->tag, strerror(errno));
+			break;
+		}
+		n++;
+		say(o->role, "echo-back tag %s: %zd bytes after %lld ms idle", o->tag, r, now_ms() - last);
+		last = now_ms();
+	}
+	say(o->role, "echo-back tag %s: %d message(s) echoed back", o->tag, n);
+}
+
 static int run_client(const struct opts *o)
 {
 	unsigned char *seen = calloc((size_t)o->count + 1, 1);
@@ -390,6 +570,8 @@ static int run_client(const struct opts *o)
 	say(o->role, "connected to %s port %d in %lld ms", addr_str((struct sockaddr *)&o->peer, a, sizeof(a)), o->port,
 	    now_ms() - start);
 	print_peer_addrs(o->role, fd);
+	if (o->hb_off)
+		print_heartbeats(o->role, fd);
 	next = now_ms();
 	while (got < o->count && now_ms() < deadline) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -430,6 +612,8 @@ static int run_client(const struct opts *o)
 	}
 	gap_report(o, &gap, start, got);
 	say(o->role, "echoed %d/%d tag %s (sent %d) in %lld ms", got, o->count, o->tag, sent, now_ms() - start);
+	if (o->echo_back && got == o->count)
+		client_echo_back(o, fd, deadline);
 	close(fd); /* graceful SHUTDOWN */
 	free(seen);
 	return got == o->count ? 0 : 1;
@@ -437,15 +621,15 @@ static int run_client(const struct opts *o)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: sctpk server [-b ADDR]... [-e UDPPORT] PORT\n"
+	fprintf(stderr, "usage: sctpk server [-b ADDR]... [-e UDPPORT] [-H] [-s SECONDS [-w SECONDS]] PORT\n"
 			"       sctpk client [-b ADDR]... [-e UDPPORT] [-p LPORT] [-n COUNT] [-i MS]\n"
-			"                    [-d SECONDS] [-r MS] [-t TAG] [-s BYTES] ADDR PORT\n");
+			"                    [-d SECONDS] [-r MS] [-t TAG] [-m BYTES] [-H] [-E] ADDR PORT\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .count = 10, .interval_ms = 100, .deadline_s = 20, .tag = "k" };
+	struct opts o = { .count = 10, .interval_ms = 100, .deadline_s = 20, .tag = "k", .first_wait_s = 10 };
 	int c;
 
 	if (argc < 2)
@@ -454,7 +638,7 @@ int main(int argc, char **argv)
 	if (strcmp(o.role, "server") != 0 && strcmp(o.role, "client") != 0)
 		return usage();
 	optind = 2;
-	while ((c = getopt(argc, argv, "b:e:p:n:i:d:r:t:s:")) != -1) {
+	while ((c = getopt(argc, argv, "b:e:p:n:i:d:r:t:m:Hs:w:E")) != -1) {
 		switch (c) {
 		case 'b':
 			if (o.nbind == MAX_BIND || parse_addr(optarg, 0, &o.bind[o.nbind]) < 0)
@@ -468,11 +652,16 @@ int main(int argc, char **argv)
 		case 'd': o.deadline_s = atoi(optarg); break;
 		case 'r': o.rto_ms = atoi(optarg); break;
 		case 't': o.tag = optarg; break;
-		case 's': o.msg_size = atoi(optarg); break;
+		case 'm': o.msg_size = atoi(optarg); break;
+		case 'H': o.hb_off = 1; break;
+		case 's': o.first_idle_s = atoi(optarg); break;
+		case 'w': o.first_wait_s = atoi(optarg); break;
+		case 'E': o.echo_back = 1; break;
 		default: return usage();
 		}
 	}
-	if (o.count < 1 || o.count > MAX_COUNT || o.deadline_s < 1 || o.interval_ms < 0)
+	if (o.count < 1 || o.count > MAX_COUNT || o.deadline_s < 1 || o.interval_ms < 0 || o.first_idle_s < 0 ||
+	    o.first_wait_s < 1)
 		return usage();
 	if (o.msg_size < 0 || o.msg_size > MAX_MSG_SIZE)
 		return usage();
