@@ -119,8 +119,9 @@ static socklen_t addr_len(const struct sockaddr_storage *ss)
 
 static const char *addr_str(const struct sockaddr *sa, char *buf, size_t len)
 {
-	const void *a = sa->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
-						  : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+	const void *a = sa->sa_family == AF_INET6
+				? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+				: (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
 
 	if (!inet_ntop(sa->sa_family, a, buf, len))
 		snprintf(buf, len, "?");
@@ -211,7 +212,8 @@ static int open_socket(const struct opts *o, int family, int port)
 
 		memset(&ue, 0, sizeof(ue));
 		ue.sue_port = htons(o->encaps_port);
-		if (setsockopt(fd, IPPROTO_SCTP, SCTP_REMOTE_UDP_ENCAPS_PORT, &ue, sizeof(ue)) < 0) {
+		if (setsockopt(fd, IPPROTO_SCTP, SCTP_REMOTE_UDP_ENCAPS_PORT, &ue, sizeof(ue)) <
+		    0) {
 			say(o->role, "SCTP_REMOTE_UDP_ENCAPS_PORT: %s", strerror(errno));
 			goto fail;
 		}
@@ -219,7 +221,8 @@ static int open_socket(const struct opts *o, int family, int port)
 	if (o->hb_off && heartbeats_off(o->role, fd) < 0)
 		goto fail;
 	if (o->rto_ms) {
-		struct sctp_initmsg im = { .sinit_max_attempts = 100, .sinit_max_init_timeo = (__u16)o->rto_ms };
+		struct sctp_initmsg im = { .sinit_max_attempts = 100,
+					   .sinit_max_init_timeo = (__u16)o->rto_ms };
 		struct sctp_rtoinfo ri = { .srto_initial = (__u32)o->rto_ms };
 
 		if (setsockopt(fd, IPPROTO_SCTP, SCTP_INITMSG, &im, sizeof(im)) < 0 ||
@@ -252,10 +255,12 @@ static void print_peer_addrs(const char *role, int fd)
 
 		if (off + sizeof(struct sockaddr_in) > sizeof(buf) - sizeof(*ga))
 			break;
-		used += (size_t)snprintf(line + used, sizeof(line) - used, " %s", addr_str(sa, a, sizeof(a)));
+		used += (size_t)snprintf(line + used, sizeof(line) - used, " %s",
+					 addr_str(sa, a, sizeof(a)));
 		if (used >= sizeof(line))
 			break;
-		off += sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+		off += sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						 : sizeof(struct sockaddr_in);
 	}
 	say(role, "peer addresses%s", line);
 }
@@ -302,7 +307,8 @@ static int first_send_timeout(const struct opts *o, const struct first_send *fs,
 }
 
 /* Send first on every association silent long enough; give up on overdue echoes. */
-static void first_send_tick(const struct opts *o, const struct pollfd *pfd, struct first_send *fs, int n)
+static void first_send_tick(const struct opts *o, const struct pollfd *pfd, struct first_send *fs,
+			    int n)
 {
 	long long t = now_ms();
 	int i;
@@ -315,18 +321,18 @@ static void first_send_tick(const struct opts *o, const struct pollfd *pfd, stru
 			int len = snprintf(msg, sizeof(msg), "first-%d-%d\n", o->port, f->id);
 
 			if (send(pfd[i].fd, msg, (size_t)len, 0) != len) {
-				say(o->role, "first-send port %d assoc %d from %s: send: %s", o->port, f->id, f->peer,
-				    strerror(errno));
+				say(o->role, "first-send port %d assoc %d from %s: send: %s",
+				    o->port, f->id, f->peer, strerror(errno));
 				f->state = FS_DONE;
 				continue;
 			}
-			say(o->role, "first-send port %d assoc %d from %s: sent after %lld ms idle", o->port, f->id,
-			    f->peer, t - f->last_ms);
+			say(o->role, "first-send port %d assoc %d from %s: sent after %lld ms idle",
+			    o->port, f->id, f->peer, t - f->last_ms);
 			f->sent_ms = t;
 			f->state = FS_WAIT;
 		} else if (f->state == FS_WAIT && t - f->sent_ms >= o->first_wait_s * 1000LL) {
-			say(o->role, "first-send port %d assoc %d from %s: no echo within %lld ms", o->port, f->id,
-			    f->peer, t - f->sent_ms);
+			say(o->role, "first-send port %d assoc %d from %s: no echo within %lld ms",
+			    o->port, f->id, f->peer, t - f->sent_ms);
 			f->state = FS_DONE;
 		}
 	}
@@ -344,8 +350,8 @@ static int first_send_recv(const struct opts *o, struct first_send *f, const cha
 	}
 	if (!memmem(buf, (size_t)r, "first-", 6))
 		return 1;
-	say(o->role, "first-send port %d assoc %d from %s: %secho in %lld ms", o->port, f->id, f->peer,
-	    f->state == FS_DONE ? "late " : "", t - f->sent_ms);
+	say(o->role, "first-send port %d assoc %d from %s: %secho in %lld ms", o->port, f->id,
+	    f->peer, f->state == FS_DONE ? "late " : "", t - f->sent_ms);
 	f->state = FS_DONE;
 	return 1;
 }
@@ -380,14 +386,16 @@ static int run_server(const struct opts *o)
 			int c = accept(lfd, (struct sockaddr *)&from, &flen);
 
 			if (c >= 0) {
-				say(o->role, "association from %s", addr_str((struct sockaddr *)&from, a, sizeof(a)));
+				say(o->role, "association from %s",
+				    addr_str((struct sockaddr *)&from, a, sizeof(a)));
 				print_peer_addrs(o->role, c);
 				if (o->hb_off)
 					print_heartbeats(o->role, c);
 				first_send_init(&fs[n], ++accepted, (struct sockaddr *)&from);
 				pfd[n].fd = c;
 				pfd[n].events = POLLIN;
-				pfd[n].revents = 0; /* not polled yet: no stale event from a closed one */
+				pfd[n].revents =
+					0; /* not polled yet: no stale event from a closed one */
 				n++;
 			}
 		}
@@ -402,7 +410,10 @@ static int run_server(const struct opts *o)
 				continue;
 			if (r > 0 && send(pfd[i].fd, buf, (size_t)r, 0) == r)
 				continue;
-			say(o->role, "association closed (%s)", r < 0 ? strerror(errno) : r == 0 ? "shutdown" : "send failed");
+			say(o->role, "association closed (%s)",
+			    r < 0    ? strerror(errno)
+			    : r == 0 ? "shutdown"
+				     : "send failed");
 			close(pfd[i].fd);
 			fs[i] = fs[n - 1];
 			pfd[i] = pfd[--n];
@@ -414,7 +425,8 @@ static int run_server(const struct opts *o)
 }
 
 /* The distinct tokens in an echo: "tok-TAG-N", possibly several per message. */
-static int count_tokens(const char *tag, const char *buf, size_t len, unsigned char *seen, int count)
+static int count_tokens(const char *tag, const char *buf, size_t len, unsigned char *seen,
+			int count)
 {
 	char prefix[128];
 	size_t plen = (size_t)snprintf(prefix, sizeof(prefix), "tok-%s-", tag);
@@ -489,7 +501,8 @@ static unsigned char token_reported[MAX_COUNT + 1];
 
 /* count_tokens, and with -s a line per token seen for the first time: how long after
  * its send it came back. */
-static int count_tokens_timed(const struct opts *o, const char *buf, size_t len, unsigned char *seen)
+static int count_tokens_timed(const struct opts *o, const char *buf, size_t len,
+			      unsigned char *seen)
 {
 	int got = count_tokens(o->tag, buf, len, seen, o->count), i;
 
@@ -498,7 +511,8 @@ static int count_tokens_timed(const struct opts *o, const char *buf, size_t len,
 	for (i = 1; i <= o->count; i++) {
 		if (seen[i] && !token_reported[i]) {
 			token_reported[i] = 1;
-			say(o->role, "token %d echoed after %lld ms", i, now_ms() - token_sent_at[i]);
+			say(o->role, "token %d echoed after %lld ms", i,
+			    now_ms() - token_sent_at[i]);
 		}
 	}
 	return got;
@@ -533,7 +547,8 @@ static void client_echo_back(const struct opts *o, int fd, long long deadline)
 			break;
 		}
 		n++;
-		say(o->role, "echo-back tag %s: %zd bytes after %lld ms idle", o->tag, r, now_ms() - last);
+		say(o->role, "echo-back tag %s: %zd bytes after %lld ms idle", o->tag, r,
+		    now_ms() - last);
 		last = now_ms();
 	}
 	say(o->role, "echo-back tag %s: %d message(s) echoed back", o->tag, n);
@@ -560,15 +575,17 @@ static int run_client(const struct opts *o)
 	sigaction(SIGALRM, &sa, NULL);
 	alarm((unsigned int)o->deadline_s);
 	if (connect(fd, (struct sockaddr *)&o->peer, addr_len(&o->peer)) < 0) {
-		say(o->role, "connect to %s port %d: %s", addr_str((struct sockaddr *)&o->peer, a, sizeof(a)), o->port,
+		say(o->role, "connect to %s port %d: %s",
+		    addr_str((struct sockaddr *)&o->peer, a, sizeof(a)), o->port,
 		    errno == EINTR ? "no association by the deadline" : strerror(errno));
-		say(o->role, "echoed 0/%d tag %s (sent 0) in %lld ms", o->count, o->tag, now_ms() - start);
+		say(o->role, "echoed 0/%d tag %s (sent 0) in %lld ms", o->count, o->tag,
+		    now_ms() - start);
 		free(seen);
 		return 1;
 	}
 	alarm(0);
-	say(o->role, "connected to %s port %d in %lld ms", addr_str((struct sockaddr *)&o->peer, a, sizeof(a)), o->port,
-	    now_ms() - start);
+	say(o->role, "connected to %s port %d in %lld ms",
+	    addr_str((struct sockaddr *)&o->peer, a, sizeof(a)), o->port, now_ms() - start);
 	print_peer_addrs(o->role, fd);
 	if (o->hb_off)
 		print_heartbeats(o->role, fd);
@@ -601,7 +618,8 @@ static int run_client(const struct opts *o)
 			int n;
 
 			if (r <= 0) {
-				say(o->role, "association lost (%s)", r < 0 ? strerror(errno) : "shutdown by peer");
+				say(o->role, "association lost (%s)",
+				    r < 0 ? strerror(errno) : "shutdown by peer");
 				break;
 			}
 			n = count_tokens_timed(o, buf, (size_t)r, seen);
@@ -611,7 +629,8 @@ static int run_client(const struct opts *o)
 		}
 	}
 	gap_report(o, &gap, start, got);
-	say(o->role, "echoed %d/%d tag %s (sent %d) in %lld ms", got, o->count, o->tag, sent, now_ms() - start);
+	say(o->role, "echoed %d/%d tag %s (sent %d) in %lld ms", got, o->count, o->tag, sent,
+	    now_ms() - start);
 	if (o->echo_back && got == o->count)
 		client_echo_back(o, fd, deadline);
 	close(fd); /* graceful SHUTDOWN */
@@ -621,15 +640,20 @@ static int run_client(const struct opts *o)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: sctpk server [-b ADDR]... [-e UDPPORT] [-H] [-s SECONDS [-w SECONDS]] PORT\n"
-			"       sctpk client [-b ADDR]... [-e UDPPORT] [-p LPORT] [-n COUNT] [-i MS]\n"
-			"                    [-d SECONDS] [-r MS] [-t TAG] [-m BYTES] [-H] [-E] ADDR PORT\n");
+	fprintf(stderr,
+		"usage: sctpk server [-b ADDR]... [-e UDPPORT] [-H] [-s SECONDS [-w SECONDS]] "
+		"PORT\n"
+		"       sctpk client [-b ADDR]... [-e UDPPORT] [-p LPORT] [-n COUNT] [-i MS]\n"
+		"                    [-d SECONDS] [-r MS] [-t TAG] [-m BYTES] [-H] [-E] ADDR "
+		"PORT\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .count = 10, .interval_ms = 100, .deadline_s = 20, .tag = "k", .first_wait_s = 10 };
+	struct opts o = {
+		.count = 10, .interval_ms = 100, .deadline_s = 20, .tag = "k", .first_wait_s = 10
+	};
 	int c;
 
 	if (argc < 2)
@@ -645,23 +669,48 @@ int main(int argc, char **argv)
 				return usage();
 			o.nbind++;
 			break;
-		case 'e': o.encaps_port = atoi(optarg); break;
-		case 'p': o.local_port = atoi(optarg); break;
-		case 'n': o.count = atoi(optarg); break;
-		case 'i': o.interval_ms = atoi(optarg); break;
-		case 'd': o.deadline_s = atoi(optarg); break;
-		case 'r': o.rto_ms = atoi(optarg); break;
-		case 't': o.tag = optarg; break;
-		case 'm': o.msg_size = atoi(optarg); break;
-		case 'H': o.hb_off = 1; break;
-		case 's': o.first_idle_s = atoi(optarg); break;
-		case 'w': o.first_wait_s = atoi(optarg); break;
-		case 'E': o.echo_back = 1; break;
-		default: return usage();
+		case 'e':
+			o.encaps_port = atoi(optarg);
+			break;
+		case 'p':
+			o.local_port = atoi(optarg);
+			break;
+		case 'n':
+			o.count = atoi(optarg);
+			break;
+		case 'i':
+			o.interval_ms = atoi(optarg);
+			break;
+		case 'd':
+			o.deadline_s = atoi(optarg);
+			break;
+		case 'r':
+			o.rto_ms = atoi(optarg);
+			break;
+		case 't':
+			o.tag = optarg;
+			break;
+		case 'm':
+			o.msg_size = atoi(optarg);
+			break;
+		case 'H':
+			o.hb_off = 1;
+			break;
+		case 's':
+			o.first_idle_s = atoi(optarg);
+			break;
+		case 'w':
+			o.first_wait_s = atoi(optarg);
+			break;
+		case 'E':
+			o.echo_back = 1;
+			break;
+		default:
+			return usage();
 		}
 	}
-	if (o.count < 1 || o.count > MAX_COUNT || o.deadline_s < 1 || o.interval_ms < 0 || o.first_idle_s < 0 ||
-	    o.first_wait_s < 1)
+	if (o.count < 1 || o.count > MAX_COUNT || o.deadline_s < 1 || o.interval_ms < 0 ||
+	    o.first_idle_s < 0 || o.first_wait_s < 1)
 		return usage();
 	if (o.msg_size < 0 || o.msg_size > MAX_MSG_SIZE)
 		return usage();
