@@ -56,8 +56,9 @@ struct ka_ack {
 /*
  * Remove the HEARTBEAT-ACK chunks that answer the gateway's own HEARTBEATs from an
  * SCTP packet (buf, *len: common header first, already parsed as valid), in place;
- * *len shrinks and the caller recomputes the CRC32c if anything remains. Chunks whose
- * information is not ours (the internal host's heartbeats) are left alone. Each removed
+ * *len shrinks and the caller recomputes the CRC32c if anything remains. A chunk is
+ * ours when its information starts with the gateway's magic (one of another shape is
+ * judged forged); others (the internal host's heartbeats) are left alone. Each removed
  * chunk is judged into acks[] (the first max of them; the caller counts any beyond as
  * forged: one packet answers one HEARTBEAT). Returns how many chunks were removed; *left
  * says how many chunks remain.

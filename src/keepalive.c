@@ -118,12 +118,19 @@ size_t ka_build_heartbeat(uint8_t *buf, size_t cap, const struct ka_key *key,
 	return KA_HEARTBEAT_LEN;
 }
 
-/* Whether the chunk at c (clen bytes, inside the packet) answers one of our HEARTBEATs. */
+/* Whether the chunk at c (clen bytes, inside the packet) claims to answer one of our
+ * HEARTBEATs: a HEARTBEAT-ACK whose information starts with our magic. */
 static bool ka_is_ours(const uint8_t *c, size_t clen)
 {
-	return c[0] == SCTP_CT_HEARTBEAT_ACK && clen == KA_CHUNK_LEN && get16(c + 2) == clen &&
-	       get16(c + 4) == KA_PARAM_HB_INFO && get16(c + 6) == 4 + KA_INFO_LEN &&
+	return c[0] == SCTP_CT_HEARTBEAT_ACK && clen >= 8 + sizeof(ka_magic) &&
 	       !memcmp(c + 8, ka_magic, sizeof(ka_magic));
+}
+
+/* Exactly the shape ka_build_heartbeat gives: else no MAC is even looked at. */
+static bool ka_well_formed(const uint8_t *c, size_t clen)
+{
+	return clen == KA_CHUNK_LEN && get16(c + 4) == KA_PARAM_HB_INFO &&
+	       get16(c + 6) == 4 + KA_INFO_LEN;
 }
 
 static void ka_judge(const uint8_t *info, const struct ka_key *key, const struct ka_binding *b,
@@ -159,8 +166,12 @@ unsigned ka_absorb_acks(uint8_t *buf, size_t *len, const struct ka_key *key,
 			off += step;
 			continue;
 		}
-		if (removed < max)
+		/* One that claims to be ours but is malformed is forged: it must not reach
+		 * the host either (a kernel aborts on a malformed HEARTBEAT-ACK). */
+		if (removed < max && ka_well_formed(c, clen))
 			ka_judge(c + 8, key, b, now_ms, max_age_ms, &acks[removed]);
+		else if (removed < max)
+			acks[removed] = (struct ka_ack){ .result = KA_ACK_FORGED };
 		removed++;
 		memmove(c, c + step, n - off - step);
 		n -= step;

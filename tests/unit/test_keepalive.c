@@ -197,14 +197,25 @@ START_TEST(test_hosts_answers_left_alone)
 	ck_assert_uint_eq(ka_absorb_acks(b, &n, &key, &kb, 20, 60000, &ack, 1, &left), 0);
 	ck_assert_uint_eq(n, before);
 	ck_assert_uint_eq(left, 1);
-	/* our magic, another length */
+	/* our magic, another length: ours, and forged (it must not reach the host) */
 	memcpy(longer, "sctpgwKA", 8);
 	{
 		struct pktgen_chunk c[1] = { pktgen_heartbeat_ack(longer, sizeof(longer)) };
 		before = n = pktgen_sctp(b, sizeof(b), 7, 5000, 1, c, 1);
 	}
-	ck_assert_uint_eq(ka_absorb_acks(b, &n, &key, &kb, 20, 60000, &ack, 1, &left), 0);
-	ck_assert_uint_eq(n, before);
+	ck_assert_uint_eq(ka_absorb_acks(b, &n, &key, &kb, 20, 60000, &ack, 1, &left), 1);
+	ck_assert_int_eq(ack.result, KA_ACK_FORGED);
+	ck_assert_uint_eq(n, SCTP_COMMON_HDR_LEN);
+	/* our magic right after the parameter header of another type: forged too */
+	{
+		struct pktgen_chunk c[1] = { pktgen_raw(SCTP_CT_HEARTBEAT_ACK, 0,
+							"\0\x02\0\x24sctpgwKA................"
+							"........",
+							36) };
+		n = pktgen_sctp(b, sizeof(b), 7, 5000, 1, c, 1);
+	}
+	ck_assert_uint_eq(ka_absorb_acks(b, &n, &key, &kb, 20, 60000, &ack, 1, &left), 1);
+	ck_assert_int_eq(ack.result, KA_ACK_FORGED);
 	/* a HEARTBEAT (not an answer) with our information: the peer's to the host */
 	{
 		uint8_t hb[128];
