@@ -28,6 +28,10 @@
 #define CONF_DEFAULT_TIMEOUT_SHUTDOWN 3
 #define CONF_DEFAULT_MAX_ASSOC 65536
 #define CONF_DEFAULT_MARK 0x5c7b0000u
+/* The mark the daemon's table puts on IPv6 SCTP fragments before reassembly: a packet
+ * reassembled from them reaches the daemon with it, so the daemon knows its source
+ * fragmented it (IPv6 has no DF bit to say so). */
+#define CONF_FRAG_MARK(mark) ((mark) ^ 1u)
 #define CONF_DEFAULT_INIT_RATE 1000
 #define CONF_DEFAULT_INIT_RATE_SOURCE 50
 /* keepalive: RFC 8085 3.5's shortest keepalive interval; it keeps open the UDP mapping

@@ -23,8 +23,10 @@ void ingest_close(struct ingest_sock *s);
 
 /* Read one packet from fd (of s) into buf, IP header first: IPv6 raw sockets hand over
  * only the payload, so the IPv6 header is rebuilt in front of it from the addresses
- * and traffic class the kernel reports. 1 with *len set, 0 when nothing is waiting (or
- * the packet was the daemon's own and skipped), -errno on error. */
-int ingest_recv(const struct ingest_sock *s, int fd, uint8_t *buf, size_t cap, size_t *len);
+ * and traffic class the kernel reports. 1 with *len and *mark (the packet's firewall
+ * mark, 0 without SO_RCVMARK) set, 0 when nothing is waiting (or the packet was the
+ * daemon's own and skipped), -errno on error. */
+int ingest_recv(const struct ingest_sock *s, int fd, uint8_t *buf, size_t cap, size_t *len,
+		uint32_t *mark);
 
 #endif

@@ -55,6 +55,7 @@ struct worker_pending {
 	struct gw_addr inner;
 	const uint8_t *ip; /* the native packet, in the queue's buffer until the flush */
 	size_t iplen;
+	bool fragmented; /* an IPv6 packet reassembled from its source's fragments */
 };
 
 /* An ICMP error that reached this worker's socket for another worker's association

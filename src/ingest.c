@@ -91,7 +91,8 @@ void ingest_close(struct ingest_sock *s)
 	s->fd4 = s->fd6 = -1;
 }
 
-int ingest_recv(const struct ingest_sock *s, int fd, uint8_t *buf, size_t cap, size_t *len)
+int ingest_recv(const struct ingest_sock *s, int fd, uint8_t *buf, size_t cap, size_t *len,
+		uint32_t *markp)
 {
 	bool v6 = fd == s->fd6;
 	size_t off = v6 ? IPV6_HDR_LEN : 0;
@@ -138,6 +139,7 @@ int ingest_recv(const struct ingest_sock *s, int fd, uint8_t *buf, size_t cap, s
 	}
 	if (s->mark && mark == s->mark)
 		return 0;
+	*markp = mark;
 	if (!v6) {
 		*len = (size_t)n;
 		return 1;

@@ -36,6 +36,8 @@
 #define NFT_CHAIN_ROUTER "prerouting_sctp" /* router mode: internal hosts' SCTP */
 #define NFT_CHAIN_OUTPUT "output_sctp"     /* host mode: this host's own SCTP */
 #define NFT_CHAIN_INPUT "input_sctp"       /* relay mode, queue ingest: SCTP to relay ports */
+#define NFT_CHAIN_FRAG "frag_mark"         /* IPv6 SCTP fragments, before reassembly */
+#define NFT_CHAIN_ICMP "output_icmp"       /* this host's ICMP errors about injected SCTP */
 #define NFT_CHAIN_DISPATCH "dispatch"      /* several workers: which queue takes a packet */
 #define NFT_CHAIN_RELAY_DISPATCH "relay_dispatch_" /* ... for relay rules, by Q's bits */
 #define NFT_TABLE_COMMENT "managed by sctp-udp-gw, do not touch"
@@ -46,13 +48,19 @@
  * NF_ACCEPT still go through every later chain, so the admin's filter keeps the last word.
  */
 #define NFT_CHAIN_PRIO -150
+/* Before defragmentation (-400): the chain that marks IPv6 fragments sees them whole. */
+#define NFT_CHAIN_PRIO_FRAG -450
 #define NFT_IPPROTO_SCTP 132
+#define NFT_IPPROTO_ICMP 1
+#define NFT_IPPROTO_ICMPV6 58
+#define NFT_IPPROTO_FRAGMENT 44
 
-/* Begin, end, table create / delete / create, three chains, one rule per internal prefix,
- * one for host mode, one per relay port; with workers the dispatch chains and their
- * rules (workers^2 + workers^2). */
-#define NFT_MAX_MSGS                                                                         \
-	(CONF_MAX_INTERNAL + CONF_MAX_RELAY + 12 + 2 * CONF_MAX_WORKERS * CONF_MAX_WORKERS + \
+/* Begin, end, table create / delete / create, five chains, one rule per internal prefix,
+ * one for host mode, one per relay port, the fragment rule, the ICMP chain's (one per
+ * internal prefix and eight); with workers the dispatch chains and their rules (workers^2
+ * + workers^2). */
+#define NFT_MAX_MSGS                                                                             \
+	(2 * CONF_MAX_INTERNAL + CONF_MAX_RELAY + 24 + 2 * CONF_MAX_WORKERS * CONF_MAX_WORKERS + \
 	 3 * CONF_MAX_WORKERS + 2)
 #define NFT_BATCH_LIMIT (256 * 1024)
 #define NFT_WHAT_LEN 80
@@ -176,9 +184,10 @@ static int nft_batch_table(struct nft_batch *nb, uint16_t type, uint16_t flags, 
 	return 0;
 }
 
-/* A base chain on hook, or with NFT_REGULAR a regular chain (a jump target). */
+/* A base chain on hook at priority prio, or with NFT_REGULAR a regular chain (a jump
+ * target). */
 #define NFT_REGULAR (-1) /* not a hook: NF_INET_PRE_ROUTING is 0 */
-static int nft_batch_chain(struct nft_batch *nb, const char *name, int hook)
+static int nft_batch_chain_prio(struct nft_batch *nb, const char *name, int hook, int prio)
 {
 	struct nftnl_chain *c;
 	struct nlmsghdr *nlh;
@@ -194,7 +203,7 @@ static int nft_batch_chain(struct nft_batch *nb, const char *name, int hook)
 	if (hook != NFT_REGULAR) {
 		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, (uint32_t)hook);
-		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, NFT_CHAIN_PRIO);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	}
 	snprintf(what, sizeof(what), "chain %s %s %s", NFT_FAMILY_NAME, NFT_TABLE_NAME, name);
@@ -204,6 +213,11 @@ static int nft_batch_chain(struct nft_batch *nb, const char *name, int hook)
 	nft_batch_next(nb);
 	nftnl_chain_free(c);
 	return 0;
+}
+
+static int nft_batch_chain(struct nft_batch *nb, const char *name, int hook)
+{
+	return nft_batch_chain_prio(nb, name, hook, NFT_CHAIN_PRIO);
 }
 
 /* Each helper adds one expression; a failed allocation is caught once, by nft_rule_ok. */
@@ -306,6 +320,96 @@ static bool nft_expr_fib_unicast(struct nftnl_rule *r)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
 	}
 	return nft_rule_add(r, e) && nft_expr_cmp(r, NFT_CMP_EQ, &unicast, sizeof(unicast));
+}
+
+/* [meta nfproto] [payload saddr / daddr + bitwise when the prefix is not byte aligned +
+ * cmp]: the packet's source (or destination) lies in pfx. As nft does, a byte-aligned
+ * prefix loads just its bytes, any other the whole address and a mask, so `nft list`
+ * shows "ip saddr P/len". */
+static bool nft_expr_prefix(struct nftnl_rule *r, const struct conf_prefix *pfx, bool dst)
+{
+	bool v4 = pfx->addr.family == AF_INET;
+	uint8_t nfproto = v4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
+	unsigned maxlen = v4 ? 32 : 128;
+	unsigned plen = pfx->len > maxlen ? maxlen : pfx->len;
+	uint8_t mask[16] = { 0 }, net[16] = { 0 };
+	uint32_t len = plen % 8 ? maxlen / 8 : plen / 8;
+	uint32_t off = (v4 ? 12 : 8) + (dst ? maxlen / 8 : 0);
+	bool ok;
+
+	ok = nft_expr_meta(r, NFT_META_NFPROTO) &&
+	     nft_expr_cmp(r, NFT_CMP_EQ, &nfproto, sizeof(nfproto));
+	if (!ok || !plen)
+		return ok;
+	memset(mask, 0xff, plen / 8);
+	if (plen % 8)
+		mask[plen / 8] = (uint8_t)(0xff << (8 - plen % 8));
+	for (unsigned j = 0; j < len; j++)
+		net[j] = pfx->addr.bytes[j] & mask[j];
+	ok = nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, off, len);
+	if (ok && plen % 8)
+		ok = nft_expr_bitwise(r, mask, len);
+	return ok && nft_expr_cmp(r, NFT_CMP_EQ, net, len);
+}
+
+/* [payload th OFFSET, 1 byte] [cmp == value] */
+static bool nft_expr_th_byte(struct nftnl_rule *r, uint32_t offset, uint8_t value)
+{
+	return nft_expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, offset, 1) &&
+	       nft_expr_cmp(r, NFT_CMP_EQ, &value, sizeof(value));
+}
+
+/* [immediate verdict] */
+static bool nft_expr_verdict(struct nftnl_rule *r, uint32_t verdict)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, verdict);
+	}
+	return nft_rule_add(r, e);
+}
+
+static bool nft_expr_counter(struct nftnl_rule *r)
+{
+	return nft_rule_add(r, nftnl_expr_alloc("counter"));
+}
+
+/* [exthdr ipv6 fragment present] [cmp == 1]: "exthdr frag exists" */
+static bool nft_expr_frag_exists(struct nftnl_rule *r)
+{
+	uint8_t one = 1;
+	struct nftnl_expr *e = nftnl_expr_alloc("exthdr");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_EXTHDR_DREG, NFT_REG_1);
+		nftnl_expr_set_u8(e, NFTNL_EXPR_EXTHDR_TYPE, NFT_IPPROTO_FRAGMENT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_EXTHDR_OFFSET, 0);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_EXTHDR_LEN, 1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_EXTHDR_FLAGS, NFT_EXTHDR_F_PRESENT);
+	}
+	return nft_rule_add(r, e) && nft_expr_cmp(r, NFT_CMP_EQ, &one, sizeof(one));
+}
+
+/* [immediate value] [meta set mark] */
+static bool nft_expr_set_mark(struct nftnl_rule *r, uint32_t mark)
+{
+	struct nftnl_expr *imm = nftnl_expr_alloc("immediate");
+	struct nftnl_expr *set;
+
+	if (imm) {
+		nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+		nftnl_expr_set(imm, NFTNL_EXPR_IMM_DATA, &mark, sizeof(mark));
+	}
+	if (!nft_rule_add(r, imm))
+		return false;
+	set = nftnl_expr_alloc("meta");
+	if (set) {
+		nftnl_expr_set_u32(set, NFTNL_EXPR_META_KEY, NFT_META_MARK);
+		nftnl_expr_set_u32(set, NFTNL_EXPR_META_SREG, NFT_REG_1);
+	}
+	return nft_rule_add(r, set);
 }
 
 /*
@@ -484,11 +588,8 @@ static int nft_batch_rule(struct nft_batch *nb, const struct gw_conf *conf,
 			  const struct conf_prefix *pfx, enum nft_queue_kind kind)
 {
 	bool v4 = pfx->addr.family == AF_INET;
-	uint8_t nfproto = v4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
 	uint8_t l4proto = NFT_IPPROTO_SCTP;
-	unsigned maxlen = v4 ? 32 : 128;
-	unsigned plen = pfx->len > maxlen ? maxlen : pfx->len;
-	uint8_t mask[16] = { 0 }, net[16] = { 0 };
+	unsigned plen = pfx->len > (v4 ? 32u : 128u) ? (v4 ? 32u : 128u) : pfx->len;
 	char what[NFT_WHAT_LEN], a[GW_ADDRSTRLEN];
 	struct nftnl_rule *r;
 	bool ok;
@@ -499,25 +600,7 @@ static int nft_batch_rule(struct nft_batch *nb, const struct gw_conf *conf,
 	if (!r)
 		return -ENOMEM;
 
-	ok = nft_expr_meta(r, NFT_META_NFPROTO) &&
-	     nft_expr_cmp(r, NFT_CMP_EQ, &nfproto, sizeof(nfproto));
-	if (ok && plen > 0) {
-		/* as nft does: a byte-aligned prefix loads just its bytes, any other the
-		 * whole address and a mask, so `nft list` shows "ip saddr P/len" */
-		uint32_t len = plen % 8 ? maxlen / 8 : plen / 8;
-		unsigned j;
-
-		memset(mask, 0xff, plen / 8);
-		if (plen % 8)
-			mask[plen / 8] = (uint8_t)(0xff << (8 - plen % 8));
-		for (j = 0; j < len; j++)
-			net[j] = pfx->addr.bytes[j] & mask[j];
-		ok = nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8, len);
-		if (ok && plen % 8)
-			ok = nft_expr_bitwise(r, mask, len);
-		ok = ok && nft_expr_cmp(r, NFT_CMP_EQ, net, len);
-	}
-	ok = ok && nft_expr_meta(r, NFT_META_L4PROTO) &&
+	ok = nft_expr_prefix(r, pfx, false) && nft_expr_meta(r, NFT_META_L4PROTO) &&
 	     nft_expr_cmp(r, NFT_CMP_EQ, &l4proto, sizeof(l4proto)) &&
 	     nft_expr_meta(r, NFT_META_MARK) &&
 	     nft_expr_cmp(r, NFT_CMP_NEQ, &conf->mark, sizeof(conf->mark)) &&
@@ -603,6 +686,102 @@ static int nft_batch_relay_rule(struct nft_batch *nb, const struct gw_conf *conf
 	nft_batch_add_rule(nb, r, what);
 	nb->nqueue++;
 	return 0;
+}
+
+/*
+ * Hook prerouting before defragmentation: [meta nfproto ipv6] [meta l4proto sctp] [exthdr
+ * frag exists] [meta mark set CONF_FRAG_MARK]. A packet reassembled from fragments keeps
+ * the mark of its first one, so the daemon can tell an IPv6 packet its source fragmented
+ * (which it may carry in a fragmented datagram) from a whole one too big for the tunnel
+ * (which gets packet-too-big). Its length says nothing: a host fragments to the MTU it
+ * learned, below its link's, and nothing else in the queue's metadata says it either.
+ */
+static int nft_batch_frag_rule(struct nft_batch *nb, const struct gw_conf *conf)
+{
+	uint8_t nfproto = NFPROTO_IPV6, l4proto = NFT_IPPROTO_SCTP;
+	struct nftnl_rule *r = nft_rule_new(NFT_CHAIN_FRAG);
+	bool ok;
+
+	if (!r)
+		return -ENOMEM;
+	ok = nft_expr_meta(r, NFT_META_NFPROTO) &&
+	     nft_expr_cmp(r, NFT_CMP_EQ, &nfproto, sizeof(nfproto)) &&
+	     nft_expr_meta(r, NFT_META_L4PROTO) &&
+	     nft_expr_cmp(r, NFT_CMP_EQ, &l4proto, sizeof(l4proto)) && nft_expr_frag_exists(r) &&
+	     nft_expr_set_mark(r, CONF_FRAG_MARK(conf->mark));
+	if (!ok) {
+		nftnl_rule_free(r);
+		return -ENOMEM;
+	}
+	nft_batch_add_rule(nb, r, "fragment mark rule");
+	return 0;
+}
+
+/* One rule of the ICMP chain: built by the caller from r, added here. */
+static int nft_batch_icmp_add(struct nft_batch *nb, struct nftnl_rule *r, bool ok, const char *what)
+{
+	if (!ok) {
+		nftnl_rule_free(r);
+		return -ENOMEM;
+	}
+	nft_batch_add_rule(nb, r, what);
+	return 0;
+}
+
+/*
+ * Hook output: the ICMP errors this host's own kernel sends about a packet the daemon
+ * injected (source a peer, destination an internal host, say one whose neighbour entry
+ * failed) go to the peer and quote the internal address: drop them. [meta oiftype ==
+ * loopback] accept; [daddr in an internal network] accept (the daemon's own errors to
+ * internal hosts); then for each ICMP error type, [meta nfproto] [meta l4proto icmp /
+ * icmpv6] [th 0 == type] [th quoted protocol == sctp] [counter] drop: the quoted
+ * protocol is at @th,136,8 (8 bytes of ICMP header, IPv4 protocol at 9) or @th,112,8
+ * (IPv6 next header at 6). Native SCTP of this host (host mode) is never a peer's.
+ */
+static int nft_batch_icmp_chain(struct nft_batch *nb, const struct gw_conf *conf)
+{
+	static const uint8_t types4[] = { 3, 11, 12 };  /* unreachable, time, parameter */
+	static const uint8_t types6[] = { 1, 2, 3, 4 }; /* unreachable, too big, time, param */
+	uint16_t loopback = ARPHRD_LOOPBACK;
+	struct nftnl_rule *r;
+	unsigned i;
+	int rc;
+
+	rc = nft_batch_chain(nb, NFT_CHAIN_ICMP, NF_INET_LOCAL_OUT);
+	r = rc ? NULL : nft_rule_new(NFT_CHAIN_ICMP);
+	if (!rc)
+		rc = nft_batch_icmp_add(
+			nb, r,
+			r && nft_expr_meta(r, NFT_META_OIFTYPE) &&
+				nft_expr_cmp(r, NFT_CMP_EQ, &loopback, sizeof(loopback)) &&
+				nft_expr_verdict(r, NF_ACCEPT),
+			"ICMP rule for loopback");
+	for (i = 0; !rc && i < conf->ninternal && i < CONF_MAX_INTERNAL; i++) {
+		r = nft_rule_new(NFT_CHAIN_ICMP);
+		rc = nft_batch_icmp_add(nb, r,
+					r && nft_expr_prefix(r, &conf->internal[i], true) &&
+						nft_expr_verdict(r, NF_ACCEPT),
+					"ICMP rule for an internal network");
+	}
+	for (i = 0; !rc && i < sizeof(types4) + sizeof(types6); i++) {
+		bool v4 = i < sizeof(types4);
+		uint8_t nfproto = v4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
+		uint8_t l4proto = v4 ? NFT_IPPROTO_ICMP : NFT_IPPROTO_ICMPV6;
+		uint8_t type = v4 ? types4[i] : types6[i - sizeof(types4)];
+
+		r = nft_rule_new(NFT_CHAIN_ICMP);
+		rc = nft_batch_icmp_add(
+			nb, r,
+			r && nft_expr_meta(r, NFT_META_NFPROTO) &&
+				nft_expr_cmp(r, NFT_CMP_EQ, &nfproto, sizeof(nfproto)) &&
+				nft_expr_meta(r, NFT_META_L4PROTO) &&
+				nft_expr_cmp(r, NFT_CMP_EQ, &l4proto, sizeof(l4proto)) &&
+				nft_expr_th_byte(r, 0, type) &&
+				nft_expr_th_byte(r, v4 ? 17 : 14, NFT_IPPROTO_SCTP) &&
+				nft_expr_counter(r) && nft_expr_verdict(r, NF_DROP),
+			"ICMP error rule");
+	}
+	return rc;
 }
 
 static void nft_read_acks(struct nft_batch *nb, struct mnl_socket *nl, char *rbuf, size_t rlen)
@@ -734,10 +913,18 @@ static int nft_batch_fill(struct nft_batch *nb, const struct gw_conf *conf, bool
 			done[k] = true;
 		}
 	}
+	if (!rc && (conf->ninternal || conf->nrelay)) {
+		rc = nft_batch_chain_prio(nb, NFT_CHAIN_FRAG, NF_INET_PRE_ROUTING,
+					  NFT_CHAIN_PRIO_FRAG);
+		if (!rc)
+			rc = nft_batch_frag_rule(nb, conf);
+	}
 	if (!rc && conf->ninternal)
 		rc = nft_batch_chain(nb, NFT_CHAIN_ROUTER, NF_INET_PRE_ROUTING);
 	for (i = 0; !rc && i < conf->ninternal && i < CONF_MAX_INTERNAL; i++)
 		rc = nft_batch_rule(nb, conf, &conf->internal[i], kind);
+	if (!rc && conf->ninternal)
+		rc = nft_batch_icmp_chain(nb, conf);
 	if (!rc && conf->host_mode) {
 		rc = nft_batch_chain(nb, NFT_CHAIN_OUTPUT, NF_INET_LOCAL_OUT);
 		if (!rc)

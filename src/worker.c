@@ -189,22 +189,25 @@ static uint32_t worker_udp_errors(struct gw_worker *w, int fd, const struct gw_a
 	return mtu;
 }
 
-/* An IPv4 packet without DF: its sender allows routers to fragment it. IPv6 has no such
- * bit (only the source fragments), so an IPv6 packet never qualifies. */
-static bool worker_inner_may_fragment(const uint8_t *ip, size_t len)
+/* A packet its sender allows to travel in fragments: IPv4 without DF, or IPv6 its source
+ * fragmented (reassembled here; IPv6 has no DF bit, and a whole IPv6 packet may only be
+ * fragmented by its source, so it gets the tunnel MTU instead). */
+static bool worker_inner_may_fragment(const struct worker_pending *p)
 {
-	return len >= 20 && ip[0] >> 4 == 4 && !(ip[6] & 0x40);
+	if (p->iplen >= 20 && p->ip[0] >> 4 == 4)
+		return !(p->ip[6] & 0x40);
+	return p->fragmented;
 }
 
 /* A native packet whose datagram exceeded the path MTU. If the packet itself allowed
  * fragmentation, its datagram goes out fragmented, as IP-in-IP and GRE tunnels do
- * (RFC 4459 3): a host that retransmits without DF (usrsctp does, after a timeout)
- * gets through. With DF the gateway never fragments: the internal host is told the MTU
- * its packets must fit, as tunnels do. Returns 1 when the packet is dropped, else the
- * fragmenting send's 0 or -errno. */
-static int worker_too_big(struct gw_worker *w, const uint8_t *ip, size_t len,
-			  const struct udp_out *o, struct assoc *assoc, const struct gw_addr *inner,
-			  uint64_t now)
+ * (RFC 4459 3): a host that retransmits without DF (usrsctp does, after a timeout) or
+ * resends an IPv6 packet in fragments (Linux does, for chunks built before it learned
+ * the MTU) gets through. Otherwise the gateway never fragments: the internal host is
+ * told the MTU its packets must fit, as tunnels do. Returns 1 when the packet is
+ * dropped, else the fragmenting send's 0 or -errno. */
+static int worker_too_big(struct gw_worker *w, const struct worker_pending *p,
+			  const struct udp_out *o, uint64_t now)
 {
 	int fd = o->dst.family == AF_INET ? w->udp.fd4 : w->udp.fd6;
 	uint8_t msg[ICMP_MAX_MSG];
@@ -212,15 +215,17 @@ static int worker_too_big(struct gw_worker *w, const uint8_t *ip, size_t len,
 	uint32_t mtu;
 	int n;
 
-	if (worker_inner_may_fragment(ip, len)) {
+	if (worker_inner_may_fragment(p)) {
 		/* The refused send left an EMSGSIZE entry in the error queue: read it now
 		 * rather than wake up for it, and learn the MTU for the log. */
 		mtu = worker_udp_errors(w, fd, &o->dst, now);
 		n = udp_send_frag(&w->udp, &o->dst, o->port, o->tos, o->data, o->len);
 		if (!n && ratelimit_ok(&w->rl_log.pmtu, now, NULL))
-			log_debug("association %u: %zu-byte packet without DF over the path MTU "
-				  "%u to %s; sent fragmented",
-				  assoc->id, len, mtu, addr_format(&o->dst, a, sizeof(a)));
+			log_debug("association %u: %zu-byte packet %s over the path MTU %u to %s; "
+				  "sent fragmented",
+				  p->assoc->id, p->iplen,
+				  p->fragmented ? "fragmented by its source" : "without DF", mtu,
+				  addr_format(&o->dst, a, sizeof(a)));
 		return n;
 	}
 	w->stats.drops[DROP_OUT_TOO_BIG]++;
@@ -230,7 +235,8 @@ static int worker_too_big(struct gw_worker *w, const uint8_t *ip, size_t len,
 		n = udp_path_mtu(&o->dst, w->x.conf->mark);
 		mtu = n > 0 ? (uint32_t)n : 0;
 	}
-	n = mtu ? icmp_too_big_reply(assoc, ip, len, mtu, msg, sizeof(msg)) : ICMP_ERR_MTU;
+	n = mtu ? icmp_too_big_reply(p->assoc, p->ip, p->iplen, mtu, msg, sizeof(msg))
+		: ICMP_ERR_MTU;
 	if (n < 0) {
 		if (ratelimit_ok(&w->rl_log.pmtu, now, NULL))
 			log_warnx("worker_too_big: no ICMP for a packet too big (path MTU %u): %d",
@@ -240,20 +246,19 @@ static int worker_too_big(struct gw_worker *w, const uint8_t *ip, size_t len,
 	if (ratelimit_ok(&w->rl_log.pmtu, now, NULL))
 		log_debug("association %u: %zu-byte packet over the path MTU %u to %s; told the "
 			  "host",
-			  assoc->id, len, mtu, addr_format(&o->dst, a, sizeof(a)));
-	worker_icmp_to_host(w, inner, msg, (size_t)n, now);
+			  p->assoc->id, p->iplen, mtu, addr_format(&o->dst, a, sizeof(a)));
+	worker_icmp_to_host(w, &p->inner, msg, (size_t)n, now);
 	return 1;
 }
 
 /* A datagram's fate, once its send was tried. */
-static void worker_sent(struct gw_worker *w, const uint8_t *ip, size_t iplen,
-			const struct udp_out *o, struct assoc *assoc, const struct gw_addr *inner,
-			uint64_t now)
+static void worker_sent(struct gw_worker *w, const struct worker_pending *p,
+			const struct udp_out *o, uint64_t now)
 {
 	int err = o->err;
 
 	if (err == -EMSGSIZE) {
-		err = worker_too_big(w, ip, iplen, o, assoc, inner, now);
+		err = worker_too_big(w, p, o, now);
 		if (err > 0)
 			return; /* the host sends it again, smaller */
 	}
@@ -278,14 +283,13 @@ static void worker_flush_out(struct gw_worker *w, uint64_t now)
 		return;
 	udp_send_batch(&w->udp, w->outq, w->nout);
 	for (unsigned i = 0; i < w->nout; i++)
-		worker_sent(w, w->pend[i].ip, w->pend[i].iplen, &w->outq[i], w->pend[i].assoc,
-			    &w->pend[i].inner, now);
+		worker_sent(w, &w->pend[i], &w->outq[i], now);
 	w->nout = 0;
 }
 
 /* Carry out xlate's answer for a queued native packet (ip, len): a datagram that waits
  * for the batch's sendmmsg. */
-static void worker_encap(struct gw_worker *w, const uint8_t *ip, size_t len,
+static void worker_encap(struct gw_worker *w, const uint8_t *ip, size_t len, bool fragmented,
 			 const struct xlate_result *r, uint64_t now)
 {
 	if (r->verdict == XV_DROP) {
@@ -301,10 +305,19 @@ static void worker_encap(struct gw_worker *w, const uint8_t *ip, size_t len,
 					     .tos = r->tos,
 					     .data = r->sctp,
 					     .len = r->sctp_len };
-	w->pend[w->nout] = (struct worker_pending){
-		.assoc = r->assoc, .inner = r->inner, .ip = ip, .iplen = len
-	};
+	w->pend[w->nout] = (struct worker_pending){ .assoc = r->assoc,
+						    .inner = r->inner,
+						    .ip = ip,
+						    .iplen = len,
+						    .fragmented = fragmented };
 	w->nout++;
+}
+
+/* An IPv6 packet that carries the mark the table's frag_mark chain put on its fragments. */
+static bool worker_reassembled(const struct gw_worker *w, const uint8_t *ip, size_t len,
+			       uint32_t mark)
+{
+	return len && ip[0] >> 4 == 6 && mark == CONF_FRAG_MARK(w->x.conf->mark);
 }
 
 /* One queued native packet: exactly one verdict is returned for it. The input hook
@@ -322,7 +335,8 @@ static unsigned worker_on_queued(struct nfqueue_packet *qp, void *arg)
 		xlate_outbound(&w->x, qp->data, qp->len, now, &r);
 	if (r.verdict == XV_ACCEPT)
 		return NF_ACCEPT;
-	worker_encap(w, qp->data, qp->len, &r, now);
+	worker_encap(w, qp->data, qp->len, worker_reassembled(w, qp->data, qp->len, qp->mark), &r,
+		     now);
 	return NF_DROP; /* sent as a datagram, or dropped */
 }
 
@@ -343,8 +357,9 @@ static void worker_on_ingest(struct gw_worker *w, int fd)
 
 	for (int i = 0; i < WORKER_RX_BATCH * 8; i++) {
 		struct xlate_result r;
+		uint32_t mark = 0;
 		size_t len;
-		int rc = ingest_recv(&w->ing, fd, w->ingbuf, WORKER_INGEST_CAP, &len);
+		int rc = ingest_recv(&w->ing, fd, w->ingbuf, WORKER_INGEST_CAP, &len, &mark);
 
 		if (rc == 0)
 			break;
@@ -365,8 +380,16 @@ static void worker_on_ingest(struct gw_worker *w, int fd)
 					       .data = r.sctp,
 					       .len = r.sctp_len };
 
+			struct worker_pending p = {
+				.assoc = r.assoc,
+				.inner = r.inner,
+				.ip = w->ingbuf,
+				.iplen = len,
+				.fragmented = worker_reassembled(w, w->ingbuf, len, mark),
+			};
+
 			one.err = udp_send(&w->udp, &r.peer, r.udp_port, r.tos, r.sctp, r.sctp_len);
-			worker_sent(w, w->ingbuf, len, &one, r.assoc, &r.inner, now);
+			worker_sent(w, &p, &one, now);
 		} else if (r.verdict == XV_DROP) {
 			log_drop(w, &r, "relay");
 		}
