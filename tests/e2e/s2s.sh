@@ -1,7 +1,9 @@
 # shellcheck shell=bash
 # s2s.sh - the site-to-site topology: two gateways, each in front of a native host and
 # behind its own legacy NAT. Source after lib.sh; call s2s_init after e2e_init, then
-# s2s_topo_up.
+# s2s_topo_up. With TOPO_IPV6=1 (set before e2e_init) dual stack: fd00:20::/64 and
+# fd00:30::/64 inside, fd00:64:1::/64 and fd00:64:2::/64 between each gateway and its
+# NAT, 2001:db8:51::/64 between the NATs (NAT66 as for IPv4).
 #
 #  HA 10.20.1.2 - 10.20.1.1 GWA 100.64.1.2 - 100.64.1.1 NATA 198.51.100.1
 #                                                              |  "internet"
@@ -21,6 +23,16 @@ HB_ADDR=10.30.1.2
 # UDP source ports each NAT maps its gateway's datagrams to.
 NATA_PORTS=40000-40999
 NATB_PORTS=42000-42999
+HA_ADDR6=fd00:20::2
+GWA_INT_ADDR6=fd00:20::1
+GWA_EXT_ADDR6=fd00:64:1::2
+NATA_IN_ADDR6=fd00:64:1::1
+NATA_PUB_ADDR6=2001:db8:51::1
+NATB_PUB_ADDR6=2001:db8:51::2
+NATB_IN_ADDR6=fd00:64:2::1
+GWB_EXT_ADDR6=fd00:64:2::2
+GWB_INT_ADDR6=fd00:30::1
+HB_ADDR6=fd00:30::2
 
 # s2s_init: the namespace names (they need e2e_init's prefix) and the per-site state.
 s2s_init()
@@ -85,9 +97,38 @@ site_gw_stop()
 	E2E_PIDS=("${keep[@]}")
 }
 
-s2s_topo_up()
+# s2s_ipv6: the IPv6 addresses and routes of the dual-stack variant.
+s2s_ipv6()
 {
 	local ns
+	addr6 "$NS_HA" "$HA_ADDR6/64" eth0
+	nsx "$NS_HA" ip -6 route add default via "$GWA_INT_ADDR6"
+	addr6 "$NS_GWA" "$GWA_INT_ADDR6/64" int0
+	addr6 "$NS_GWA" "$GWA_EXT_ADDR6/64" ext0
+	nsx "$NS_GWA" ip -6 route add default via "$NATA_IN_ADDR6"
+	addr6 "$NS_NATA" "$NATA_IN_ADDR6/64" in0
+	addr6 "$NS_NATA" "$NATA_PUB_ADDR6/64" out0
+	nsx "$NS_NATA" ip -6 route add fd00:20::/64 via "$GWA_EXT_ADDR6"
+	addr6 "$NS_HB" "$HB_ADDR6/64" eth0
+	nsx "$NS_HB" ip -6 route add default via "$GWB_INT_ADDR6"
+	addr6 "$NS_GWB" "$GWB_INT_ADDR6/64" int0
+	addr6 "$NS_GWB" "$GWB_EXT_ADDR6/64" ext0
+	nsx "$NS_GWB" ip -6 route add default via "$NATB_IN_ADDR6"
+	addr6 "$NS_NATB" "$NATB_IN_ADDR6/64" in0
+	addr6 "$NS_NATB" "$NATB_PUB_ADDR6/64" out0
+	nsx "$NS_NATB" ip -6 route add fd00:30::/64 via "$GWB_EXT_ADDR6"
+	for ns in "$NS_GWA" "$NS_NATA" "$NS_NATB" "$NS_GWB"; do
+		nsx "$ns" sysctl -qw net.ipv6.conf.all.forwarding=1
+	done
+}
+
+s2s_topo_up()
+{
+	local ns v6a=() v6b=()
+	if [ "$TOPO_IPV6" = 1 ]; then
+		v6a=("$NATA_PUB_ADDR6" "$GWA_EXT_ADDR6")
+		v6b=("$NATB_PUB_ADDR6" "$GWB_EXT_ADDR6")
+	fi
 	for ns in "$NS_HA" "$NS_GWA" "$NS_NATA" "$NS_NATB" "$NS_GWB" "$NS_HB"; do
 		ns_add "$ns"
 	done
@@ -107,7 +148,7 @@ s2s_topo_up()
 	nsx "$NS_NATA" ip addr add "$NATA_PUB_ADDR/24" dev out0
 	nsx "$NS_NATA" ip route add 10.20.1.0/24 via "$GWA_EXT_ADDR"
 	nsx "$NS_NATA" sysctl -qw net.ipv4.ip_forward=1
-	legacy_nat_rules "$NS_NATA" "$NATA_PUB_ADDR" "$GWA_EXT_ADDR" "$NATA_PORTS" ||
+	legacy_nat_rules "$NS_NATA" "$NATA_PUB_ADDR" "$GWA_EXT_ADDR" "$NATA_PORTS" "${v6a[@]}" ||
 		e2e_fail "cannot install NAT A's ruleset"
 
 	nsx "$NS_HB" ip addr add "$HB_ADDR/24" dev eth0
@@ -120,8 +161,9 @@ s2s_topo_up()
 	nsx "$NS_NATB" ip addr add "$NATB_PUB_ADDR/24" dev out0
 	nsx "$NS_NATB" ip route add 10.30.1.0/24 via "$GWB_EXT_ADDR"
 	nsx "$NS_NATB" sysctl -qw net.ipv4.ip_forward=1
-	legacy_nat_rules "$NS_NATB" "$NATB_PUB_ADDR" "$GWB_EXT_ADDR" "$NATB_PORTS" ||
+	legacy_nat_rules "$NS_NATB" "$NATB_PUB_ADDR" "$GWB_EXT_ADDR" "$NATB_PORTS" "${v6b[@]}" ||
 		e2e_fail "cannot install NAT B's ruleset"
+	[ "$TOPO_IPV6" != 1 ] || s2s_ipv6
 
 	if command -v ping >/dev/null 2>&1; then
 		nsx "$NS_HA" ping -c1 -W2 "$NATB_PUB_ADDR" >/dev/null ||
@@ -129,7 +171,7 @@ s2s_topo_up()
 		nsx "$NS_HB" ping -c1 -W2 "$NATA_PUB_ADDR" >/dev/null ||
 			e2e_fail "topology: $HB_ADDR cannot ping $NATA_PUB_ADDR"
 	fi
-	e2e_log "topology up: HA $HA_ADDR - GWA - NATA $NATA_PUB_ADDR ~ NATB $NATB_PUB_ADDR - GWB - HB $HB_ADDR"
+	e2e_log "topology up: HA $HA_ADDR - GWA - NATA $NATA_PUB_ADDR ~ NATB $NATB_PUB_ADDR - GWB - HB $HB_ADDR$([ "$TOPO_IPV6" = 1 ] && echo "; IPv6 HA $HA_ADDR6 - NATA $NATA_PUB_ADDR6 ~ NATB $NATB_PUB_ADDR6 - HB $HB_ADDR6")"
 }
 
 s2s_fail()
