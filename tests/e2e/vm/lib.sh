@@ -19,6 +19,8 @@
 # $E2E_TMP/vm.NAME.console, which the failure report shows.
 
 VM_QEMU=${VM_QEMU:-qemu-system-x86_64}
+# More virtio-net-pci properties for every NIC (e.g. event_idx=off), comma-separated.
+VM_NIC_OPTS=${VM_NIC_OPTS:-}
 declare -A VM_PID=() VM_START=()
 VM_N=0
 
@@ -67,7 +69,7 @@ vm_start()
 			vm_attach "$ns" "$2"
 			ifs+=("VM_IF$nic=\"$3\"")
 			netargs+=(-netdev "tap,id=n$nic,ifname=$VM_TAP,script=no,downscript=no"
-				-device "virtio-net-pci,netdev=n$nic,mac=52:54:00:5c:$(printf %02x "$VM_N"):$(printf %02x "$nic"),romfile=,csum=off,guest_csum=off")
+				-device "virtio-net-pci,netdev=n$nic,mac=52:54:00:5c:$(printf %02x "$VM_N"):$(printf %02x "$nic"),romfile=,csum=off,guest_csum=off${VM_NIC_OPTS:+,$VM_NIC_OPTS}")
 			nic=$((nic + 1))
 			shift 3 ;;
 		--ip) routes+="${routes:+;}$2"; shift 2 ;;
