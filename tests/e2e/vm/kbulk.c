@@ -68,7 +68,8 @@ static int run_recv(int port)
 			if (mh.msg_flags & MSG_EOR)
 				msgs++;
 		}
-		printf("kbulk recv: %lld bytes %lld msgs in %lld ms\n", bytes, msgs, first ? now_ms() - first : 0);
+		printf("kbulk recv: %lld bytes %lld msgs in %lld ms\n", bytes, msgs,
+		       first ? now_ms() - first : 0);
 		fflush(stdout);
 		close(c);
 	}
@@ -111,7 +112,8 @@ static int run_send(const char *addr, int port, int encaps, long count, size_t l
 
 		memset(&ue, 0, sizeof(ue));
 		ue.sue_port = htons((uint16_t)encaps);
-		if (setsockopt(fd, IPPROTO_SCTP, SCTP_REMOTE_UDP_ENCAPS_PORT, &ue, sizeof(ue)) < 0) {
+		if (setsockopt(fd, IPPROTO_SCTP, SCTP_REMOTE_UDP_ENCAPS_PORT, &ue, sizeof(ue)) <
+		    0) {
 			printf("kbulk send: SCTP_REMOTE_UDP_ENCAPS_PORT: %s\n", strerror(errno));
 			return 1;
 		}
@@ -127,7 +129,8 @@ static int run_send(const char *addr, int port, int encaps, long count, size_t l
 			return 1;
 		}
 	}
-	printf("kbulk send: %ld msgs of %zu bytes queued in %lld ms\n", count, len, now_ms() - start);
+	printf("kbulk send: %ld msgs of %zu bytes queued in %lld ms\n", count, len,
+	       now_ms() - start);
 	fflush(stdout);
 	close(fd); /* graceful SHUTDOWN once everything is acknowledged */
 	free(msg);
@@ -147,10 +150,17 @@ int main(int argc, char **argv)
 	optind = 2;
 	while ((c = getopt(argc, argv, "e:n:l:")) != -1) {
 		switch (c) {
-		case 'e': encaps = atoi(optarg); break;
-		case 'n': count = atol(optarg); break;
-		case 'l': len = (size_t)atol(optarg); break;
-		default: goto usage;
+		case 'e':
+			encaps = atoi(optarg);
+			break;
+		case 'n':
+			count = atol(optarg);
+			break;
+		case 'l':
+			len = (size_t)atol(optarg);
+			break;
+		default:
+			goto usage;
 		}
 	}
 	if (optind + 2 != argc || count < 1 || len < 1 || len > 65536)
