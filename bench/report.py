@@ -794,5 +794,17 @@ w("Counting rules (in PEER, and the same in IN for inbound): `table inet bench {
   " INIT and INIT-ACK still reach the responder and the generator).")
 w("")
 
+# The section bench/kernel_bulk.sh writes, kept from the report being replaced, before
+# "Reproducing".
+try:
+    prev = open(out_path).read()
+except FileNotFoundError:
+    prev = ""
+kb, ke = "<!-- kernel_bulk:", "<!-- /kernel_bulk -->"
+if kb in prev and ke in prev:
+    kept = prev[prev.index(kb):prev.index(ke) + len(ke)].split("\n") + [""]
+    at = out.index("## Reproducing")
+    out[at:at] = kept
+
 with open(out_path, "w") as fh:
     fh.write("\n".join(out) + "\n")

@@ -26,6 +26,8 @@
 #   TOPO_PEER_NAT=1   the peer sits behind its own NAT (namespace PNAT): PEER has the
 #                     private 192.168.77.2, PNAT the public 203.0.113.2 (PEER_ADDR),
 #                     masquerades UDP into PNAT_PORT_LO-HI and forwards UDP 9899 to PEER
+#                     (IPv4 only; with TOPO_IPV6 also PEER fd00:77::2 behind PNAT's
+#                     2001:db8:113::2, masqueraded the same way)
 #   TOPO_PEER_ADDR2=1 the peer is multi-homed: a second address 203.0.113.3 behind a
 #                     port forward (UDP PEER_ADDR2_PORT, 9911, to the peer's 9899); see
 #                     peer_addr2_rules for how its answers leave from that address
@@ -69,6 +71,8 @@ PEER_PRIV_ADDR=192.168.77.2
 PNAT_IN_ADDR=192.168.77.1
 PNAT_PORT_LO=50000
 PNAT_PORT_HI=50999
+PEER_PRIV_ADDR6=fd00:77::2
+PNAT_IN_ADDR6=fd00:77::1
 IN_ADDR6=fd00:10::2
 GW_INT_ADDR6=fd00:10::1
 GW_EXT_ADDR6=fd00:64::2
@@ -529,6 +533,13 @@ topo_up()
 		nsx "$NS_NAT" sysctl -qw net.ipv6.conf.all.forwarding=1
 		if [ "$TOPO_PEER_NAT" != 1 ]; then
 			addr6 "$NS_PEER" "$PEER_ADDR6/64" eth0
+		else
+			# NAT66 in PNAT: the same inet masquerade rules as for IPv4.
+			addr6 "$NS_PNAT" "$PEER_ADDR6/64" pub0
+			addr6 "$NS_PNAT" "$PNAT_IN_ADDR6/64" priv0
+			nsx "$NS_PNAT" sysctl -qw net.ipv6.conf.all.forwarding=1
+			addr6 "$NS_PEER" "$PEER_PRIV_ADDR6/64" eth0
+			nsx "$NS_PEER" ip -6 route add default via "$PNAT_IN_ADDR6"
 		fi
 	fi
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # build.sh - the Linux kernel test VM's kernel and initramfs, built from Debian packages
 # and cached: Debian's own kernel (linux-image-amd64's dependency, downloaded, never
-# installed), its SCTP and virtio-net modules, static busybox, the static test program
-# sctpk.c and the init script. Idempotent: a second run with nothing changed only
-# checks. Prints VM_KERNEL=, VM_KERNEL_KIND=, VM_KERNEL_RELEASE=, VM_INITRD= lines.
+# installed), its SCTP and virtio-net modules, static busybox, the static test programs
+# sctpk.c and kbulk.c and the init script. Idempotent: a second run with nothing
+# changed only checks. Prints VM_KERNEL=, VM_KERNEL_KIND=, VM_KERNEL_RELEASE=,
+# VM_INITRD= lines.
 #
 #   tests/e2e/vm/build.sh [--quiet]
 #
@@ -138,7 +139,7 @@ if [ ! -x "$busybox" ] || readelf -l "$busybox" 2>/dev/null | grep -q INTERP; th
 fi
 [ -f /usr/include/linux/sctp.h ] || die "no linux/sctp.h (apt-get install linux-libc-dev)"
 
-key=$( (echo "$kdir"; sha256sum "$busybox" "$here/init" "$here/sctpk.c" "$here/build.sh" \
+key=$( (echo "$kdir"; sha256sum "$busybox" "$here/init" "$here/sctpk.c" "$here/kbulk.c" "$here/build.sh" \
 	/usr/include/linux/sctp.h; echo "${MODULES[*]}") | sha256sum | cut -c1-16)
 initrd="$cache/initramfs-$key.cpio.gz"
 if [ ! -f "$initrd" ]; then
@@ -163,6 +164,9 @@ if [ ! -f "$initrd" ]; then
 	chmod 755 "$tmp/root/init"
 	gcc -static -O2 -Wall -Wextra -Werror -o "$tmp/root/bin/sctpk" "$here/sctpk.c"
 	strip "$tmp/root/bin/sctpk"
+	# Bulk transfers for bench/kernel_bulk.sh.
+	gcc -static -O2 -Wall -Wextra -Werror -o "$tmp/root/bin/kbulk" "$here/kbulk.c"
+	strip "$tmp/root/bin/kbulk"
 	for m in "${MODULES[@]}"; do
 		cp "$kdir/modules/$m.ko" "$tmp/root/lib/modules/"
 	done

@@ -12,12 +12,15 @@
 #   vm_stop NAME                              kill the VM (by its PID)
 #   vm_link NAME NIC on|off                   carrier of the VM's NIC (0 = eth0)
 #   vm_in_link2                               a second IN - GW link for a two-NIC host
+#   vm_go NAME NS ADDR PORT                   release a VM waiting in "nc -l -p PORT"
 #
 # Inside, CMD runs under /bin/sh with busybox and sctpk (vm/sctpk.c) after the NICs are
 # up; the console (kernel messages at loglevel 4 and CMD's output) goes to
 # $E2E_TMP/vm.NAME.console, which the failure report shows.
 
 VM_QEMU=${VM_QEMU:-qemu-system-x86_64}
+# More virtio-net-pci properties for every NIC (e.g. event_idx=off), comma-separated.
+VM_NIC_OPTS=${VM_NIC_OPTS:-}
 declare -A VM_PID=() VM_START=()
 VM_N=0
 
@@ -67,7 +70,7 @@ vm_start()
 			vm_attach "$ns" "$2"
 			ifs+=("VM_IF$nic=\"$3\"")
 			netargs+=(-netdev "tap,id=n$nic,ifname=$VM_TAP,script=no,downscript=no"
-				-device "virtio-net-pci,netdev=n$nic,mac=52:54:00:5c:$(printf %02x "$VM_N"):$(printf %02x "$nic"),romfile=,csum=off,guest_csum=off")
+				-device "virtio-net-pci,netdev=n$nic,mac=52:54:00:5c:$(printf %02x "$VM_N"):$(printf %02x "$nic"),romfile=,csum=off,guest_csum=off${VM_NIC_OPTS:+,$VM_NIC_OPTS}")
 			nic=$((nic + 1))
 			shift 3 ;;
 		--ip) routes+="${routes:+;}$2"; shift 2 ;;
@@ -212,4 +215,16 @@ vm_in_link2()
 		nsx "$NS_NAT" ip -6 route add fd00:12::/64 via "$GW_EXT_ADDR6"
 	fi
 	e2e_log "second internal link: IN eth1 - GW int2 $GW_INT_ADDR_B"
+}
+
+# A VM's command can wait for the test between phases: "nc -l -p PORT" in the VM
+# returns once vm_go NAME NS ADDR PORT connects to it from namespace NS (one that can
+# reach the VM's ADDR) and closes.
+vm_go()
+{
+	local deadline=$((SECONDS + 10))
+	until nsx "$2" timeout 2 bash -c "exec 3<>/dev/tcp/$3/$4" 2>/dev/null; do
+		[ "$SECONDS" -lt "$deadline" ] || e2e_fail "VM $1: nothing listens on $3 TCP $4"
+		sleep 0.2
+	done
 }
