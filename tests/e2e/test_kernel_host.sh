@@ -3,10 +3,10 @@
 # as the native internal host behind the gateway (router mode) and talks to the usrsctp
 # RFC 6951 echo server beyond the legacy NAT, over IPv4 and then IPv6.
 #  0. Without the daemon: no echo (the NAT drops native SCTP; its counter moves).
-#  1. With it: every token comes back over IPv4, then over IPv6. The kernel lists its
-#     addresses in the IPv6 INIT (it has two there: fd00:10::2 and 10.10.1.2), which
-#     the gateway must strip: the outside carries only SCTP in UDP with good checksums
-#     and neither internal address.
+#  1. With it: every token comes back over IPv4, then over IPv6: the outside carries
+#     only SCTP in UDP with good checksums and neither internal address. (A socket
+#     bound to the wildcard lists no addresses in its INIT here; a host that binds
+#     several does, and test_kernel_multihomed has the gateway strip and keep them.)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=vm/lib.sh
