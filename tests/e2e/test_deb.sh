@@ -223,8 +223,12 @@ e2e_until 20 booted || {
 	cat "$E2E_TMP/systemd.out"
 	e2e_fail "systemd not running within 20 s (state '$SD_STATE')"
 }
+# Installed (or its conffile left) on the host: purged here first, in the overlays only,
+# so this install is a fresh one.
 if sdx dpkg-query -W "$PKG" >/dev/null 2>&1; then
-	e2e_fail "$PKG is already installed on this host: the test would not install it fresh"
+	sdpkg -P "$PKG" >"$E2E_TMP/purge0.log" 2>&1 ||
+		{ cat "$E2E_TMP/purge0.log"; e2e_fail "cannot purge the host's $PKG inside the namespace"; }
+	e2e_log "the host has $PKG installed: purged inside the namespace first"
 fi
 
 # ---- install ------------------------------------------------------------------------------
