@@ -16,6 +16,9 @@ PACKAGES=(
 	python3 procps psmisc valgrind
 	# Linux kernel SCTP hosts (tests/e2e/vm/build.sh): qemu, and what builds the initramfs
 	qemu-system-x86 busybox-static linux-libc-dev cpio xz-utils zstd
+	# Debian package (tests/e2e/test_deb.sh): dpkg-buildpackage with debhelper (its
+	# dh-autoreconf), lintian, and git, whose file list the package is built from
+	debhelper lintian git
 )
 
 missing=()
