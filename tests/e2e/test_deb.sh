@@ -16,6 +16,7 @@
 #
 # The build skips `make check` (DEB_BUILD_OPTIONS=nocheck): the suite runs it itself,
 # and debian/rules runs it in every other build. About 20 s on 2 cores (the build 12 s).
+# e2e-lane: own-binaries (the package it builds; skipped in the sanitizer lanes)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
