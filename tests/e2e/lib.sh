@@ -460,6 +460,22 @@ table ip peer_addr2 {
 EOF
 }
 
+# topo_gw_nat GW_NS INT_DEV INT_ADDR EXT_ADDR NAT_NS NAT_IN_ADDR NAT_OUT_ADDR LAN: IPv4 of
+# a gateway (INT_DEV and ext0, /24s, default route via the NAT, forwarding) and of the
+# NAT in front of it (in0 and out0, LAN routed back via the gateway, forwarding).
+topo_gw_nat()
+{
+	nsx "$1" ip addr add "$3/24" dev "$2"
+	nsx "$1" ip addr add "$4/24" dev ext0
+	nsx "$1" ip route add default via "$6"
+	nsx "$1" sysctl -qw net.ipv4.ip_forward=1
+
+	nsx "$5" ip addr add "$6/24" dev in0
+	nsx "$5" ip addr add "$7/24" dev out0
+	nsx "$5" ip route add "$8" via "$4"
+	nsx "$5" sysctl -qw net.ipv4.ip_forward=1
+}
+
 topo_up()
 {
 	need_cmd ip nft ethtool python3
@@ -494,15 +510,8 @@ topo_up()
 		nsx "$NS_IN2" ip addr add "$IN2_ADDR/24" dev eth0
 		nsx "$NS_IN2" ip route add default via "$GW_INT_ADDR"
 	fi
-	nsx "$NS_GW" ip addr add "$GW_INT_ADDR/24" dev "$gw_int"
-	nsx "$NS_GW" ip addr add "$GW_EXT_ADDR/24" dev ext0
-	nsx "$NS_GW" ip route add default via "$NAT_IN_ADDR"
-	nsx "$NS_GW" sysctl -qw net.ipv4.ip_forward=1
-
-	nsx "$NS_NAT" ip addr add "$NAT_IN_ADDR/24" dev in0
-	nsx "$NS_NAT" ip addr add "$NAT_OUT_ADDR/24" dev out0
-	nsx "$NS_NAT" ip route add 10.10.1.0/24 via "$GW_EXT_ADDR"
-	nsx "$NS_NAT" sysctl -qw net.ipv4.ip_forward=1
+	topo_gw_nat "$NS_GW" "$gw_int" "$GW_INT_ADDR" "$GW_EXT_ADDR" \
+		"$NS_NAT" "$NAT_IN_ADDR" "$NAT_OUT_ADDR" 10.10.1.0/24
 	nat_rules || e2e_fail "cannot install the NAT ruleset"
 
 	if [ "$TOPO_PEER_NAT" = 1 ]; then
@@ -668,6 +677,13 @@ gw_stop()
 	GW_PID=""
 	e2e_log "sctp-udp-gw stopped by SIG$sig, exit status $GW_STATUS"
 	return 0
+}
+
+# gw_stop_ok: the daemon stops on SIGTERM with exit status 0; else the test fails.
+gw_stop_ok()
+{
+	gw_stop TERM || e2e_fail "daemon did not stop on SIGTERM"
+	[ "$GW_STATUS" = 0 ] || e2e_fail "daemon exit status $GW_STATUS on SIGTERM"
 }
 
 # ---- SCTP peers ----------------------------------------------------------------------
@@ -953,6 +969,13 @@ cap_outside_ok()
 	done
 }
 
+# cap_expect FILTER MESSAGE: the (stopped) capture CAP_FILE has a packet matching the
+# display filter FILTER; else the test fails with MESSAGE.
+cap_expect()
+{
+	[ "$(cap_count "$CAP_FILE" "$1")" -gt 0 ] || e2e_fail "$2"
+}
+
 # ---- JSON from sctpgwctl -------------------------------------------------------------
 
 # ctl_json NAME ARGS...: `sctpgwctl -j ARGS` into $E2E_TMP/NAME; the test fails (with
@@ -963,6 +986,24 @@ ctl_json()
 	shift
 	ctl -j "$@" >"$f" 2>"$E2E_TMP/ctl.err" ||
 		e2e_fail_dump "sctpgwctl -j $* failed: $(cat "$E2E_TMP/ctl.err")"
+}
+
+# stats_check CREATED [CHECK...]: `show stats` (in stats.json) has associations_created
+# CREATED and passes the further json_check lines given, on `s`, the counters (e.g.
+# STATS_NO_ABORTS); else the counters are shown and the test fails.
+# shellcheck disable=SC2034 # for the tests
+STATS_NO_ABORTS="check(s.get('aborts_sent', 0) == 0, 'aborts_sent %r' % s.get('aborts_sent'))"
+stats_check()
+{
+	local c py="s = d.get('stats', {})
+check(s.get('associations_created', 0) == $1, 'associations_created %r, expected $1' % s.get('associations_created'))"
+	shift
+	for c in "$@"; do
+		py+=$'\n'"$c"
+	done
+	ctl_json stats.json show stats
+	json_check "$E2E_TMP/stats.json" "$py" ||
+		{ cat "$E2E_TMP/stats.json"; e2e_fail_dump "counters do not match the exchange"; }
 }
 
 # assocs_closed: 0 when no association the daemon lists is still open (each is in

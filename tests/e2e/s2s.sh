@@ -97,38 +97,40 @@ site_gw_stop()
 	E2E_PIDS=("${keep[@]}")
 }
 
-# s2s_ipv6: the IPv6 addresses and routes of the dual-stack variant.
-s2s_ipv6()
+# s2s_site_up A|B: one site's host, gateway and NAT (the addresses above; the site's
+# LAN is its host's /24, /64) and the NAT's ruleset; with TOPO_IPV6 dual stack.
+s2s_site_up()
 {
-	local ns
-	addr6 "$NS_HA" "$HA_ADDR6/64" eth0
-	nsx "$NS_HA" ip -6 route add default via "$GWA_INT_ADDR6"
-	addr6 "$NS_GWA" "$GWA_INT_ADDR6/64" int0
-	addr6 "$NS_GWA" "$GWA_EXT_ADDR6/64" ext0
-	nsx "$NS_GWA" ip -6 route add default via "$NATA_IN_ADDR6"
-	addr6 "$NS_NATA" "$NATA_IN_ADDR6/64" in0
-	addr6 "$NS_NATA" "$NATA_PUB_ADDR6/64" out0
-	nsx "$NS_NATA" ip -6 route add fd00:20::/64 via "$GWA_EXT_ADDR6"
-	addr6 "$NS_HB" "$HB_ADDR6/64" eth0
-	nsx "$NS_HB" ip -6 route add default via "$GWB_INT_ADDR6"
-	addr6 "$NS_GWB" "$GWB_INT_ADDR6/64" int0
-	addr6 "$NS_GWB" "$GWB_EXT_ADDR6/64" ext0
-	nsx "$NS_GWB" ip -6 route add default via "$NATB_IN_ADDR6"
-	addr6 "$NS_NATB" "$NATB_IN_ADDR6/64" in0
-	addr6 "$NS_NATB" "$NATB_PUB_ADDR6/64" out0
-	nsx "$NS_NATB" ip -6 route add fd00:30::/64 via "$GWB_EXT_ADDR6"
-	for ns in "$NS_GWA" "$NS_NATA" "$NS_NATB" "$NS_GWB"; do
+	local s=$1 ns v6=()
+	local -n ns_h="NS_H$s" ns_g="NS_GW$s" ns_n="NS_NAT$s" h="H${s}_ADDR" \
+		g_int="GW${s}_INT_ADDR" g_ext="GW${s}_EXT_ADDR" n_in="NAT${s}_IN_ADDR" \
+		n_pub="NAT${s}_PUB_ADDR" ports="NAT${s}_PORTS" h6="H${s}_ADDR6" \
+		g_int6="GW${s}_INT_ADDR6" g_ext6="GW${s}_EXT_ADDR6" n_in6="NAT${s}_IN_ADDR6" \
+		n_pub6="NAT${s}_PUB_ADDR6"
+	[ "$TOPO_IPV6" != 1 ] || v6=("$n_pub6" "$g_ext6")
+	nsx "$ns_h" ip addr add "$h/24" dev eth0
+	nsx "$ns_h" ip route add default via "$g_int"
+	topo_gw_nat "$ns_g" int0 "$g_int" "$g_ext" "$ns_n" "$n_in" "$n_pub" "${h%.*}.0/24"
+	legacy_nat_rules "$ns_n" "$n_pub" "$g_ext" "$ports" "${v6[@]}" ||
+		e2e_fail "cannot install NAT $s's ruleset"
+	[ "$TOPO_IPV6" = 1 ] || return 0
+
+	addr6 "$ns_h" "$h6/64" eth0
+	nsx "$ns_h" ip -6 route add default via "$g_int6"
+	addr6 "$ns_g" "$g_int6/64" int0
+	addr6 "$ns_g" "$g_ext6/64" ext0
+	nsx "$ns_g" ip -6 route add default via "$n_in6"
+	addr6 "$ns_n" "$n_in6/64" in0
+	addr6 "$ns_n" "$n_pub6/64" out0
+	nsx "$ns_n" ip -6 route add "${h6%::*}::/64" via "$g_ext6"
+	for ns in "$ns_g" "$ns_n"; do
 		nsx "$ns" sysctl -qw net.ipv6.conf.all.forwarding=1
 	done
 }
 
 s2s_topo_up()
 {
-	local ns v6a=() v6b=()
-	if [ "$TOPO_IPV6" = 1 ]; then
-		v6a=("$NATA_PUB_ADDR6" "$GWA_EXT_ADDR6")
-		v6b=("$NATB_PUB_ADDR6" "$GWB_EXT_ADDR6")
-	fi
+	local ns
 	for ns in "$NS_HA" "$NS_GWA" "$NS_NATA" "$NS_NATB" "$NS_GWB" "$NS_HB"; do
 		ns_add "$ns"
 	done
@@ -137,33 +139,8 @@ s2s_topo_up()
 	veth "$NS_NATA" out0 "$NS_NATB" out0
 	veth "$NS_NATB" in0 "$NS_GWB" ext0
 	veth "$NS_GWB" int0 "$NS_HB" eth0
-
-	nsx "$NS_HA" ip addr add "$HA_ADDR/24" dev eth0
-	nsx "$NS_HA" ip route add default via "$GWA_INT_ADDR"
-	nsx "$NS_GWA" ip addr add "$GWA_INT_ADDR/24" dev int0
-	nsx "$NS_GWA" ip addr add "$GWA_EXT_ADDR/24" dev ext0
-	nsx "$NS_GWA" ip route add default via "$NATA_IN_ADDR"
-	nsx "$NS_GWA" sysctl -qw net.ipv4.ip_forward=1
-	nsx "$NS_NATA" ip addr add "$NATA_IN_ADDR/24" dev in0
-	nsx "$NS_NATA" ip addr add "$NATA_PUB_ADDR/24" dev out0
-	nsx "$NS_NATA" ip route add 10.20.1.0/24 via "$GWA_EXT_ADDR"
-	nsx "$NS_NATA" sysctl -qw net.ipv4.ip_forward=1
-	legacy_nat_rules "$NS_NATA" "$NATA_PUB_ADDR" "$GWA_EXT_ADDR" "$NATA_PORTS" "${v6a[@]}" ||
-		e2e_fail "cannot install NAT A's ruleset"
-
-	nsx "$NS_HB" ip addr add "$HB_ADDR/24" dev eth0
-	nsx "$NS_HB" ip route add default via "$GWB_INT_ADDR"
-	nsx "$NS_GWB" ip addr add "$GWB_INT_ADDR/24" dev int0
-	nsx "$NS_GWB" ip addr add "$GWB_EXT_ADDR/24" dev ext0
-	nsx "$NS_GWB" ip route add default via "$NATB_IN_ADDR"
-	nsx "$NS_GWB" sysctl -qw net.ipv4.ip_forward=1
-	nsx "$NS_NATB" ip addr add "$NATB_IN_ADDR/24" dev in0
-	nsx "$NS_NATB" ip addr add "$NATB_PUB_ADDR/24" dev out0
-	nsx "$NS_NATB" ip route add 10.30.1.0/24 via "$GWB_EXT_ADDR"
-	nsx "$NS_NATB" sysctl -qw net.ipv4.ip_forward=1
-	legacy_nat_rules "$NS_NATB" "$NATB_PUB_ADDR" "$GWB_EXT_ADDR" "$NATB_PORTS" "${v6b[@]}" ||
-		e2e_fail "cannot install NAT B's ruleset"
-	[ "$TOPO_IPV6" != 1 ] || s2s_ipv6
+	s2s_site_up A
+	s2s_site_up B
 
 	if command -v ping >/dev/null 2>&1; then
 		nsx "$NS_HA" ping -c1 -W2 "$NATB_PUB_ADDR" >/dev/null ||
@@ -196,4 +173,45 @@ save_assocs()
 {
 	site "$1" ctl -j show associations >"$2" 2>"$E2E_TMP/ctl.err" ||
 		s2s_fail "gateway $1: sctpgwctl -j show associations failed: $(cat "$E2E_TMP/ctl.err")"
+}
+
+# s2s_stats_check CREATED: on both gateways `show stats` (stats.gwA.json, stats.gwB.json)
+# has associations_created CREATED, no ABORT sent and no drop counter moved; else s2s_fail.
+s2s_stats_check()
+{
+	local s
+	for s in A B; do
+		site "$s" ctl -j show stats >"$E2E_TMP/stats.gw$s.json" ||
+			s2s_fail "gateway $s: sctpgwctl -j show stats failed"
+		json_check "$E2E_TMP/stats.gw$s.json" "
+st = d.get('stats', {})
+check(st.get('associations_created') == $1, 'associations_created %r, expected $1' % st.get('associations_created'))
+check(st.get('aborts_sent') == 0, 'aborts_sent %r' % st.get('aborts_sent'))
+drops = {k: v for k, v in st.items() if k.startswith('drop_') and v}
+check(not drops, 'packets dropped: %s' % drops)
+" || s2s_fail "gateway $s: counters"
+	done
+}
+
+# s2s_internet_ok PRIVATE_ADDRESS...: the (stopped) capture CAP_FILE between the NATs has
+# only well-formed SCTP in UDP, no ABORT, only packets between the NATs' public
+# addresses (with TOPO_IPV6 the IPv6 ones too) and none of the addresses given; else
+# the test fails.
+s2s_internet_ok()
+{
+	local n a leaks filter pub="{$NATA_PUB_ADDR, $NATB_PUB_ADDR}" pub6="{$NATA_PUB_ADDR6, $NATB_PUB_ADDR6}"
+	if ! cap_check_outside "$CAP_FILE"; then
+		cap_summary "$CAP_FILE"
+		e2e_fail "the internet link carries something other than well-formed SCTP in UDP $ENCAPS_PORT"
+	fi
+	n=$(cap_count "$CAP_FILE" "sctp.chunk_type == 6")
+	[ "$n" = 0 ] || { cap_summary "$CAP_FILE"; e2e_fail "$n ABORT(s) between the NATs"; }
+	filter="ip && !(ip.src in $pub && ip.dst in $pub)"
+	[ "$TOPO_IPV6" != 1 ] || filter="($filter) || (udp && ipv6 && !(ipv6.src in $pub6 && ipv6.dst in $pub6))"
+	n=$(cap_count "$CAP_FILE" "$filter")
+	[ "$n" = 0 ] || { cap_summary "$CAP_FILE"; e2e_fail "$n packet(s) between the NATs not between their public addresses"; }
+	for a in "$@"; do
+		leaks=$(cap_leaks "$CAP_FILE" "$a")
+		[ "$leaks" = 0 ] || e2e_fail "$leaks packet(s) between the NATs contain the private address $a"
+	done
 }

@@ -32,12 +32,7 @@ FWD_PORT=3868
 PEER_ENCAPS=9911 # the case B client's UDP port (the echo server has 9899 on PEER)
 STRAY_ADDR=10.10.1.9
 
-e2e_init
-need_usrsctp
-need_cmd tshark
-need_gw
-vm_need
-topo_up
+vm_begin tshark
 vm_in_link2
 
 gw_up "internal 10.10.2.0/24" "internal fd00:10::/64" "internal fd00:12::/64" \
@@ -273,7 +268,6 @@ stray=$(cap_count "$CAP_FILE" 'sctp.parameter_heartbeat_information contains "sg
 [ "$stray" = 0 ] || e2e_fail "case C: $stray packet(s) from $STRAY_ADDR crossed the outside"
 cap_outside_ok "$IN_ADDR" "$IN_ADDR_B" "$IN_ADDR6" "$IN_ADDR6_B"
 vm_stop host
-gw_stop TERM || e2e_fail "daemon did not stop on SIGTERM"
-[ "$GW_STATUS" = 0 ] || e2e_fail "daemon exit status $GW_STATUS on SIGTERM"
+gw_stop_ok
 
 e2e_pass "Linux $VM_KERNEL_RELEASE two-address host, eth0 pulled mid-association: from inside IPv4 $((COUNT - LOST[v4]))/$COUNT (longest gap ${GAP[v4]} ms), IPv6 $((COUNT - LOST[v6]))/$COUNT (${GAP[v6]} ms); from outside $((COUNT - LOST[b]))/$COUNT (${GAP[b]} ms); no ABORT; unlisted $STRAY_ADDR dropped; outside clean"

@@ -31,12 +31,7 @@ MSG_SIZE=1400
 COUNT=3
 TOPO_IPV6=1
 
-e2e_init
-need_usrsctp
-need_cmd tshark
-need_gw
-vm_need
-topo_up
+vm_begin tshark
 
 if ! { nsx "$NS_GW" ip route replace default via "$NAT_IN_ADDR" mtu lock "$PATH_MTU" &&
 	nsx "$NS_GW" ip -6 route replace default via "$NAT_IN_ADDR6" mtu lock "$PATH_MTU"; }; then
@@ -44,16 +39,7 @@ if ! { nsx "$NS_GW" ip route replace default via "$NAT_IN_ADDR" mtu lock "$PATH_
 fi
 echo_server_start "$NS_PEER" "$ENCAPS_PORT" "$ENCAPS_PORT"
 
-conf="$E2E_TMP/gw.conf"
-gw_write_config "$conf" \
-	"internal 10.10.1.0/24" \
-	"internal fd00:10::/64" \
-	"encapsulate to any" \
-	"relay port 7 to $PEER_ADDR" \
-	"relay port 8 to $PEER_ADDR6 port 7" \
-	"udp-port $ENCAPS_PORT" \
-	"queue 0"
-gw_start "$conf"
+gw_up "internal fd00:10::/64" "relay port 7 to $PEER_ADDR" "relay port 8 to $PEER_ADDR6 port 7"
 cap_start "$NS_GW" int0 inside
 
 # name:destination:port; one client each, in turn, COUNT messages of MSG_SIZE bytes.
@@ -68,9 +54,7 @@ for p in "${PHASES[@]}"; do
 	dst=${dst%:*}
 	cmd+="sctpk client -t $name -n $COUNT -i 1000 -d 12 -m $MSG_SIZE $dst $port; "
 done
-vm_start host "$NS_IN" --nic eth0 "$IN_ADDR/24 $IN_ADDR6/64" \
-	--ip "route add default via $GW_INT_ADDR" --ip "-6 route add default via $GW_INT_ADDR6" -- \
-	"$cmd true"
+vm_host_start "$cmd true"
 vm_wait_ready host 30
 vm_wait_result host 70 || e2e_fail_dump "the kernel host's clients did not finish within 70 s"
 cap_stop
@@ -123,6 +107,5 @@ if [ "${E2E_GW_DEBUG:-1}" = 1 ] && ! grep -q 'packet fragmented by its source ov
 fi
 [ -z "$bad" ] || e2e_fail_dump "$bad"
 
-gw_stop TERM || e2e_fail "daemon did not stop on SIGTERM"
-[ "$GW_STATUS" = 0 ] || e2e_fail "daemon exit status $GW_STATUS on SIGTERM"
+gw_stop_ok
 e2e_pass "Linux $VM_KERNEL_RELEASE host, path MTU $PATH_MTU: $summary"

@@ -124,18 +124,17 @@ if check(len(o) == 1, 'from outside: %s' % o):
 "
 }
 
-e2e_until 20 both_established "$NATA_PUB_ADDR" "$NATB_PUB_ADDR" ||
-	s2s_fail "IPv4: the gateways do not both have two established associations within 20 s"
-check_site "$E2E_TMP/assoc.gwa.json" "$HA_ADDR" "$NATB_PUB_ADDR" "$NATB_PORTS" 7 ||
-	s2s_fail "gateway A's table, IPv4"
-check_site "$E2E_TMP/assoc.gwb.json" "$HB_ADDR" "$NATA_PUB_ADDR" "$NATA_PORTS" 7 ||
-	s2s_fail "gateway B's table, IPv4"
-e2e_until 30 both_established "$NATA_PUB_ADDR6" "$NATB_PUB_ADDR6" ||
-	s2s_fail "IPv6: the gateways do not both have two established associations within 30 s"
-check_site "$E2E_TMP/assoc.gwa.json" "$HA_ADDR6" "$NATB_PUB_ADDR6" "$NATB_PORTS" 8 ||
-	s2s_fail "gateway A's table, IPv6"
-check_site "$E2E_TMP/assoc.gwb.json" "$HB_ADDR6" "$NATA_PUB_ADDR6" "$NATA_PORTS" 8 ||
-	s2s_fail "gateway B's table, IPv6"
+# check_family FAMILY SECONDS PORT HA HB PUB_A PUB_B: within SECONDS both gateways have
+# both associations of that family (HA's to PUB_B:PORT, HB's to PUB_A:PORT), as above.
+check_family()
+{
+	e2e_until "$2" both_established "$6" "$7" ||
+		s2s_fail "$1: the gateways do not both have two established associations within $2 s"
+	check_site "$E2E_TMP/assoc.gwa.json" "$4" "$7" "$NATB_PORTS" "$3" || s2s_fail "gateway A's table, $1"
+	check_site "$E2E_TMP/assoc.gwb.json" "$5" "$6" "$NATA_PORTS" "$3" || s2s_fail "gateway B's table, $1"
+}
+check_family IPv4 20 7 "$HA_ADDR" "$HB_ADDR" "$NATA_PUB_ADDR" "$NATB_PUB_ADDR"
+check_family IPv6 30 8 "$HA_ADDR6" "$HB_ADDR6" "$NATA_PUB_ADDR6" "$NATB_PUB_ADDR6"
 
 vm_wait_line ha '^sctpk client: echoed [0-9]*/[0-9]* tag a2b6' 30 || s2s_fail "HA's clients did not finish"
 vm_wait_line hb '^sctpk client: echoed [0-9]*/[0-9]* tag b2a6' 30 || s2s_fail "HB's clients did not finish"
@@ -149,35 +148,12 @@ for t in ha:a2b hb:b2a ha:a2b6 hb:b2a6; do
 done
 e2e_log "kernel hosts across both gateways:$got"
 
-for s in A B; do
-	site "$s" ctl -j show stats >"$E2E_TMP/stats.gw$s.json" || s2s_fail "gateway $s: sctpgwctl -j show stats failed"
-	json_check "$E2E_TMP/stats.gw$s.json" "
-st = d.get('stats', {})
-check(st.get('associations_created') == 4, 'associations_created %r, expected 4' % st.get('associations_created'))
-check(st.get('aborts_sent') == 0, 'aborts_sent %r' % st.get('aborts_sent'))
-drops = {k: v for k, v in st.items() if k.startswith('drop_') and v}
-check(not drops, 'packets dropped: %s' % drops)
-" || s2s_fail "gateway $s: counters"
-done
+s2s_stats_check 4
 cap_stop
 
-if ! cap_check_outside "$CAP_FILE"; then
-	cap_summary "$CAP_FILE"
-	e2e_fail "the internet link carries something other than well-formed SCTP in UDP $ENCAPS_PORT"
-fi
-n=$(cap_count "$CAP_FILE" "sctp.chunk_type == 6")
-[ "$n" = 0 ] || { cap_summary "$CAP_FILE"; e2e_fail "$n ABORT(s) between the NATs"; }
-pub="{$NATA_PUB_ADDR, $NATB_PUB_ADDR}"
-pub6="{$NATA_PUB_ADDR6, $NATB_PUB_ADDR6}"
-n=$(cap_count "$CAP_FILE" "(ip && !(ip.src in $pub && ip.dst in $pub)) || (udp && ipv6 && !(ipv6.src in $pub6 && ipv6.dst in $pub6))")
-[ "$n" = 0 ] || { cap_summary "$CAP_FILE"; e2e_fail "$n packet(s) between the NATs not between their public addresses"; }
-n=$(cap_count "$CAP_FILE" "ipv6 && sctp.chunk_type == 1")
-[ "$n" -gt 0 ] || e2e_fail "no INIT over IPv6 between the NATs"
-for a in "$HA_ADDR" "$GWA_INT_ADDR" "$GWA_EXT_ADDR" "$HB_ADDR" "$GWB_INT_ADDR" "$GWB_EXT_ADDR" \
-	"$HA_ADDR6" "$GWA_EXT_ADDR6" "$HB_ADDR6" "$GWB_EXT_ADDR6"; do
-	leaks=$(cap_leaks "$CAP_FILE" "$a")
-	[ "$leaks" = 0 ] || e2e_fail "$leaks packet(s) between the NATs contain the private address $a"
-done
+s2s_internet_ok "$HA_ADDR" "$GWA_INT_ADDR" "$GWA_EXT_ADDR" "$HB_ADDR" "$GWB_INT_ADDR" "$GWB_EXT_ADDR" \
+	"$HA_ADDR6" "$GWA_EXT_ADDR6" "$HB_ADDR6" "$GWB_EXT_ADDR6"
+cap_expect "ipv6 && sctp.chunk_type == 1" "no INIT over IPv6 between the NATs"
 
 for s in A B; do
 	site_gw_stop "$s" || e2e_fail "gateway $s did not stop on SIGTERM"

@@ -4,6 +4,7 @@
 # namespace of the topology by a tap bridged with that namespace's own link, so the VM
 # takes the namespace's place. Source after lib.sh:
 #
+#   vm_begin [TOOL...]                        e2e_begin with vm_need before topo_up
 #   vm_need                                   build / find the kernel and initramfs
 #   vm_start NAME NS [--nic LINK ADDRS]... [--ip ARGS]... [--sysctl K=V]... -- CMD
 #   vm_wait_line NAME REGEX SECONDS           a line on the VM's serial console
@@ -13,6 +14,13 @@
 #   vm_link NAME NIC on|off                   carrier of the VM's NIC (0 = eth0)
 #   vm_in_link2                               a second IN - GW link for a two-NIC host
 #   vm_go NAME NS ADDR PORT                   release a VM waiting in "nc -l -p PORT"
+#   vm_host_start CMD...                      VM "host" in IN's place, dual stack
+#   vm_peer_start CMD...                      VM "peer" in PEER's place, RFC 6951 on
+#   vm_server_up NAME                         its "sctpk server" listens
+#   vm_host_v4v6_start / vm_host_no_daemon / vm_v4v6_result NAME SECONDS WHO
+#                                             host VM's clients without, then with, the
+#                                             daemon to the peer over IPv4 and IPv6
+#   cap_peer_encaps_ok                        the kernel peer's datagrams on the capture
 #
 # Inside, CMD runs under /bin/sh with busybox and sctpk (vm/sctpk.c) after the NICs are
 # up; the console (kernel messages at loglevel 4 and CMD's output) goes to
@@ -23,6 +31,19 @@ VM_QEMU=${VM_QEMU:-qemu-system-x86_64}
 VM_NIC_OPTS=${VM_NIC_OPTS:-}
 declare -A VM_PID=() VM_START=()
 VM_N=0
+
+# vm_begin [TOOL...]: how the kernel tests begin: e2e_begin's steps (e2e_init, the
+# usrsctp peers, the tools, a built daemon) and the VM image before topo_up.
+# shellcheck disable=SC2120 # the arguments are optional
+vm_begin()
+{
+	e2e_init
+	need_usrsctp
+	need_cmd "$@"
+	need_gw
+	vm_need
+	topo_up
+}
 
 vm_need()
 {
@@ -227,4 +248,83 @@ vm_go()
 		[ "$SECONDS" -lt "$deadline" ] || e2e_fail "VM $1: nothing listens on $3 TCP $4"
 		sleep 0.2
 	done
+}
+
+# ---- the usual kernel VMs of the one-gateway topology ---------------------------------
+
+# vm_host_start CMD...: VM "host" in IN's place, IN's addresses (IPv4 and IPv6), default
+# routes via GW, running CMD.
+# shellcheck disable=SC2153 # lib.sh sets IN's and GW's addresses
+vm_host_start()
+{
+	vm_start host "$NS_IN" --nic eth0 "$IN_ADDR/24 $IN_ADDR6/64" \
+		--ip "route add default via $GW_INT_ADDR" --ip "-6 route add default via $GW_INT_ADDR6" -- "$@"
+}
+
+# vm_peer_start CMD...: VM "peer" in PEER's place, PEER's addresses, an RFC 6951
+# endpoint (net.sctp.udp_port and encap_port ENCAPS_PORT), running CMD.
+vm_peer_start()
+{
+	vm_start peer "$NS_PEER" --nic eth0 "$PEER_ADDR/24 $PEER_ADDR6/64" \
+		--sysctl "net.sctp.udp_port=$ENCAPS_PORT" --sysctl "net.sctp.encap_port=$ENCAPS_PORT" -- "$@"
+}
+
+# vm_server_up NAME: the VM's "sctpk server" listens within 10 s, else the test fails.
+vm_server_up()
+{
+	vm_wait_line "$1" '^sctpk server: listening' 10 || e2e_fail "the kernel echo server does not listen"
+}
+
+# vm_host_v4v6_start: VM "host" (vm_host_start) with three clients to PEER's port 7:
+# "none" (3 tokens, for the phase without the daemon; then SGW-PHASE none), then "v4"
+# and "v6", COUNT tokens each. DROPS0 is the NAT's SCTP drop counter before.
+vm_host_v4v6_start()
+{
+	# -r 500: INIT retransmitted every 0.5 s, so the association comes up as soon as the
+	# daemon is there, not at the kernel's next 3 s / 6 s / 12 s backoff.
+	local client="sctpk client -r 500 -i 50 -n $COUNT"
+	DROPS0=$(nat_sctp_drops)
+	vm_host_start "sctpk client -t none -r 500 -n 3 -d 4 $PEER_ADDR 7; echo SGW-PHASE none done;" \
+		"$client -t v4 -d 30 $PEER_ADDR 7 && $client -t v6 -d 20 $PEER_ADDR6 7"
+}
+
+# vm_host_no_daemon: the host's "none" client ends without an echo, and the NAT dropped
+# native SCTP meanwhile (DROPS of them); else the test fails.
+vm_host_no_daemon()
+{
+	vm_wait_line host '^SGW-PHASE none' 15 || e2e_fail "the kernel client without a daemon did not end"
+	vm_echoed host none
+	DROPS=$(($(nat_sctp_drops) - DROPS0))
+	e2e_log "without the daemon: $VM_ECHOED echoes, the NAT dropped $DROPS SCTP packets"
+	[ "$VM_ECHOED" = 0 ] || e2e_fail "kernel host got '$VM_ECHOED' echoes without the daemon"
+	[ "$DROPS" -gt 0 ] || e2e_fail "the NAT's SCTP drop counter did not move: the kernel host sent nothing?"
+}
+
+# vm_v4v6_result NAME SECONDS WHO: VM NAME's command ends within SECONDS, its "v4" and
+# "v6" clients got all COUNT echoes (V4, V6) and it exited 0; else the test fails,
+# naming WHO ("kernel host", ...).
+vm_v4v6_result()
+{
+	vm_wait_result "$1" "$2" || e2e_fail_dump "$3: the clients did not finish within $2 s"
+	vm_echoed "$1" v4
+	V4=$VM_ECHOED
+	vm_echoed "$1" v6
+	V6=$VM_ECHOED
+	e2e_log "$3 through the gateway: IPv4 ${V4:-?}/$COUNT, IPv6 ${V6:-?}/$COUNT (rc $VM_RC)"
+	[ "$V4" = "$COUNT" ] || e2e_fail_dump "$3 over IPv4: ${V4:-no result} of $COUNT echoes"
+	[ "$V6" = "$COUNT" ] || e2e_fail_dump "$3 over IPv6: ${V6:-no result} of $COUNT echoes"
+	[ "$VM_RC" = 0 ] || e2e_fail_dump "VM $1: its command exited with status $VM_RC"
+}
+
+# cap_peer_encaps_ok: the (stopped) capture CAP_FILE has SCTP from the kernel peer
+# (CAP_FROM_PEER packets), all from its UDP ENCAPS_PORT to the NAT's port range (it
+# learns the encapsulation port from what it receives, RFC 6951 section 5.4; IPv6
+# neighbour discovery aside); else the test fails.
+cap_peer_encaps_ok()
+{
+	local peer="(ip.src == $PEER_ADDR || ipv6.src == $PEER_ADDR6)" bad
+	CAP_FROM_PEER=$(cap_count "$CAP_FILE" "$peer && sctp")
+	bad=$(cap_count "$CAP_FILE" "$peer && !(icmpv6.type == 135 || icmpv6.type == 136) && !(udp.srcport == $ENCAPS_PORT && udp.dstport >= $NAT_PORT_LO && udp.dstport <= $NAT_PORT_HI)")
+	[ "$CAP_FROM_PEER" -gt 0 ] || e2e_fail "nothing from the kernel peer on the capture"
+	[ "$bad" = 0 ] || { cap_summary "$CAP_FILE"; e2e_fail "$bad packet(s) from the kernel peer not from UDP $ENCAPS_PORT to the NAT's port range"; }
 }
