@@ -20,73 +20,25 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-SYSTEMD=${SYSTEMD:-/lib/systemd/systemd}
-UNIT=sctp-udp-gw.service
 PKG=sctp-udp-gw
 GWCONF=/etc/sctp-udp-gw/sctp-udp-gw.conf
-SD_UNSHARE=""
-SD_PID=""
-SD_CGROUP=""
-BUILD_ROOT=""
 
 e2e_init
 need_cmd git dpkg-buildpackage dh lintian unshare nsenter systemctl findmnt
-[ -x "$SYSTEMD" ] || e2e_fail "no systemd at $SYSTEMD (set SYSTEMD=)"
 git -C "$E2E_SRCDIR" rev-parse --git-dir >/dev/null 2>&1 ||
 	e2e_skip "$E2E_SRCDIR is not a git checkout (the package is built from git's files)"
+# shellcheck source=sd.sh
+. "$(dirname "$0")/sd.sh"
+sd_need
 
-unshare --fork --pid --mount --cgroup true 2>/dev/null ||
-	e2e_skip "kernel cannot create PID, mount and cgroup namespaces"
-grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null ||
-	e2e_skip "kernel without overlayfs"
-cg2=$(findmnt -n -t cgroup2 -o TARGET | head -n 1)
-[ -n "$cg2" ] || e2e_skip "no cgroup2 hierarchy mounted (systemd needs one)"
-
-# Teardown before lib.sh's, as in test_systemd.sh: PID 1 takes its namespaces (and the
-# overlays' tmpfs) with it; then its cgroup tree, deepest first; then the build copy.
-# shellcheck disable=SC2317 # called from the EXIT trap
-sd_cleanup()
-{
-	local rc=$?
-	if [ -n "$SD_PID" ] && kill -0 "$SD_PID" 2>/dev/null; then
-		if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
-			echo "---- journal in the test's systemd (last 60 lines) ----"
-			sdx journalctl --no-pager -n 60 2>&1
-		fi
-		kill -KILL "$SD_PID" 2>/dev/null
-	fi
-	[ -z "$SD_UNSHARE" ] || e2e_wait_pid "$SD_UNSHARE" 5
-	if [ -n "$SD_CGROUP" ] && [ -d "$SD_CGROUP" ]; then
-		[ -e "$SD_CGROUP/cgroup.kill" ] && echo 1 >"$SD_CGROUP/cgroup.kill" 2>/dev/null
-		local i
-		for i in 1 2 3 4 5 6 7 8 9 10; do
-			find "$SD_CGROUP" -depth -type d -exec rmdir {} + 2>/dev/null
-			[ -d "$SD_CGROUP" ] || break
-			sleep 0.2
-		done
-		[ ! -d "$SD_CGROUP" ] || echo "cannot remove cgroup $SD_CGROUP"
-	fi
-	[ -z "$BUILD_ROOT" ] || rm -rf "$BUILD_ROOT"
-	(exit "$rc")
-	e2e_cleanup
-}
-trap sd_cleanup EXIT
-
-# sdx CMD...: a command inside the test's systemd; dpkg: the same, with more time.
-sdx() { timeout 20 nsenter -t "$SD_PID" -m -u -i -n -p -C "$@"; }
+# dpkg inside the test's systemd, with more time than sdx.
 sdpkg() { timeout 120 nsenter -t "$SD_PID" -m -u -i -n -p -C env DEBIAN_FRONTEND=noninteractive dpkg "$@"; }
-sctl() { sdx systemctl --no-pager "$@"; }
-
-fail_sd()
-{
-	sctl status "$UNIT" 2>&1 | head -n 30
-	e2e_fail "$*"
-}
 
 # ---- build -------------------------------------------------------------------------------
 # Tracked and untracked (not ignored) files as they are in the working tree. Not under
 # $E2E_TMP: libtool's install cannot take a path with spaces in it.
 BUILD_ROOT=$(mktemp -d /tmp/sctpgw-deb.XXXXXX) || e2e_fail "mktemp failed"
+SD_CLEAN=$BUILD_ROOT
 src=$BUILD_ROOT/$PKG
 mkdir "$src"
 (cd "$E2E_SRCDIR" && git ls-files -z --cached --others --exclude-standard |
