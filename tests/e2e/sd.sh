@@ -5,6 +5,7 @@
 #   sd_need                   skip (77) when the kernel lacks what this needs
 #   SD_UNSHARE SD_PID SD_CGROUP   set by the test as it starts systemd; SD_CLEAN: a
 #                             directory to remove at the end
+#   sd_boot BOOT_SCRIPT ARGS...   start systemd, wait until it runs
 #   sdx CMD... / sctl ARGS... / sjournal ARGS... / fail_sd MESSAGE
 #
 # The EXIT trap (sd_cleanup) runs before lib.sh's: PID 1 takes its whole PID namespace
@@ -43,7 +44,6 @@ sd_cleanup()
 	[ -z "$SD_UNSHARE" ] || e2e_wait_pid "$SD_UNSHARE" 5
 	if [ -n "$SD_CGROUP" ] && [ -d "$SD_CGROUP" ]; then
 		[ -e "$SD_CGROUP/cgroup.kill" ] && echo 1 >"$SD_CGROUP/cgroup.kill" 2>/dev/null
-
 		for _ in 1 2 3 4 5 6 7 8 9 10; do
 			find "$SD_CGROUP" -depth -type d -exec rmdir {} + 2>/dev/null
 			[ -d "$SD_CGROUP" ] || break
@@ -56,6 +56,46 @@ sd_cleanup()
 	e2e_cleanup
 }
 trap sd_cleanup EXIT
+
+# sd_boot BOOT_SCRIPT ARGS...: run it (it mounts what it needs and execs systemd) in a
+# new cgroup under the test's own and in private PID, mount and cgroup namespaces inside
+# NS_GW; wait for PID 1 and for the system to be running (SD_STATE).
+sd_boot()
+{
+	SD_CGROUP="$cg2$(sed -n 's/^0:://p' /proc/self/cgroup)"
+	SD_CGROUP="${SD_CGROUP%/}/sctpgw-$E2E_NAME-$$"
+	mkdir "$SD_CGROUP" || e2e_fail "cannot create cgroup $SD_CGROUP"
+	# Into the new cgroup first: the cgroup namespace is rooted where unshare runs.
+	(echo "$BASHPID" >"$SD_CGROUP/cgroup.procs" &&
+		SYSTEMD=$SYSTEMD exec ip netns exec "$NS_GW" unshare --fork --pid --mount --cgroup \
+			--propagation private -- "$@") \
+		>"$E2E_TMP/systemd.out" 2>&1 </dev/null &
+	SD_UNSHARE=$!
+	E2E_PIDS+=("$SD_UNSHARE")
+	e2e_until 10 sd_pid1_up || {
+		cat "$E2E_TMP/systemd.out"
+		e2e_fail "systemd did not come up as PID 1 in its namespaces"
+	}
+	e2e_until 20 sd_booted || {
+		cat "$E2E_TMP/systemd.out"
+		sctl list-units --failed
+		e2e_fail "systemd not running within 20 s (state '$SD_STATE')"
+	}
+}
+
+# shellcheck disable=SC2317 # called through e2e_until
+sd_pid1_up()
+{
+	SD_PID=$(awk '{print $1}' "/proc/$SD_UNSHARE/task/$SD_UNSHARE/children" 2>/dev/null)
+	[ -n "$SD_PID" ] && [ "$(cat "/proc/$SD_PID/comm" 2>/dev/null)" = systemd ]
+}
+
+# shellcheck disable=SC2317 # called through e2e_until
+sd_booted()
+{
+	SD_STATE=$(sdx systemctl is-system-running 2>/dev/null)
+	[ "$SD_STATE" = running ] || [ "$SD_STATE" = degraded ]
+}
 
 # sdx CMD...: a command inside the test's systemd (its mount, PID and cgroup namespaces).
 sdx() { timeout 20 nsenter -t "$SD_PID" -m -u -i -n -p -C "$@"; }

@@ -126,38 +126,7 @@ exec "$SYSTEMD" --system --unit=sgw-test.target --show-status=no </dev/null
 EOF
 chmod +x "$E2E_TMP/boot.sh"
 
-SD_CGROUP="$cg2$(sed -n 's/^0:://p' /proc/self/cgroup)"
-SD_CGROUP="${SD_CGROUP%/}/sctpgw-$E2E_NAME-$$"
-mkdir "$SD_CGROUP" || e2e_fail "cannot create cgroup $SD_CGROUP"
-# Into the new cgroup first: the cgroup namespace is rooted where unshare runs.
-(echo "$BASHPID" >"$SD_CGROUP/cgroup.procs" &&
-	SYSTEMD=$SYSTEMD exec ip netns exec "$NS_GW" unshare --fork --pid --mount --cgroup \
-		--propagation private -- "$E2E_TMP/boot.sh" "$E2E_TMP" "$root" "$unitdir" "$tops" "$dropin") \
-	>"$E2E_TMP/systemd.out" 2>&1 </dev/null &
-SD_UNSHARE=$!
-E2E_PIDS+=("$SD_UNSHARE")
-
-# shellcheck disable=SC2317 # called through e2e_until
-pid1_up()
-{
-	SD_PID=$(awk '{print $1}' "/proc/$SD_UNSHARE/task/$SD_UNSHARE/children" 2>/dev/null)
-	[ -n "$SD_PID" ] && [ "$(cat "/proc/$SD_PID/comm" 2>/dev/null)" = systemd ]
-}
-e2e_until 10 pid1_up || {
-	cat "$E2E_TMP/systemd.out"
-	e2e_fail "systemd did not come up as PID 1 in its namespaces"
-}
-# shellcheck disable=SC2317 # called through e2e_until
-booted()
-{
-	SD_STATE=$(sdx systemctl is-system-running 2>/dev/null)
-	[ "$SD_STATE" = running ] || [ "$SD_STATE" = degraded ]
-}
-e2e_until 20 booted || {
-	cat "$E2E_TMP/systemd.out"
-	sctl list-units --failed
-	e2e_fail "systemd not running within 20 s (state '$SD_STATE')"
-}
+sd_boot "$E2E_TMP/boot.sh" "$E2E_TMP" "$root" "$unitdir" "$tops" "$dropin"
 e2e_log "systemd $(sdx systemctl --version | head -n 1 | awk '{print $2}') is PID 1 (host pid $SD_PID) in $NS_GW: $SD_STATE"
 
 # ---- the unit as installed -------------------------------------------------------------
