@@ -73,6 +73,7 @@ gw_write_config "$conf" \
 	"relay port $RELAY_PORT to $PEER_ADDR port 7" \
 	"udp-port $ENCAPS_PORT" \
 	"busy-poll 300" \
+	"keepalive 1" \
 	"queue 0-1"
 gw_start "$conf"
 grep -q "queues 0-1 (.*), 2 workers" "$GW_LOG" ||
@@ -254,6 +255,16 @@ done
 e2e_log "relay: ports ${RELAY_PORTS[*]} on workers $(worker_of 6000) and $(worker_of 6001), $COUNT/$COUNT echoes each, $((SECONDS - t)) s"
 
 # ---- 6. counters, stop ----
+# keepalive 1: the control thread sends HEARTBEATs on the workers' sockets while they
+# carry traffic (what the ThreadSanitizer lane of this test is for); give the idle paths
+# a few seconds to be answered.
+# shellcheck disable=SC2317 # called through e2e_until
+ka_answered() {
+	ctl_json stats.json show stats
+	python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["stats"].get("keepalives_answered", 0) > 0 else 1)' \
+		"$E2E_TMP/stats.json"
+}
+e2e_until 5 ka_answered || { cat "$E2E_TMP/stats.json"; e2e_fail "keepalive 1: no keepalive answered"; }
 ctl_json stats.json show stats
 json_check "$E2E_TMP/stats.json" "
 s = d.get('stats', {})
@@ -261,6 +272,8 @@ check(s.get('workers') == 2, 'workers %r, expected 2' % s.get('workers'))
 check(s.get('out_packets', 0) > 0, 'out_packets %r' % s.get('out_packets'))
 check(s.get('in_packets', 0) > 0, 'in_packets %r' % s.get('in_packets'))
 check(s.get('associations_created') == 8, 'associations_created %r, expected 8' % s.get('associations_created'))
+check(s.get('keepalives_sent', 0) >= s.get('keepalives_answered', 0) > 0, 'keepalives sent %r, answered %r' % (s.get('keepalives_sent'), s.get('keepalives_answered')))
+check(s.get('drop_in_keepalive_forged', 0) == 0, 'drop_in_keepalive_forged %r' % s.get('drop_in_keepalive_forged'))
 " || { cat "$E2E_TMP/stats.json"; e2e_fail_dump "counters do not match"; }
 
 # Per-rule counts add up over both workers (the reload in step 3 restarted them).
@@ -279,4 +292,4 @@ gw_table_absent || e2e_fail "the daemon's table is left after SIGTERM"
 
 e2e_log "IN dropped $(usrsctp_ootb_drops "$NS_IN") out-of-the-blue ABORT(s) of its usrsctp stacks"
 
-e2e_pass "queue 0-2 refused; 2 workers: 4 outbound, 2 inbound and 2 relay associations on the worker their ports name, every echo back, kept across reload; $((SECONDS - T0)) s after topology"
+e2e_pass "queue 0-2 refused; 2 workers: 4 outbound, 2 inbound and 2 relay associations on the worker their ports name, every echo back, kept across reload; keepalives $(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["stats"]; print("%d sent, %d answered" % (s["keepalives_sent"], s["keepalives_answered"]))' "$E2E_TMP/stats.json"); $((SECONDS - T0)) s after topology"
