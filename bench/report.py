@@ -800,11 +800,15 @@ try:
     prev = open(out_path).read()
 except FileNotFoundError:
     prev = ""
-kb, ke = "<!-- kernel_bulk:", "<!-- /kernel_bulk -->"
-if kb in prev and ke in prev:
-    kept = prev[prev.index(kb):prev.index(ke) + len(ke)].split("\n") + [""]
-    at = out.index("## Reproducing")
-    out[at:at] = kept
+# Likewise any block measured by hand between "<!-- kept:NAME -->" and "<!-- /kept -->".
+for kb, ke in [("<!-- kernel_bulk:", "<!-- /kernel_bulk -->")] + [
+        (m, "<!-- /kept -->") for m in sorted(set(
+            l.strip() for l in prev.split("\n") if l.startswith("<!-- kept:")))]:
+    if kb in prev and ke in prev[prev.index(kb):]:
+        start = prev.index(kb)
+        kept = prev[start:prev.index(ke, start) + len(ke)].split("\n") + [""]
+        at = out.index("## Reproducing")
+        out[at:at] = kept
 
 with open(out_path, "w") as fh:
     fh.write("\n".join(out) + "\n")
