@@ -30,16 +30,17 @@ struct assoc_path {
 	uint64_t last_seen_ms; /* last valid packet from it (0: never, only sent to) */
 	uint64_t last_out_ms;  /* last datagram sent to it (0: never) */
 	uint64_t pkts_in, pkts_out;
-	/* The gateway's own keepalive HEARTBEATs on this path (keepalive.h). */
-	uint64_t ka_sent, ka_answered;
+	/* The gateway's own keepalive HEARTBEATs on this path (keepalive.h); 32 bits are
+	 * thousands of years of them. */
 	uint64_t ka_answered_sent_ms; /* send time of the newest answer taken (replays older) */
-	uint32_t ka_rtt_ms;           /* round trip of the newest answer */
+	uint32_t ka_sent, ka_answered;
+	uint32_t ka_rtt_ms; /* round trip of the newest answer */
 };
 
 /* One address of the internal host: listed in its INIT / INIT-ACK, or its source. */
 struct assoc_iaddr {
 	struct gw_addr addr;
-	uint64_t last_ms; /* last packet from it (0: only listed) */
+	uint32_t last_s; /* when it last sent (seconds + 1; 0: only listed): orders them */
 };
 
 struct assoc {

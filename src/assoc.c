@@ -462,7 +462,7 @@ struct assoc *assoc_create(struct assoc_table *t, const struct gw_addr *iaddr, u
 	a->in_use = 1;
 	a->iaddr = *iaddr;
 	a->iaddrs[0].addr = *iaddr;
-	a->iaddrs[0].last_ms = now_ms;
+	a->iaddrs[0].last_s = (uint32_t)(now_ms / 1000) + 1;
 	a->niaddrs = 1;
 	a->iport = iport;
 	a->seen_port = seen_port;
@@ -555,14 +555,14 @@ void assoc_add_iaddrs(struct assoc *a, const struct gw_addr *list, unsigned n)
 		if (assoc_iaddr_find(a, &list[i]))
 			continue;
 		a->iaddrs[a->niaddrs].addr = list[i];
-		a->iaddrs[a->niaddrs].last_ms = 0;
+		a->iaddrs[a->niaddrs].last_s = 0;
 		a->niaddrs++;
 	}
 }
 
 void assoc_iaddr_used(struct assoc *a, struct assoc_iaddr *ia, uint64_t now_ms)
 {
-	ia->last_ms = now_ms;
+	ia->last_s = (uint32_t)(now_ms / 1000) + 1;
 	a->iaddr = ia->addr;
 }
 
@@ -575,7 +575,7 @@ const struct gw_addr *assoc_inject_addr(const struct assoc *a, uint8_t family)
 	for (unsigned i = 0; i < a->niaddrs; i++) {
 		const struct assoc_iaddr *ia = &a->iaddrs[i];
 
-		if (ia->addr.family == family && (!best || ia->last_ms > best->last_ms))
+		if (ia->addr.family == family && (!best || ia->last_s > best->last_s))
 			best = ia;
 	}
 	return best ? &best->addr : NULL;
